@@ -1,0 +1,173 @@
+"""The plain data that flows between the interface, the engines and the results.
+
+Every class here is a small frozen dataclass that pickles cheaply: these are also the
+messages that cross the pipe between the parent process and a model worker (see
+`engines/protocol.py` for the commands and events). Figures follow
+`../shared/design/metrics.md` exactly; see `GenerationStats`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+PromptMode = Literal["chat", "completion"]
+"""`chat`: prompted through the GGUF's chat template; `completion`: raw prompt (base models)."""
+
+StopReason = Literal["stop", "length", "cancelled", "error"]
+"""Why a generation ended (metrics.md): end-of-sequence or stop string, max tokens, cancelled, error."""
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """Every sampling value, always passed to llama.cpp explicitly (never a library default).
+
+    Temperature 0 means greedy decoding. The same model, prompt, values and seed give the
+    same text every time.
+    """
+
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    max_tokens: int = 256
+    stop: tuple[str, ...] = ()
+    seed: int = 42
+
+    def with_changes(self, **changes: object) -> SamplingParams:
+        """A copy with some values changed."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """How to load one model: the resolved file and the load-time settings."""
+
+    path: str
+    """Absolute path of the GGUF file (the first shard for a sharded model)."""
+    n_ctx: int = 4096
+    """Context size in tokens."""
+    n_gpu_layers: int = 0
+    """Layers to offload to the GPU (-1: all)."""
+    n_threads: int | None = None
+    """CPU threads for generation; None lets llmbench choose (see `engines.threads`)."""
+    n_batch: int = 512
+    """Prompt-processing batch size."""
+    allow_oversize: bool = False
+    """Load even when the memory-fit check says the model will not fit."""
+    rpc_servers: tuple[str, ...] = ()
+    """llama.cpp RPC servers (HOST:PORT) to spread the model over, when the build has RPC."""
+    label: str = ""
+    """What the user calls this model (the pane's label); used in messages."""
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One prompt to run on one loaded model."""
+
+    prompt: str
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+    system_prompt: str | None = None
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a loaded model is, and what really happened when it was loaded."""
+
+    path: str
+    file_name: str
+    file_size: int | None
+    """Bytes on disk (all shards); None for a model served elsewhere."""
+    name: str
+    architecture: str
+    n_params: int | None
+    quantization: str | None
+    n_ctx_train: int | None
+    n_ctx: int
+    n_layers: int | None
+    has_chat_template: bool
+    backend: str
+    """The llama.cpp backend this build really has: "CPU", "CUDA", "Metal", "Vulkan", ..."""
+    n_gpu_layers_requested: int
+    n_gpu_layers_offloaded: int
+    n_threads: int
+    llama_cpp_python_version: str
+    llama_cpp_version: str = ""
+    """llama.cpp's build/commit string where the binding exposes it."""
+    load_s: float = 0.0
+    """Seconds from asking the worker to load until the model is ready (metrics.md)."""
+    warnings: tuple[str, ...] = ()
+    """Things the user must see, e.g. GPU layers asked for on a build with no GPU backend."""
+
+
+@dataclass(frozen=True)
+class SamplingChange:
+    """A live sampling change and the generated-token index from which it applied."""
+
+    at_token: int
+    sampling: SamplingParams
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """The figures of one finished (or cancelled, or failed) generation, as metrics.md defines them.
+
+    Fields that cannot be known are None and are shown as "—", never as 0.
+    """
+
+    stop_reason: StopReason
+    prompt_mode: PromptMode
+    prompt_tokens: int
+    generated_tokens: int
+    """Tokens sampled, stop token excluded."""
+    ttft_s: float | None
+    """Request sent → first generated token's text received by the parent (parent clock)."""
+    prompt_tps: float | None
+    """Prompt tokens / prompt-processing time, from llama.cpp's own counters."""
+    decode_tps: float | None
+    """(generated − 1) / (last token time − first token time), worker timestamps; None with < 2 tokens."""
+    engine_decode_tps: float | None
+    """Generated tokens / llama.cpp's own eval time."""
+    sampling_ms_per_token: float | None = None
+    """llama.cpp's own sampling time per token."""
+    delivery_lag_p95_ms: float | None = None
+    """95th percentile of token ready in worker → arrival in parent."""
+    elapsed_s: float | None = None
+    """Request sent → generation finished (parent clock)."""
+    peak_rss_mib: float | None = None
+    """The worker's largest resident memory during the run."""
+    gpu_mem_mib: float | None = None
+    """The worker's own GPU memory (NVML, per process)."""
+    energy_j: float | None = None
+    """GPU board power integrated over the run's wall time, where a GPU is present."""
+    cpu_energy_j: float | None = None
+    """CPU package energy over the run (Linux RAPL), where it is readable."""
+    cached_prompt_tokens: int = 0
+    """Prompt tokens reused from llama.cpp's prompt cache instead of being computed again."""
+    sampling_changes: tuple[SamplingChange, ...] = ()
+    """Live sampling changes during this run, in order."""
+    error: str | None = None
+    """Why the generation failed, when stop_reason is "error"."""
+
+    @property
+    def overhead_ratio(self) -> float | None:
+        """decode speed / engine decode speed: how much of the engine's speed reaches the user."""
+        if self.decode_tps is None or not self.engine_decode_tps:
+            return None
+        return self.decode_tps / self.engine_decode_tps
+
+    @property
+    def energy_per_token_j(self) -> float | None:
+        """Energy / generated tokens."""
+        if self.energy_j is None or self.generated_tokens <= 0:
+            return None
+        return self.energy_j / self.generated_tokens
+
+
+def decode_speed(generated_tokens: int, first_token_time: float, last_token_time: float) -> float | None:
+    """Decode speed as metrics.md defines it; None (shown "—") with one token or none."""
+    if generated_tokens < 2 or last_token_time <= first_token_time:
+        return None
+    return (generated_tokens - 1) / (last_token_time - first_token_time)

@@ -1,0 +1,1 @@
+"""Comparison profiles and run results. Never imports Textual or Rich."""

@@ -1,0 +1,1 @@
+"""The Textual workbench and the `llmbench` command line."""
