@@ -1,0 +1,162 @@
+"""A comparison profile turned into what each pane will run: the resolved model, the
+threads chosen, the sampling values in force.
+
+`build_plan(profile)` never raises for a bad model reference: the pane gets an `error`
+and stays in the plan, so the workbench and headless runs show it in its own pane while
+the others run. `open_handle(plan)` gives the ModelHandle that runs one pane: a worker
+process for a local model, a client for an OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from engines.types import ModelSettings, SamplingParams
+
+if TYPE_CHECKING:
+    from engines.protocol import ModelHandle
+    from profiles.schema import PaneSpec, Profile
+
+PaneKind = Literal["local", "openai"]
+
+REMOTE_TIMEOUT_S = 120.0
+"""Read timeout for a pane served by an OpenAI-compatible server."""
+
+
+@dataclass(frozen=True)
+class PanePlan:
+    """Everything one pane needs to run, resolved from its profile entry."""
+
+    index: int
+    """The pane's position in the profile (0-based)."""
+    label: str
+    """The pane's label, or a short description of its model."""
+    model_ref: str
+    """The model reference as written in the profile."""
+    kind: PaneKind
+    """"local": a GGUF file run in a worker process; "openai": an OpenAI-compatible server."""
+    settings: ModelSettings
+    """How to load the model: resolved path (the reference itself for a server), threads chosen."""
+    sampling: SamplingParams
+    """The pane's sampling overrides over the profile's defaults."""
+    api_key_env: str | None = None
+    """For a server pane: the name of the environment variable that holds the API key."""
+    error: str | None = None
+    """Why the reference could not be resolved; such a pane stays in its place and never runs."""
+
+    @property
+    def runnable(self) -> bool:
+        """Whether the pane can be loaded (its reference resolved)."""
+        return self.error is None
+
+
+Resolver = Callable[[str], Path]
+"""Turns a model reference into a local GGUF path; raises with a one-line message."""
+
+
+def build_plan(
+    profile: Profile,
+    parallel: bool | None = None,
+    *,
+    resolve: Resolver | None = None,
+) -> list[PanePlan]:
+    """One PanePlan per pane of `profile`, in order.
+
+    `parallel` None follows `profile.mode`. Threads: a pane's explicit `n_threads` is
+    kept; otherwise local panes that run at the same time share the physical cores, and
+    panes run one after another each get all of them (see `engines.threads`).
+    `resolve` (default `engines.model_refs.resolve_model_ref`) is injectable for tests.
+    """
+    from engines.model_refs import describe_ref, parse_model_ref
+
+    if parallel is None:
+        parallel = profile.mode == "parallel"
+    resolver = resolve or _default_resolver()
+    drafts = [
+        _draft_pane(i, pane, profile, resolver, parse_model_ref, describe_ref)
+        for i, pane in enumerate(profile.panes)
+    ]
+    return _with_threads(drafts, parallel)
+
+
+def _default_resolver() -> Resolver:
+    from engines.model_refs import resolve_model_ref
+
+    return resolve_model_ref
+
+
+def _draft_pane(
+    index: int,
+    pane: PaneSpec,
+    profile: Profile,
+    resolve: Resolver,
+    parse_ref: Callable,
+    describe_ref: Callable[[str], str],
+) -> PanePlan:
+    """The pane with its reference resolved (or its error), before threads are chosen."""
+    label = pane.label or _describe(pane.model, describe_ref)
+    sampling = pane.sampling_params(profile.sampling)
+    settings = pane.settings.to_settings(path="", label=label)
+    plan = PanePlan(index, label, pane.model, "local", settings, sampling, pane.api_key_env)
+    try:
+        ref = parse_ref(pane.model)
+        if ref.kind == "openai":
+            return replace(plan, kind="openai", settings=replace(settings, path=pane.model))
+        path = resolve(pane.model)
+    except Exception as exc:  # noqa: BLE001 - any failure to resolve stays in its pane
+        return replace(plan, error=_one_line(exc))
+    return replace(plan, settings=replace(settings, path=str(path)))
+
+
+def _with_threads(drafts: list[PanePlan], parallel: bool) -> list[PanePlan]:
+    """Fill in the threads of local panes that did not ask for a number."""
+    from engines.threads import allocate_threads
+
+    local = [p for p in drafts if p.kind == "local" and p.runnable]
+    if not local:
+        return drafts
+    requested = [p.settings.n_threads for p in local]
+    chosen = allocate_threads(len(local), requested, parallel)
+    threads_by_index = {p.index: n for p, n in zip(local, chosen, strict=True)}
+    return [
+        replace(p, settings=replace(p.settings, n_threads=threads_by_index[p.index]))
+        if p.index in threads_by_index
+        else p
+        for p in drafts
+    ]
+
+
+def open_handle(plan: PanePlan) -> ModelHandle:
+    """The ModelHandle that runs `plan`: a worker process, or a client for a server.
+
+    The handle is not loaded yet: call `handle.load(plan.settings)`. Raises ValueError
+    for a pane whose reference did not resolve.
+    """
+    if plan.error is not None:
+        raise ValueError(f"pane {plan.label!r} cannot run: {plan.error}")
+    if plan.kind == "openai":
+        from engines.model_refs import parse_model_ref
+        from engines.remote import RemoteModelHandle
+
+        ref = parse_model_ref(plan.model_ref)
+        api_key = os.environ.get(plan.api_key_env) if plan.api_key_env else None
+        return RemoteModelHandle(ref.base_url, ref.model, api_key, REMOTE_TIMEOUT_S)
+    from engines.worker_handle import WorkerModelHandle
+
+    return WorkerModelHandle()
+
+
+def _describe(model_ref: str, describe_ref: Callable[[str], str]) -> str:
+    try:
+        return describe_ref(model_ref) or model_ref
+    except Exception:  # noqa: BLE001 - a label is never worth failing over
+        return model_ref
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())
