@@ -1,0 +1,1 @@
+"""The workbench's widgets, one public widget per module."""
