@@ -1,0 +1,233 @@
+"""Profiles on disk: find, load, validate and save them as TOML a person can read and edit.
+
+- User profiles live in `profiles_dir()`: `$LLMBENCH_PROFILES_DIR` if set, else
+  `engines.paths.config_dir()/"profiles"` (itself overridden by `$LLMBENCH_CONFIG_DIR`).
+- Bundled examples ship read-only in the `profiles/bundled/` package folder.
+- A name is looked up in the user folder first, then among the bundled ones, so saving a
+  bundled profile writes a user copy that shadows it.
+
+Loading never writes. Every failure is a `ProfileError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import ValidationError
+
+from engines.paths import config_dir
+from profiles.atomic import atomic_write_text
+from profiles.errors import ProfileError, problems_from_validation
+from profiles.schema import CURRENT_VERSION, Profile
+
+PROFILES_DIR_ENV = "LLMBENCH_PROFILES_DIR"
+"""Overrides the user profiles directory itself (takes precedence over LLMBENCH_CONFIG_DIR)."""
+
+PROFILE_SUFFIX = ".toml"
+
+ProfileSource = Literal["bundled", "user"]
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    """One profile file found on disk, valid or not.
+
+    `name` is what `load_profile` accepts (the file name without `.toml`); `error` is the
+    one-line problem when the file does not load, and then `description` is empty.
+    """
+
+    name: str
+    source: ProfileSource
+    path: Path
+    description: str = ""
+    error: str | None = None
+    shadowed: bool = False
+    """True for a bundled profile hidden by a user profile of the same name."""
+
+
+def profiles_dir() -> Path:
+    """Where user profiles are read and saved. Not created until a profile is saved."""
+    override = os.environ.get(PROFILES_DIR_ENV)
+    return Path(override).expanduser() if override else config_dir() / "profiles"
+
+
+def bundled_dir() -> Path:
+    """The read-only folder of example profiles shipped with llmbench."""
+    return Path(__file__).resolve().parent / "bundled"
+
+
+def is_bundled_path(path: Path) -> bool:
+    """Whether `path` lies in the bundled (read-only) folder."""
+    try:
+        return path.resolve().is_relative_to(bundled_dir())
+    except OSError:
+        return False
+
+
+# --- Loading -------------------------------------------------------------------------------
+
+
+def load_profile(name_or_path: str | os.PathLike[str]) -> Profile:
+    """Load a profile by name (user folder first, then bundled) or by path to a TOML file."""
+    return load_profile_file(resolve_profile(name_or_path))
+
+
+def resolve_profile(name_or_path: str | os.PathLike[str]) -> Path:
+    """The file that `name_or_path` refers to; ProfileError (with suggestions) if none."""
+    text = os.fspath(name_or_path)
+    candidate = Path(text).expanduser()
+    if _looks_like_path(text):
+        if not candidate.is_file():
+            raise ProfileError(candidate, ["no such profile file"])
+        return candidate
+    for folder in (profiles_dir(), bundled_dir()):
+        path = folder / f"{text}{PROFILE_SUFFIX}"
+        if path.is_file():
+            return path
+    known = sorted({entry.name for entry in list_profiles()})
+    close = difflib.get_close_matches(text, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    listing = f" Known profiles: {', '.join(known)}." if known else ""
+    raise ProfileError(None, [f"no profile named '{text}'{hint}{listing}"])
+
+
+def _looks_like_path(text: str) -> bool:
+    return (
+        text.endswith(PROFILE_SUFFIX)
+        or os.sep in text
+        or (os.altsep is not None and os.altsep in text)
+        or text.startswith(("~", "."))
+    )
+
+
+def load_profile_file(path: str | os.PathLike[str]) -> Profile:
+    """Read, parse and validate one profile file. Never modifies it."""
+    path = Path(path)
+    return parse_profile_text(_read_text(path), source=path)
+
+
+def parse_profile_text(text: str, source: str | Path | None = None) -> Profile:
+    """Validate profile TOML text; `source` names it in error messages."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProfileError(source, [f"malformed TOML: {error}"]) from None
+    return profile_from_dict(raw, source)
+
+
+def profile_from_dict(raw: dict[str, Any], source: str | Path | None = None) -> Profile:
+    """Validate an already-parsed profile table (strict types: TOML types are exact)."""
+    version = raw.get("version", CURRENT_VERSION)
+    if isinstance(version, int) and not isinstance(version, bool) and version > CURRENT_VERSION:
+        raise ProfileError(
+            source,
+            [
+                f"version: written by a newer llmbench (version {version}; this one reads up to "
+                f"{CURRENT_VERSION}); upgrade llmbench to open it"
+            ],
+        )
+    try:
+        return Profile.model_validate(raw, strict=True)
+    except ValidationError as error:
+        raise ProfileError(source, problems_from_validation(error, Profile)) from None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ProfileError(path, ["no such profile file"]) from None
+    except IsADirectoryError:
+        raise ProfileError(path, ["is a directory, not a profile file"]) from None
+    except OSError as error:
+        raise ProfileError(path, [f"cannot read: {error.strerror or error}"]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ProfileError(
+            path, [f"not UTF-8 text (byte {error.start}); save it as UTF-8"]
+        ) from None
+
+
+# --- Saving --------------------------------------------------------------------------------
+
+
+def profile_to_toml(profile: Profile) -> str:
+    """The profile as readable TOML: unset optional keys and empty tables left out."""
+    data = _prune(profile.model_dump(mode="json", exclude_none=True))
+    return tomli_w.dumps(data, multiline_strings=True)
+
+
+def _prune(value: Any) -> Any:
+    """Drop empty tables (e.g. a pane with no sampling overrides) so the file stays short."""
+    if isinstance(value, dict):
+        pruned = {key: _prune(item) for key, item in value.items()}
+        return {key: item for key, item in pruned.items() if item != {}}
+    if isinstance(value, list):
+        return [_prune(item) for item in value]
+    return value
+
+
+def save_profile(profile: Profile, path: str | os.PathLike[str] | None = None) -> Path:
+    """Save atomically to `path` (default `profiles_dir()/<name>.toml`); returns the path.
+
+    Bundled profiles are read-only: saving one by name writes a user copy, and an explicit
+    path inside the bundled folder is refused.
+    """
+    target = Path(path).expanduser() if path is not None else default_path(profile.name)
+    if is_bundled_path(target):
+        raise ProfileError(
+            target,
+            [
+                f"bundled profiles are read-only; save a copy instead (default: {default_path(profile.name)})"
+            ],
+        )
+    text = profile_to_toml(profile)
+    try:
+        return atomic_write_text(target, text)
+    except OSError as error:
+        raise ProfileError(target, [f"could not save: {error.strerror or error}"]) from None
+
+
+def default_path(name: str) -> Path:
+    """Where a user profile called `name` is saved."""
+    return profiles_dir() / f"{name}{PROFILE_SUFFIX}"
+
+
+# --- Listing -------------------------------------------------------------------------------
+
+
+def list_profiles() -> list[ProfileEntry]:
+    """Every bundled and user profile, sorted by name (bundled first on a tie).
+
+    A user profile that does not load is listed with its error rather than raising.
+    """
+    user = [_entry(path, "user") for path in _toml_files(profiles_dir())]
+    user_names = {entry.name for entry in user}
+    bundled = [
+        _entry(path, "bundled", shadowed=path.stem in user_names)
+        for path in _toml_files(bundled_dir())
+    ]
+    order = {"bundled": 0, "user": 1}
+    return sorted(bundled + user, key=lambda entry: (entry.name, order[entry.source]))
+
+
+def _toml_files(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.glob(f"*{PROFILE_SUFFIX}") if p.is_file())
+    except OSError:
+        return []
+
+
+def _entry(path: Path, source: ProfileSource, shadowed: bool = False) -> ProfileEntry:
+    try:
+        profile = load_profile_file(path)
+    except ProfileError as error:
+        return ProfileEntry(path.stem, source, path, error=error.summary, shadowed=shadowed)
+    return ProfileEntry(path.stem, source, path, description=profile.description, shadowed=shadowed)
