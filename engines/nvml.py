@@ -253,8 +253,8 @@ class Nvml:
     def process_gpu_memory_mib(self) -> dict[int, float]:
         """pid → GPU memory in MiB, summed over all GPUs, compute and graphics processes.
 
-        A process whose memory NVML cannot report (e.g. inside some containers) is
-        listed with 0.0 only if it appears with no figure anywhere; see gpu_memory_of_pid.
+        A process whose memory NVML cannot report (usedGpuMemory unavailable, e.g. under
+        some virtualised GPUs) is left out, so it reads as "n/a" rather than as 0 MiB.
         """
         if not self.available:
             return {}
@@ -272,11 +272,11 @@ class Nvml:
                 processes = self._query(query, index, lambda g=getter, h=handle: g(h)) or []
                 for process in processes:
                     used = getattr(process, "usedGpuMemory", None)
-                    mib = used / MIB if isinstance(used, int | float) else 0.0
+                    if not isinstance(used, int | float):
+                        continue
+                    pid = int(process.pid)
                     # A process that is both compute and graphics is listed twice with the same memory.
-                    seen_on_device[int(process.pid)] = max(
-                        seen_on_device.get(int(process.pid), 0.0), mib
-                    )
+                    seen_on_device[pid] = max(seen_on_device.get(pid, 0.0), used / MIB)
             for pid, mib in seen_on_device.items():
                 totals[pid] = totals.get(pid, 0.0) + mib
         return totals

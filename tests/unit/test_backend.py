@@ -1,0 +1,53 @@
+"""engines.backend: what this install of llama-cpp-python really runs on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from engines.backend import backend_info, backend_name_from
+
+
+def test_backend_of_this_install_matches_llama_cpp_itself() -> None:
+    import llama_cpp
+
+    info = backend_info()
+
+    assert info.gpu_offload == bool(llama_cpp.llama_supports_gpu_offload())
+    assert info.system_info == llama_cpp.llama_print_system_info().decode().strip()
+    assert info.llama_cpp_python_version == llama_cpp.__version__
+    assert info.llama_cpp_version == llama_cpp.llama_version().decode()
+    assert (info.name == "CPU") == (not info.gpu_offload)
+    assert any(device.startswith("CPU") for device in info.devices)
+    assert backend_info() is info  # cached
+    assert info.to_dict()["devices"] == list(info.devices)
+
+
+@pytest.mark.parametrize(
+    ("registries", "system_info", "expected"),
+    [
+        (["CPU"], "CPU : AVX2 = 1 |", "CPU"),
+        (["CUDA", "CPU"], "CUDA : ARCHS = 900 | CPU : AVX2 = 1 |", "CUDA"),
+        (["Metal", "BLAS", "CPU"], "Metal : EMBED_LIBRARY = 1 |", "Metal"),
+        (["Vulkan", "RPC", "CPU"], "", "Vulkan"),
+        (["ROCm", "CPU"], "", "ROCm"),
+        (["CUDA", "Vulkan", "CPU"], "", "CUDA+Vulkan"),
+        ([], "CUDA : ARCHS = 890 | CPU : AVX = 1 |", "CUDA"),
+        ([], "SYCL : something | CPU : AVX = 1 |", "SYCL"),
+        ([], "CPU : SSE3 = 1 | AVX = 1 | LLAMAFILE = 1 |", "CPU"),
+    ],
+)
+def test_backend_name_from_registries_or_system_info(
+    registries: list[str], system_info: str, expected: str
+) -> None:
+    assert backend_name_from(registries, system_info) == expected
+
+
+def test_importing_the_module_does_not_import_llama_cpp() -> None:
+    code = "import sys, engines.backend, engines.host; print('llama_cpp' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
