@@ -1,0 +1,174 @@
+"""The comparison table and bar charts, each mounted alone in a small harness app."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from engines.types import GenerationStats, ModelInfo
+from tui.widgets.bar_chart import EIGHTHS, BarChart, block_bar
+from tui.widgets.comparison_table import (
+    BEST_MARK,
+    COLUMNS,
+    ComparisonTable,
+    best_values,
+    describe_model,
+    measured_columns,
+)
+
+
+def make_stats(**changes: object) -> GenerationStats:
+    values: dict = dict(
+        stop_reason="length",
+        prompt_mode="chat",
+        prompt_tokens=20,
+        generated_tokens=48,
+        ttft_s=0.25,
+        prompt_tps=800.0,
+        decode_tps=100.0,
+        engine_decode_tps=110.0,
+        elapsed_s=0.8,
+        peak_rss_mib=300.0,
+    )
+    values.update(changes)
+    return GenerationStats(**values)
+
+
+def make_info(n_params: int = 135_000_000, quantization: str = "Q4_1") -> ModelInfo:
+    return ModelInfo(
+        path="/m/model.gguf",
+        file_name="model.gguf",
+        file_size=1,
+        name="model",
+        architecture="llama",
+        n_params=n_params,
+        quantization=quantization,
+        n_ctx_train=8192,
+        n_ctx=1024,
+        n_layers=30,
+        has_chat_template=True,
+        backend="CPU",
+        n_gpu_layers_requested=0,
+        n_gpu_layers_offloaded=0,
+        n_threads=1,
+        llama_cpp_python_version="x",
+    )
+
+
+FAST_SMALL = ("small", make_stats(ttft_s=0.1, decode_tps=200.0, peak_rss_mib=250.0), make_info())
+SLOW_LARGE = (
+    "large",
+    make_stats(ttft_s=0.4, decode_tps=50.0, peak_rss_mib=900.0, prompt_tps=None),
+    make_info(270_000_000, "Q4_K_M"),
+)
+FAILED = (
+    "broken",
+    make_stats(
+        stop_reason="error",
+        generated_tokens=0,
+        ttft_s=None,
+        decode_tps=None,
+        engine_decode_tps=None,
+        prompt_tps=None,
+        peak_rss_mib=None,
+        error="boom",
+    ),
+    None,
+)
+
+
+class TableApp(App):
+    def compose(self) -> ComposeResult:
+        yield ComparisonTable([FAST_SMALL, SLOW_LARGE, FAILED])
+
+
+def test_best_values_pick_lowest_time_and_memory_and_highest_speed():
+    best = best_values([FAST_SMALL, SLOW_LARGE, FAILED])
+    assert best["ttft"] == 0.1
+    assert best["decode_tps"] == 200.0
+    assert best["peak_rss"] == 250.0
+    assert "tokens" not in best  # no best for a count
+    assert "prompt_tps" not in best  # only one pane knows it: nothing to compare
+    assert "gpu_mem" not in best  # nobody knows it
+
+
+def test_best_values_with_a_single_pane_mark_nothing():
+    assert best_values([FAST_SMALL]) == {}
+
+
+def test_columns_nobody_measured_are_left_out():
+    shown, unmeasured = measured_columns([FAST_SMALL, FAILED])
+    assert [c.key for c in unmeasured] == ["gpu_mem", "energy"]
+    with_gpu = ("gpu", make_stats(gpu_mem_mib=512.0, energy_j=3.5), None)
+    shown, unmeasured = measured_columns([FAST_SMALL, with_gpu])
+    assert unmeasured == [] and [c.key for c in shown] == [c.key for c in COLUMNS]
+
+
+def test_describe_model():
+    assert describe_model(make_info()) == "135M Q4_1"
+    assert describe_model(make_info(1_500_000_000, "Q8_0")) == "1.5B Q8_0"
+    assert describe_model(None) == "—"
+
+
+async def test_table_marks_best_and_shows_unknown_as_dash():
+    async with TableApp().run_test(size=(120, 30)) as pilot:
+        table = pilot.app.query_one(DataTable)
+        assert table.row_count == 3
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(3)]
+        headers = [str(column.key.value) for column in table.ordered_columns]
+        assert "gpu_mem" not in headers and "energy" not in headers  # nobody measured them
+        legend = str(pilot.app.query_one(".comparison--legend").render())
+        assert "Not measured: GPU memory, energy" in legend
+        small, large, broken = (dict(zip(headers, row, strict=True)) for row in rows)
+        assert small["ttft"] == f"{BEST_MARK} 0.10"
+        assert small["decode_tps"] == f"{BEST_MARK} 200.0"
+        assert large["decode_tps"] == "50.0"
+        assert large["prompt_tps"] == "—"
+        assert small["prompt_tps"] == "800"  # the only known value is not marked best
+        assert broken["ttft"] == "—" and broken["decode_tps"] == "—" and broken["peak_rss"] == "—"
+        assert broken["tokens"] == "0"  # a real count of zero stays 0
+        assert broken["stop"] == "error"
+        assert small["model"] == "135M Q4_1" and broken["model"] == "—"
+        assert all(BEST_MARK not in value for value in broken.values())
+
+
+async def test_show_results_replaces_rows_and_charts():
+    async with TableApp().run_test(size=(120, 30)) as pilot:
+        comparison = pilot.app.query_one(ComparisonTable)
+        comparison.show_results([SLOW_LARGE])
+        await pilot.pause()
+        assert pilot.app.query_one(DataTable).row_count == 1
+        assert pilot.app.query_one("#chart-decode", BarChart).bars == (("large", 50.0),)
+        comparison.clear_results()
+        await pilot.pause()
+        assert pilot.app.query_one(DataTable).row_count == 0
+
+
+def test_block_bar_scales_to_the_maximum():
+    assert block_bar(10, 10, 5) == "█████"
+    assert block_bar(5, 10, 4) == "██"
+    assert block_bar(1, 10, 2) == "▎"  # 1.6 eighths round to 2
+    assert block_bar(0, 10, 5) == ""
+    assert block_bar(0.001, 10, 5) == "▏"  # a tiny positive value still shows
+
+
+def eighths(line: str) -> int:
+    """The length of the bar drawn in a chart line, in eighths of a cell."""
+    return sum(8 if ch == "█" else EIGHTHS.index(ch) for ch in line if ch in EIGHTHS[1:] + "█")
+
+
+class ChartApp(App):
+    def compose(self) -> ComposeResult:
+        yield BarChart("decode", "tok/s", bars=[("a", 100.0), ("bb", 50.0), ("c", None)])
+
+
+async def test_bar_chart_draws_proportional_bars_and_dash_for_unknown():
+    async with ChartApp().run_test(size=(40, 6)) as pilot:
+        chart = pilot.app.query_one(BarChart)
+        lines = chart.render().plain.splitlines()
+        assert lines[0].startswith("decode (tok/s, higher is better)")
+        full, half, unknown = lines[1:]
+        assert eighths(full) == 2 * eighths(half)
+        assert full.rstrip().endswith("100") and half.rstrip().endswith("50.0")
+        assert unknown.rstrip().endswith("—") and "█" not in unknown
+        assert chart.best_value() == 100.0

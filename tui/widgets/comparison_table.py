@@ -1,0 +1,231 @@
+"""The comparison after a run: a table of every pane's figures and two bar charts.
+
+For E1 (and anyone mounting it)::
+
+    comparison = ComparisonTable(id="comparison")
+    comparison.show_results([("small", stats_a, info_a), ("large", stats_b, None)])
+    comparison.clear_results()
+
+`show_results` takes a list of `ComparisonRow` = (label, GenerationStats, ModelInfo or
+None) in pane order. The table has one row per pane: model (parameters and quant, from
+ModelInfo), TTFT, prompt, decode and engine tokens/s, tokens, peak RSS, GPU memory,
+energy and stop reason; unknown figures show "—", never 0, and a figure that no pane
+has (GPU memory and energy without a GPU) is left out and named in the legend, so
+the table fits 80 columns where it can (narrower than 90 columns, the model column
+goes too: each pane's header already names its model). The best value of each
+column where a best exists is marked with ★ and the success colour: lowest TTFT,
+memory and energy, highest speeds — but only where at least two panes have a value, so
+a single pane is never "best". Below the table two bar charts (decode speed, peak
+memory) draw the same figures with block characters.
+
+The figures follow `../shared/design/metrics.md`; this widget only formats them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Static
+
+from engines.types import GenerationStats, ModelInfo
+from tui.widgets.bar_chart import BarChart
+
+ComparisonRow = tuple[str, GenerationStats, ModelInfo | None]
+"""One pane's result: its label, its figures and what the model was (None if it never loaded)."""
+
+UNKNOWN = "—"
+BEST_MARK = "★"
+MODEL_COLUMN_MIN_WIDTH = 90
+"""Below this width the model column is left out (each pane's header already says it)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One figure in the table: how to read it from a result and how to print it."""
+
+    key: str
+    header: str
+    """The short table header."""
+    name: str
+    """The figure's name in words, for the legend."""
+    value: Callable[[GenerationStats], float | None]
+    format: str
+    """A format spec for the value, e.g. ".2f"."""
+    best: str | None = None
+    """"min" or "max" when the column has a best value; None when it has none (tokens)."""
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("ttft", "TTFT s", "TTFT", lambda s: s.ttft_s, ".2f", "min"),
+    Column("prompt_tps", "prompt/s", "prompt speed", lambda s: s.prompt_tps, ",.0f", "max"),
+    Column("decode_tps", "decode/s", "decode speed", lambda s: s.decode_tps, ",.1f", "max"),
+    Column("engine_tps", "engine/s", "engine speed", lambda s: s.engine_decode_tps, ",.1f", "max"),
+    Column("tokens", "tokens", "tokens", lambda s: s.generated_tokens, "d"),
+    Column("peak_rss", "RSS MiB", "peak RSS", lambda s: s.peak_rss_mib, ",.0f", "min"),
+    Column("gpu_mem", "GPU MiB", "GPU memory", lambda s: s.gpu_mem_mib, ",.0f", "min"),
+    Column("energy", "energy J", "energy", lambda s: s.energy_j, ",.1f", "min"),
+)
+"""The numeric columns, in display order (label, model and stop reason come around them).
+Speeds are in tokens per second."""
+
+
+def measured_columns(rows: Sequence[ComparisonRow]) -> tuple[list[Column], list[Column]]:
+    """The columns at least one pane has a value for, and those nobody measured.
+
+    A column of nothing but "—" (GPU memory and energy on a machine without a GPU) is
+    left out of the table and named once in the legend instead, so the table fits 80
+    columns where it can.
+    """
+    shown, unmeasured = [], []
+    for column in COLUMNS:
+        known = any(column.value(stats) is not None for _, stats, _ in rows)
+        (shown if known or not rows else unmeasured).append(column)
+    return shown, unmeasured
+
+
+def best_values(rows: Sequence[ComparisonRow]) -> dict[str, float]:
+    """The best value of each column that has one, where at least two panes have a value."""
+    best: dict[str, float] = {}
+    for column in COLUMNS:
+        if column.best is None:
+            continue
+        known = [v for _, stats, _ in rows if (v := column.value(stats)) is not None]
+        if len(known) >= 2:
+            best[column.key] = min(known) if column.best == "min" else max(known)
+    return best
+
+
+def describe_model(info: ModelInfo | None) -> str:
+    """Parameters and quant, e.g. "135M Q4_1"; "—" when the model never loaded."""
+    if info is None:
+        return UNKNOWN
+    parts = []
+    if info.n_params:
+        parts.append(_short_count(info.n_params))
+    if info.quantization:
+        parts.append(info.quantization)
+    return " ".join(parts) or info.architecture or UNKNOWN
+
+
+def _short_count(count: int) -> str:
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if count >= limit:
+            value = count / limit
+            return f"{value:.1f}{suffix}" if value < 10 else f"{value:.0f}{suffix}"
+    return str(count)
+
+
+def format_cell(column: Column, value: float | None, best: float | None) -> Text:
+    """One right-aligned cell: "—" when unknown, "★ value" in bold when it is the best."""
+    if value is None:
+        return Text(UNKNOWN, justify="right")
+    shown = format(value, column.format)
+    if best is not None and value == best:
+        return Text(f"{BEST_MARK} {shown}", style="bold green", justify="right")
+    return Text(shown, justify="right")
+
+
+class ComparisonTable(Vertical):
+    """A table of the panes' figures with the best of each column marked, and bar charts."""
+
+    DEFAULT_CSS = """
+    ComparisonTable {
+        height: auto;
+    }
+    ComparisonTable > DataTable {
+        height: auto;
+        max-height: 12;
+    }
+    ComparisonTable > DataTable {
+        scrollbar-size-horizontal: 1;
+    }
+    ComparisonTable > .comparison--legend {
+        color: $text-muted;
+    }
+    ComparisonTable > Horizontal {
+        height: auto;
+    }
+    ComparisonTable BarChart {
+        width: 1fr;
+        margin-right: 2;
+    }
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[ComparisonRow] = (),
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._rows: list[ComparisonRow] = list(rows)
+        self._shows_model_column = True
+
+    @property
+    def rows(self) -> list[ComparisonRow]:
+        """The results shown now, in pane order."""
+        return list(self._rows)
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(cursor_type="none", zebra_stripes=True)
+        yield Static(classes="comparison--legend")
+        with Horizontal():
+            yield BarChart("decode", "tok/s", higher_is_better=True, id="chart-decode")
+            yield BarChart("peak RSS", "MiB", higher_is_better=False, id="chart-memory")
+
+    def on_mount(self) -> None:
+        self._refresh_rows()
+
+    def on_resize(self) -> None:
+        if self._shows_model_column != self._wants_model_column():
+            self._refresh_rows()
+
+    def _wants_model_column(self) -> bool:
+        return self.size.width >= MODEL_COLUMN_MIN_WIDTH
+
+    def show_results(self, rows: Sequence[ComparisonRow]) -> None:
+        """Show these results, replacing what was there."""
+        self._rows = list(rows)
+        if self.is_mounted:
+            self._refresh_rows()
+
+    def clear_results(self) -> None:
+        """Show no results."""
+        self.show_results([])
+
+    def _refresh_rows(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        shown, unmeasured = measured_columns(self._rows)
+        self._shows_model_column = self._wants_model_column()
+        table.add_column("pane", key="pane")
+        if self._shows_model_column:
+            table.add_column("model", key="model")
+        for column in shown:
+            table.add_column(Text(column.header, justify="right"), key=column.key)
+        table.add_column("stop", key="stop")
+        legend = f"{BEST_MARK} best: lowest time, memory and energy; highest speed (tokens/s)"
+        if unmeasured:
+            legend += f". Not measured: {', '.join(c.name for c in unmeasured)}"
+        self.query_one(".comparison--legend", Static).update(legend)
+        best = best_values(self._rows)
+        for label, stats, info in self._rows:
+            cells: list[Text | str] = [label]
+            if self._shows_model_column:
+                cells.append(describe_model(info))
+            for column in shown:
+                cells.append(format_cell(column, column.value(stats), best.get(column.key)))
+            cells.append(stats.stop_reason)
+            table.add_row(*cells)
+        self.query_one("#chart-decode", BarChart).bars = [
+            (label, stats.decode_tps) for label, stats, _ in self._rows
+        ]
+        self.query_one("#chart-memory", BarChart).bars = [
+            (label, stats.peak_rss_mib) for label, stats, _ in self._rows
+        ]
