@@ -134,12 +134,15 @@ class RunEnergyMeter:
         gpu_indices: Sequence[int] | None = None,
         powercap_root: str | os.PathLike[str] = DEFAULT_POWERCAP_ROOT,
         poll_hz: float = GPU_POWER_POLL_HZ,
+        rapl_poll_s: float = RAPL_POLL_S,
     ) -> None:
-        """`gpu_indices`: the GPUs to count (None: all). `nvml`/`powercap_root` are injectable."""
+        """`gpu_indices`: the GPUs to count (None: all). `nvml`/`powercap_root` are injectable;
+        `poll_hz` is the GPU power sampling rate, `rapl_poll_s` how often RAPL is read in between."""
         self._nvml = nvml
         self._gpu_indices = gpu_indices
         self._powercap_root = Path(powercap_root)
         self._poll_s = 1.0 / poll_hz
+        self._rapl_poll_s = rapl_poll_s
         self._lock = threading.Lock()
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
@@ -202,12 +205,14 @@ class RunEnergyMeter:
         return [index for index in self._gpu_indices if index in all_indices]
 
     def _run(self) -> None:
-        interval = self._poll_s if self._power_samples else RAPL_POLL_S
+        interval = (
+            min(self._poll_s, self._rapl_poll_s) if self._power_samples else self._rapl_poll_s
+        )
         last_rapl = time.perf_counter()
         while not self._stop_event.wait(interval):
             now = time.perf_counter()
             self._poll_power(now)
-            if now - last_rapl >= RAPL_POLL_S:
+            if now - last_rapl >= self._rapl_poll_s:
                 self._poll_rapl()
                 last_rapl = now
 
