@@ -9,6 +9,7 @@ process for a local model, a client for an OpenAI-compatible server.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -160,3 +161,55 @@ def _describe(model_ref: str, describe_ref: Callable[[str], str]) -> str:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return " ".join(text.split())
+
+
+SWEEP_LABELS: dict[str, str] = {
+    "temperature": "temp",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "min_p": "min_p",
+    "repeat_penalty": "repeat_penalty",
+    "max_tokens": "max_tokens",
+    "seed": "seed",
+}
+"""Sampling values that a sweep can vary, and how a pane label names them."""
+
+
+def expand_grid(panes: list[PaneSpec], sweeps: dict[str, list]) -> list[PaneSpec]:
+    """Every pane × every combination of the swept sampling values, in that order.
+
+    `sweeps` maps a sampling value's name to the values to try. A value with one entry
+    is set on every pane; values with several multiply the panes, and each new pane's
+    label names the values it runs with (e.g. "SmolLM2-135M-Instruct Q4_1 · temp=0.2").
+    Raises pydantic's ValidationError for a value out of range.
+    """
+    unknown = sorted(set(sweeps) - set(SWEEP_LABELS))
+    if unknown:
+        raise ValueError(f"cannot sweep {', '.join(unknown)}: only {', '.join(SWEEP_LABELS)}")
+    names = [name for name in SWEEP_LABELS if sweeps.get(name)]
+    combinations = list(itertools.product(*(sweeps[name] for name in names)))
+    varied = [name for name in names if len(sweeps[name]) > 1]
+    expanded: list[PaneSpec] = []
+    for pane in panes:
+        for combination in combinations:
+            values = dict(zip(names, combination, strict=True))
+            overrides = pane.sampling.model_copy(update={})
+            for name, value in values.items():
+                setattr(overrides, name, value)  # validate_assignment checks the range
+            label = pane.label
+            if varied:
+                base = pane.label or _describe_or_ref(pane.model)
+                suffix = " ".join(f"{SWEEP_LABELS[n]}={_format_value(values[n])}" for n in varied)
+                label = f"{base} · {suffix}"
+            expanded.append(pane.model_copy(update={"sampling": overrides, "label": label}))
+    return expanded
+
+
+def _describe_or_ref(model_ref: str) -> str:
+    from engines.model_refs import describe_ref
+
+    return _describe(model_ref, describe_ref)
+
+
+def _format_value(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
