@@ -1,0 +1,281 @@
+"""The model worker: the child process that holds one loaded model.
+
+The parent (`engines.worker_handle.WorkerModelHandle`) starts it with multiprocessing's
+"spawn" context and talks to it over two one-way pipes: commands in (`LoadModel`,
+`Generate`, `UpdateSampling`, `Cancel`, `Shutdown`), events out (see
+`engines.protocol`). Inside, two threads:
+
+- the main thread runs the engine: it loads the model, then runs one generation at a
+  time, sending events as the engine emits them;
+- a reader thread receives commands at any time, so `Cancel` and `UpdateSampling` reach
+  a generation while it runs (through `WorkerControl`, which the engine polls between
+  tokens); everything else is queued for the main thread, in order.
+
+First thing, the worker points its stdout and stderr at its own log file
+(`engines.worker_log`), before llama_cpp is even imported, so llama.cpp never writes to
+the terminal. A failed load sends `LoadFailed` (quoting the log) and ends the worker;
+the parent starts a fresh one for the next load. When the parent goes away, the command
+pipe closes and the worker ends too.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import importlib
+import os
+import queue
+import resource
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from engines.protocol import (
+    Cancel,
+    Command,
+    Event,
+    Generate,
+    GenerationFinished,
+    GenerationStarted,
+    LoadFailed,
+    LoadModel,
+    LoadProgressed,
+    ModelLoaded,
+    Shutdown,
+    TokensGenerated,
+    UpdateSampling,
+)
+from engines.types import GenerationRequest, GenerationStats, ModelSettings, SamplingParams
+from engines.worker_log import log_tail, redirect_output_to, worker_log_path
+
+DEFAULT_ENGINE = "engines.llama_engine:LlamaEngine"
+"""The engine a worker runs, as "module:attribute" (tests name a stand-in)."""
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What a worker needs besides its pipes (small and picklable: it crosses the spawn)."""
+
+    log_dir: str
+    log_stem: str
+    """The worker's log file is `{log_dir}/{log_stem}-{pid}.log` (see `engines.worker_log`)."""
+    engine: str = DEFAULT_ENGINE
+
+
+class WorkerControl:
+    """The engine's view of the commands that arrive while it generates (a GenerationControl).
+
+    The reader thread cancels and offers sampling changes; the engine asks between tokens.
+    """
+
+    def __init__(self) -> None:
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._pending: SamplingParams | None = None
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def take_sampling_change(self) -> SamplingParams | None:
+        """The latest sampling values asked for since the last call, or None."""
+        with self._lock:
+            change, self._pending = self._pending, None
+        return change
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def offer_sampling(self, sampling: SamplingParams) -> None:
+        with self._lock:
+            self._pending = sampling
+
+    def reset(self) -> None:
+        """A new generation starts: no cancel, no pending change (its request has the values)."""
+        with self._lock:
+            self._pending = None
+            self._cancel.clear()
+
+
+def worker_main(commands: Connection, events: Connection, config: WorkerConfig) -> None:
+    """The worker process's entry point (the target of the spawned Process)."""
+    log_path = worker_log_path(config.log_stem, os.getpid(), Path(config.log_dir))
+    redirect_output_to(log_path)
+    faulthandler.enable()  # a segfault leaves a Python traceback in the log
+    Worker(commands, events, _import_engine(config.engine), log_path).run()
+
+
+def _import_engine(target: str) -> Callable[[ModelSettings], Any]:
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+class Worker:
+    """The worker's two loops: commands in (reader thread), engine work (main thread)."""
+
+    def __init__(
+        self,
+        commands: Connection,
+        events: Connection,
+        engine_factory: Callable[[ModelSettings], Any],
+        log_path: Path | None = None,
+    ) -> None:
+        self._commands = commands
+        self._events = events
+        self._engine_factory = engine_factory
+        self._log_path = log_path
+        self._work: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._control = WorkerControl()
+        self._send_lock = threading.Lock()
+        self._engine: Any = None
+
+    def run(self) -> None:
+        """Serve commands until Shutdown, a failed load, or the parent going away."""
+        threading.Thread(target=self._read_commands, name="llmbench-commands", daemon=True).start()
+        try:
+            while True:
+                command = self._work.get()
+                if isinstance(command, Shutdown):
+                    break
+                if isinstance(command, LoadModel):
+                    if not self._load(command.settings):
+                        break
+                elif isinstance(command, Generate):
+                    self._generate(command.request)
+        finally:
+            self._close_engine()
+
+    # --- commands (reader thread) -------------------------------------------------------
+
+    def _read_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.recv()
+            except (EOFError, OSError):
+                command = Shutdown()  # the parent is gone
+            if isinstance(command, Cancel):
+                self._control.cancel()
+            elif isinstance(command, UpdateSampling):
+                self._control.offer_sampling(command.sampling)
+            else:
+                if isinstance(command, Generate):
+                    self._control.reset()
+                elif isinstance(command, Shutdown):
+                    self._control.cancel()
+                self._work.put(command)
+                if isinstance(command, Shutdown):
+                    return
+
+    # --- events ----------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        """Send one event to the parent; if the parent is gone, end the worker at once."""
+        try:
+            with self._send_lock:
+                self._events.send(event)
+        except (BrokenPipeError, EOFError, OSError):
+            os._exit(0)
+
+    # --- work (main thread) ----------------------------------------------------------
+
+    def _load(self, settings: ModelSettings) -> bool:
+        try:
+            engine = self._engine_factory(settings)
+            info = engine.load(lambda fraction: self.emit(LoadProgressed(float(fraction))))
+        except Exception as exc:  # noqa: BLE001 - any failure to load becomes LoadFailed
+            _flush_std_streams()
+            self.emit(LoadFailed(_one_line_reason(exc, settings.path), log_tail(self._log_path)))
+            return False
+        self._engine = engine
+        self.emit(ModelLoaded(info))
+        return True
+
+    def _generate(self, request: GenerationRequest) -> None:
+        if self._engine is None:
+            stats = _failed_stats("no model is loaded in this worker", "completion", 0, 0)
+            self.emit(GenerationFinished(request.request_id, stats))
+            return
+        seen = _SeenSoFar()
+
+        def emit(event: Event) -> None:
+            seen.note(event)
+            self.emit(event)
+
+        try:
+            stats = self._engine.generate(request, emit, self._control)
+        except Exception as exc:  # noqa: BLE001 - an engine error ends this run, not the worker
+            reason = getattr(exc, "reason", None) or _first_line(str(exc)) or type(exc).__name__
+            stats = _failed_stats(
+                reason, seen.prompt_mode, seen.prompt_tokens, seen.generated_tokens
+            )
+        if stats.peak_rss_mib is None:
+            stats = replace(stats, peak_rss_mib=peak_rss_mib())
+        self.emit(GenerationFinished(request.request_id, stats))
+
+    def _close_engine(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            try:
+                engine.close()
+            except Exception:  # noqa: BLE001 - the process ends right after anyway
+                pass
+
+
+class _SeenSoFar:
+    """What a generation had reported before it failed (for the stats of a failed run)."""
+
+    def __init__(self) -> None:
+        self.prompt_mode = "completion"
+        self.prompt_tokens = 0
+        self.generated_tokens = 0
+
+    def note(self, event: Event) -> None:
+        if isinstance(event, TokensGenerated):
+            self.generated_tokens += event.n_tokens
+        elif isinstance(event, GenerationStarted):
+            self.prompt_mode = event.prompt_mode
+            self.prompt_tokens = event.prompt_tokens
+
+
+def _failed_stats(
+    reason: str, prompt_mode: str, prompt_tokens: int, generated: int
+) -> GenerationStats:
+    return GenerationStats(
+        stop_reason="error",
+        prompt_mode=prompt_mode if prompt_mode in ("chat", "completion") else "completion",
+        prompt_tokens=prompt_tokens,
+        generated_tokens=generated,
+        ttft_s=None,
+        prompt_tps=None,
+        decode_tps=None,
+        engine_decode_tps=None,
+        error=reason,
+    )
+
+
+def peak_rss_mib() -> float:
+    """This process's largest resident memory so far, in MiB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return peak * scale / (1024 * 1024)
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def _one_line_reason(exc: BaseException, path: str) -> str:
+    """One line naming the file and the problem."""
+    message = getattr(exc, "reason", None) or _first_line(str(exc)) or type(exc).__name__
+    name = Path(path).name
+    return message if name and name in message else f"{name}: {message}"
+
+
+def _flush_std_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
