@@ -1,0 +1,482 @@
+"""Runs a comparison to the end without a user interface: the one engine path of headless runs.
+
+`run_comparison(plans, prompt)` loads each pane's model once, runs the warm-up and
+measured repetitions, turns every measured generation into a `RunResult` (appended to
+the history as it finishes) and reports panes that failed without stopping the others.
+
+- sequential: panes one after another (load, run, close), so only one model holds memory
+  and each has the machine to itself: the fair mode for speed;
+- parallel: every pane at once, a thread per pane driving its handle; the panes start
+  each repetition together, so they really share the machine while they generate.
+
+Energy (`engines.energy.RunEnergyMeter` around each generation) and the worker's own GPU
+memory (`engines.nvml.Nvml.gpu_memory_of_pid`) are filled into the figures here, so every
+front end gets them the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from engines.protocol import (
+    GenerationFinished,
+    LoadFailed,
+    LoadProgressed,
+    ModelHandle,
+    ModelLoaded,
+    TokensGenerated,
+    Warned,
+    WorkerCrashed,
+)
+from engines.types import GenerationRequest, GenerationStats, ModelInfo
+from profiles.plan import PanePlan, open_handle
+
+if TYPE_CHECKING:
+    from profiles.results import RunResult
+
+RunMode = Literal["sequential", "parallel"]
+
+Phase = Literal["loading", "loaded", "generating", "generated", "finished", "failed", "warning"]
+"""loading → loaded → (generating → generated)* per step → finished; or failed at any point.
+"warning" carries a message that is not a failure."""
+
+IDLE_TIMEOUT_S = 600.0
+"""A worker that sends nothing for this long (loading or generating) fails its pane."""
+
+_POLL_S = 0.25
+
+
+@dataclass(frozen=True)
+class PaneProgress:
+    """What one pane is doing now, for a progress display."""
+
+    pane: int
+    """The pane's index in the plan."""
+    label: str
+    phase: Phase
+    step: int = 0
+    """0-based index of the generation among all of the pane's steps (warm-ups first)."""
+    steps: int = 1
+    """Warm-ups plus measured repetitions."""
+    repetitions: int = 1
+    """Measured repetitions (the last `repetitions` of the steps)."""
+    warmup: bool = False
+    """Whether the current generation is a warm-up (not measured, not recorded)."""
+    tokens: int = 0
+    """Tokens generated so far in the current generation."""
+    max_tokens: int = 0
+    load_fraction: float | None = None
+    message: str = ""
+    """The failure reason, a warning, or a short summary of a finished generation."""
+
+
+@dataclass(frozen=True)
+class PaneFailure:
+    """A pane that could not finish: its model did not load, its worker died, or it errored."""
+
+    pane: int
+    label: str
+    model_ref: str
+    reason: str
+    """One line a person can act on."""
+    detail: str = ""
+    """Extra context, e.g. the tail of llama.cpp's log."""
+
+
+@dataclass
+class ComparisonOutcome:
+    """Everything a comparison produced: results (pane order, then repetition) and failures."""
+
+    mode: RunMode
+    results: list[RunResult] = field(default_factory=list)
+    failures: list[PaneFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every pane finished."""
+        return not self.failures
+
+
+ProgressCallback = Callable[[PaneProgress], None]
+HandleFactory = Callable[[PanePlan], ModelHandle]
+
+
+class PaneFailed(Exception):
+    """Ends one pane's run; carries the reason shown to the user."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def run_comparison(
+    plans: list[PanePlan],
+    prompt: str,
+    system_prompt: str | None = None,
+    mode: RunMode = "sequential",
+    repeat: int = 1,
+    warmup: int = 0,
+    handle_factory: HandleFactory = open_handle,
+    on_progress: ProgressCallback | None = None,
+    history: bool = True,
+    *,
+    profile_name: str | None = None,
+    cancel: threading.Event | None = None,
+    idle_timeout_s: float = IDLE_TIMEOUT_S,
+) -> ComparisonOutcome:
+    """Run every pane of `plans` on `prompt` and collect the results.
+
+    `repeat` measured generations per pane follow `warmup` unmeasured ones. A pane that
+    fails (bad reference, load failure, crash, error) is reported in `failures`; the
+    others carry on. Setting `cancel` stops the running generations and skips the rest.
+    """
+    if repeat < 1:
+        raise ValueError("repeat must be at least 1")
+    if warmup < 0:
+        raise ValueError("warmup cannot be negative")
+    if mode not in ("sequential", "parallel"):
+        raise ValueError(f"unknown mode {mode!r}: use 'sequential' or 'parallel'")
+    outcome = ComparisonOutcome(mode=mode)
+    context = _RunContext(
+        prompt=prompt,
+        system_prompt=system_prompt,
+        mode=mode,
+        repeat=repeat,
+        warmup=warmup,
+        handle_factory=handle_factory,
+        on_progress=on_progress,
+        history=history,
+        profile_name=profile_name,
+        cancel=cancel or threading.Event(),
+        idle_timeout_s=idle_timeout_s,
+        outcome=outcome,
+    )
+    if mode == "sequential" or len(plans) <= 1:
+        for plan in plans:
+            _PaneRun(plan, context, gate=None).run()
+    else:
+        gate = threading.Barrier(len(plans))
+        threads = [
+            threading.Thread(
+                target=_PaneRun(plan, context, gate).run, name=f"pane-{plan.index}", daemon=True
+            )
+            for plan in plans
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    outcome.results = [result for _, _, result in sorted(context.finished, key=lambda f: f[:2])]
+    outcome.failures.sort(key=lambda f: f.pane)
+    return outcome
+
+
+@dataclass
+class _RunContext:
+    """What every pane of one comparison shares."""
+
+    prompt: str
+    system_prompt: str | None
+    mode: RunMode
+    repeat: int
+    warmup: int
+    handle_factory: HandleFactory
+    on_progress: ProgressCallback | None
+    history: bool
+    profile_name: str | None
+    cancel: threading.Event
+    idle_timeout_s: float
+    outcome: ComparisonOutcome
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    finished: list[tuple[int, int, RunResult]] = field(default_factory=list)
+    """(pane index, repetition, result) in the order they finished."""
+    host: Any = None
+
+    @property
+    def steps(self) -> int:
+        return self.warmup + self.repeat
+
+    def report(self, progress: PaneProgress) -> None:
+        if self.on_progress is None:
+            return
+        with self.lock:
+            self.on_progress(progress)
+
+    def host_info(self) -> Any:
+        with self.lock:
+            if self.host is None:
+                self.host = _host_info()
+            return self.host
+
+
+class _PaneRun:
+    """One pane's whole run: load, every step, close. Never raises."""
+
+    def __init__(
+        self, plan: PanePlan, context: _RunContext, gate: threading.Barrier | None
+    ) -> None:
+        self.plan = plan
+        self.context = context
+        self.gate = gate
+        self.handle: ModelHandle | None = None
+        self.gate_crossings = 0
+        self.sha256: str | None = None
+
+    def run(self) -> None:
+        try:
+            info = self._load()
+            # Hash before any timed step, so hashing never competes with a running pane.
+            self.sha256 = _model_sha256(info)
+            self._wait_for_other_panes()
+            for step in range(self.context.steps):
+                if self.context.cancel.is_set():
+                    raise PaneFailed("cancelled before it finished")
+                self._run_step(step, info)
+                if step + 1 < self.context.steps:
+                    self._wait_for_other_panes()
+        except PaneFailed as failure:
+            self._fail(failure.reason, failure.detail)
+        except Exception as exc:  # noqa: BLE001 - one pane's bug never stops the others
+            self._fail(f"{type(exc).__name__}: {_one_line(str(exc))}")
+        finally:
+            self._close()
+            self._keep_step_with_other_panes()
+
+    # --- loading ----------------------------------------------------------------------
+
+    def _load(self) -> ModelInfo:
+        plan = self.plan
+        if plan.error is not None:
+            raise PaneFailed(plan.error)
+        self._progress("loading", load_fraction=0.0)
+        try:
+            self.handle = self.context.handle_factory(plan)
+            self.handle.load(plan.settings)
+        except PaneFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a handle that cannot start fails its pane
+            raise PaneFailed(f"could not start the model: {_one_line(str(exc))}") from exc
+        for event in self._events("loading"):
+            if isinstance(event, LoadProgressed):
+                self._progress("loading", load_fraction=event.fraction)
+            elif isinstance(event, ModelLoaded):
+                self._progress("loaded", load_fraction=1.0)
+                return event.info
+            elif isinstance(event, LoadFailed):
+                raise PaneFailed(event.reason, event.detail)
+        raise PaneFailed("the model never finished loading")  # pragma: no cover - _events raises
+
+    # --- one generation ---------------------------------------------------------------
+
+    def _run_step(self, step: int, info: ModelInfo) -> None:
+        context = self.context
+        is_warmup = step < context.warmup
+        repetition = step - context.warmup
+        request = GenerationRequest(
+            prompt=context.prompt,
+            sampling=self.plan.sampling,
+            system_prompt=context.system_prompt,
+            request_id=f"pane{self.plan.index}-step{step}",
+        )
+        self._progress("generating", step=step, warmup=is_warmup)
+        meter = _start_energy_meter()
+        assert self.handle is not None
+        self.handle.generate(request)
+        text_parts: list[str] = []
+        tokens = 0
+        stats: GenerationStats | None = None
+        for event in self._events("generating", cancellable=True):
+            if isinstance(event, TokensGenerated) and event.request_id == request.request_id:
+                text_parts.append(event.text)
+                tokens += event.n_tokens
+                self._progress("generating", step=step, warmup=is_warmup, tokens=tokens)
+            elif isinstance(event, GenerationFinished) and event.request_id == request.request_id:
+                stats = event.stats
+                break
+        assert stats is not None
+        stats = self._with_machine_figures(stats, meter)
+        if stats.stop_reason == "error":
+            raise PaneFailed(stats.error or "the generation failed")
+        if stats.stop_reason == "cancelled" and context.cancel.is_set():
+            raise PaneFailed("cancelled before it finished")
+        summary = _summary(stats)
+        if not is_warmup:
+            result = _build_result(
+                plan=self.plan,
+                info=info,
+                stats=stats,
+                request=request,
+                text="".join(text_parts),
+                mode=context.mode,
+                host=context.host_info(),
+                profile_name=context.profile_name,
+                repetition=repetition,
+                sha256=self.sha256,
+                hash_file=False,
+            )
+            if context.history:
+                _append_history(result)
+            with context.lock:
+                context.finished.append((self.plan.index, repetition, result))
+        self._progress("generated", step=step, warmup=is_warmup, tokens=tokens, message=summary)
+        if step + 1 == context.steps:
+            self._progress("finished", step=step, tokens=tokens, message=summary)
+
+    def _with_machine_figures(self, stats: GenerationStats, meter: Any) -> GenerationStats:
+        """The stats with energy and the worker's GPU memory, where this machine can tell."""
+        changes: dict[str, float | None] = {}
+        reading = _stop_energy_meter(meter)
+        if reading is not None:
+            if stats.energy_j is None and getattr(reading, "gpu_j", None) is not None:
+                changes["energy_j"] = reading.gpu_j
+            if stats.cpu_energy_j is None and getattr(reading, "cpu_j", None) is not None:
+                changes["cpu_energy_j"] = reading.cpu_j
+        if stats.gpu_mem_mib is None and self.handle is not None and self.handle.pid:
+            changes["gpu_mem_mib"] = _gpu_memory_of_pid(self.handle.pid)
+        return replace(stats, **changes) if changes else stats
+
+    # --- events -----------------------------------------------------------------------
+
+    def _events(self, doing: str, cancellable: bool = False):
+        """Yield the handle's events until the caller stops; a crash or silence fails the pane."""
+        assert self.handle is not None
+        last_event_at = time.perf_counter()
+        cancel_sent = False
+        while True:
+            if cancellable and self.context.cancel.is_set() and not cancel_sent:
+                self.handle.cancel()
+                cancel_sent = True
+            events = self.handle.next_events(timeout=_POLL_S)
+            now = time.perf_counter()
+            if not events:
+                if now - last_event_at > self.context.idle_timeout_s:
+                    raise PaneFailed(
+                        f"no answer from the model for {self.context.idle_timeout_s:g} s while {doing}"
+                    )
+                continue
+            last_event_at = now
+            for event in events:
+                if isinstance(event, WorkerCrashed):
+                    raise PaneFailed(f"the model's worker crashed: {event.reason}", event.log_tail)
+                if isinstance(event, Warned):
+                    self._progress("warning", message=event.message)
+                    continue
+                yield event
+
+    # --- bookkeeping ------------------------------------------------------------------
+
+    def _wait_for_other_panes(self) -> None:
+        if self.gate is None:
+            return
+        self.gate_crossings += 1
+        try:
+            self.gate.wait()
+        except threading.BrokenBarrierError:
+            pass
+
+    def _keep_step_with_other_panes(self) -> None:
+        """A pane that stopped early still arrives at every later start, so others never wait."""
+        if self.gate is None:
+            return
+        # Every pane passes the gate once after loading and once before each later step.
+        while self.gate_crossings < self.context.steps:
+            self._wait_for_other_panes()
+
+    def _fail(self, reason: str, detail: str = "") -> None:
+        plan = self.plan
+        failure = PaneFailure(plan.index, plan.label, plan.model_ref, reason, detail)
+        with self.context.lock:
+            self.context.outcome.failures.append(failure)
+        self._progress("failed", message=reason)
+
+    def _close(self) -> None:
+        if self.handle is None:
+            return
+        try:
+            self.handle.close()
+        except Exception:  # noqa: BLE001 - closing never hides the pane's own outcome
+            pass
+
+    def _progress(self, phase: Phase, **values: Any) -> None:
+        self.context.report(
+            PaneProgress(
+                pane=self.plan.index,
+                label=self.plan.label,
+                phase=phase,
+                steps=self.context.steps,
+                repetitions=self.context.repeat,
+                max_tokens=self.plan.sampling.max_tokens,
+                **values,
+            )
+        )
+
+
+# --- the pieces other modules provide -----------------------------------------------
+
+
+def _build_result(**values: Any) -> RunResult:
+    from profiles.results import RunResult
+
+    return RunResult.from_run(**values)
+
+
+def _model_sha256(info: ModelInfo) -> str | None:
+    from profiles.results import model_sha256
+
+    return model_sha256(info)
+
+
+def _append_history(result: RunResult) -> None:
+    from profiles.history import append_result
+
+    append_result(result)
+
+
+def _host_info() -> Any:
+    from engines.host import host_info
+
+    return host_info()
+
+
+def _start_energy_meter() -> Any:
+    """A started energy meter, or None where this machine cannot measure energy."""
+    try:
+        from engines.energy import RunEnergyMeter
+
+        meter = RunEnergyMeter()
+        meter.start()
+    except Exception:  # noqa: BLE001 - energy is a bonus figure, never a failure
+        return None
+    return meter
+
+
+def _stop_energy_meter(meter: Any) -> Any:
+    if meter is None:
+        return None
+    try:
+        return meter.stop()
+    except Exception:  # noqa: BLE001 - energy is a bonus figure, never a failure
+        return None
+
+
+def _gpu_memory_of_pid(pid: int) -> float | None:
+    from engines.nvml import default_nvml
+
+    try:
+        return default_nvml().gpu_memory_of_pid(pid)
+    except Exception:  # noqa: BLE001 - GPU memory is shown as "—" when unknown
+        return None
+
+
+def _summary(stats: GenerationStats) -> str:
+    speed = f"{stats.decode_tps:.1f} tok/s" if stats.decode_tps is not None else "— tok/s"
+    return f"{stats.generated_tokens} tokens, {speed}, stop: {stats.stop_reason}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "unknown error"
