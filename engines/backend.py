@@ -149,3 +149,33 @@ def _ggml_registries_and_devices(llama_cpp: Any) -> tuple[list[str], tuple[str, 
     except (AttributeError, OSError, ValueError):
         return [], ()
     return registries, tuple(devices)
+
+
+REBUILD_CUDA_HINT = "Rebuild: make setup LLAMA_BACKEND=cuda"
+
+
+def gpu_backend_warnings(
+    nvidia_gpu_names: list[str] | tuple[str, ...], backend: BackendInfo
+) -> list[str]:
+    """Plain-words warnings when the GPUs present and the llama.cpp build do not match.
+
+    The common case: an NVIDIA GPU is present but llama-cpp-python was built without a
+    GPU backend, so every model silently runs on the CPU.
+    """
+    warnings = []
+    if nvidia_gpu_names and not backend.gpu_offload:
+        warnings.append(
+            "NVIDIA GPU found but this llama-cpp-python was built without CUDA: models will run "
+            f"on the CPU. {REBUILD_CUDA_HINT}"
+        )
+    elif nvidia_gpu_names and "CUDA" not in backend.name and backend.name != "CPU":
+        warnings.append(
+            f"NVIDIA GPU found and this llama-cpp-python uses {backend.name}, not CUDA: it may be "
+            f"slower than a CUDA build. {REBUILD_CUDA_HINT}"
+        )
+    elif not nvidia_gpu_names and "CUDA" in backend.name:
+        warnings.append(
+            "this llama-cpp-python was built with CUDA but no NVIDIA GPU can be read: "
+            "models asked to use the GPU may fail or run on the CPU."
+        )
+    return warnings

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from engines.backend import backend_info, backend_name_from
+from engines.backend import BackendInfo, backend_info, backend_name_from, gpu_backend_warnings
 
 
 def test_backend_of_this_install_matches_llama_cpp_itself() -> None:
@@ -51,3 +51,25 @@ def test_importing_the_module_does_not_import_llama_cpp() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def _backend(name: str, offload: bool) -> BackendInfo:
+    return BackendInfo(name, offload, "", "0.3.36", "")
+
+
+@pytest.mark.parametrize(
+    ("gpus", "backend", "expected"),
+    [
+        ([], _backend("CPU", False), None),
+        (["NVIDIA L4"], _backend("CUDA", True), None),
+        (["NVIDIA L4"], _backend("CPU", False), "built without CUDA: models will run on the CPU"),
+        (["NVIDIA L4"], _backend("Vulkan", True), "uses Vulkan, not CUDA"),
+        ([], _backend("CUDA", False), "built with CUDA but no NVIDIA GPU can be read"),
+    ],
+)
+def test_gpu_backend_warnings(gpus: list[str], backend: BackendInfo, expected: str | None) -> None:
+    warnings = gpu_backend_warnings(gpus, backend)
+    if expected is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and expected in warnings[0]
