@@ -1,0 +1,109 @@
+"""The results history: one JSON line per finished pane, appended as each pane finishes.
+
+The file is `engines.paths.data_dir()/history.jsonl`. Each result is written with one
+`write` call on a file opened for appending, then flushed to disk, so a crash or a
+dropped SSH session loses at most the pane that was still running, and two writers (two
+panes, or two llmbench instances) never interleave inside a line. A line torn by a
+crash is skipped with a warning on reading; the rest stays readable, and the next
+append starts on a fresh line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from engines.paths import data_dir
+from profiles.results import RunResult
+
+HISTORY_FILE_NAME = "history.jsonl"
+
+_append_lock = threading.Lock()
+
+
+class HistoryLookupError(LookupError):
+    """No result, or more than one, matches an id prefix. str() is one line."""
+
+
+def history_path() -> Path:
+    """The history file (created on the first append)."""
+    return data_dir() / HISTORY_FILE_NAME
+
+
+def append_result(result: RunResult, path: Path | None = None) -> Path:
+    """Append one result as a JSON line and flush it to disk; returns the file's path."""
+    target = path or history_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    line = result.model_dump_json().encode("utf-8") + b"\n"
+    with _append_lock:
+        fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if _ends_mid_line(fd):
+                line = b"\n" + line
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return target
+
+
+def _ends_mid_line(fd: int) -> bool:
+    """Whether the file's last byte is not a newline (a line torn by a crash)."""
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+
+
+def read_history(path: Path | None = None) -> tuple[list[RunResult], list[str]]:
+    """Every readable result, oldest first, and one warning per line that could not be read."""
+    source = path or history_path()
+    try:
+        data = source.read_bytes()
+    except FileNotFoundError:
+        return [], []
+    results: list[RunResult] = []
+    warnings: list[str] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            results.append(RunResult.model_validate(json.loads(raw.decode("utf-8"))))
+        except (ValueError, ValidationError) as error:
+            reason = _reason(error)
+            warnings.append(
+                f"{source}: line {number} skipped ({reason}; probably cut short by a crash)"
+            )
+    return results, warnings
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8"
+    if isinstance(error, json.JSONDecodeError):
+        return "not valid JSON"
+    return "not a result"
+
+
+def find_result(id_prefix: str, results: list[RunResult]) -> RunResult:
+    """The one result whose id starts with `id_prefix`; HistoryLookupError otherwise."""
+    wanted = id_prefix.strip()
+    if not wanted:
+        raise HistoryLookupError("give a result id (or the start of one); see `llmbench history`")
+    exact = [r for r in results if r.id == wanted]
+    if exact:
+        return exact[-1]
+    matches = [r for r in results if r.id.startswith(wanted)]
+    if not matches:
+        raise HistoryLookupError(
+            f"no result with an id starting '{wanted}'; see `llmbench history`"
+        )
+    if len(matches) > 1:
+        shown = ", ".join(r.id for r in matches[:5])
+        more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+        raise HistoryLookupError(
+            f"'{wanted}' matches {len(matches)} results ({shown}{more}); give more of the id"
+        )
+    return matches[0]
