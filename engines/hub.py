@@ -1,0 +1,402 @@
+"""Hugging Face Hub models: pick the GGUF files a reference names, find them in the HF cache,
+and download them (`llmbench pull`) through huggingface_hub into that same cache.
+
+What huggingface_hub gives us and what we add:
+- it downloads into the shared HF cache (`HF_HUB_CACHE`, `HF_HOME`), uses `HF_TOKEN` or the
+  saved login, and resumes a transfer whose connection drops (it retries with an HTTP Range
+  request from the byte it reached);
+- we choose the files (a quant's file, every shard of a sharded model), check disk space
+  first, report progress, and turn each error a user meets into one `DownloadError` line
+  that says what to do.
+
+Paths are read from the environment at call time, not import time, so tests (and a user
+who changes `HF_HUB_CACHE`) see the cache they expect.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engines.gguf_info import SHARD_PATTERN
+from engines.model_refs import ModelRef, ModelRefError, parse_model_ref, quant_in_name
+
+DEFAULT_QUANT = "Q4_K_M"
+"""The quant chosen for `hf:OWNER/REPO` when the repo has several (llama.cpp's `-hf` default)."""
+HUB_URL = "https://huggingface.co"
+LOGIN_HINT = "request access on the model page and run `hf auth login` or set HF_TOKEN"
+
+
+class DownloadError(RuntimeError):
+    """A download that failed; str(e) is one line saying what happened and what to do."""
+
+
+@dataclass(frozen=True)
+class DownloadProgress:
+    """Where one download stands, for a progress display."""
+
+    filename: str
+    """The file in the repo being downloaded."""
+    downloaded: int
+    """Bytes of this file so far (including bytes resumed from an earlier attempt)."""
+    total: int | None
+    """Bytes of this file, when the server said."""
+    file_index: int
+    """1-based position of this file among the files of the model (shards)."""
+    file_count: int
+
+
+ProgressCallback = Callable[[DownloadProgress], None]
+
+
+def hf_cache_dir() -> Path:
+    """The Hugging Face hub cache, as huggingface_hub computes it, read from the environment now."""
+    explicit = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
+    if explicit:
+        return Path(os.path.expandvars(explicit)).expanduser()
+    default_home = os.path.join(os.environ.get("XDG_CACHE_HOME", "~/.cache"), "huggingface")
+    home = os.environ.get("HF_HOME") or default_home
+    return Path(os.path.expandvars(home)).expanduser() / "hub"
+
+
+def hub_endpoint() -> str:
+    """The Hub's address: `HF_ENDPOINT` (a mirror, or a test server) or huggingface.co."""
+    return (os.environ.get("HF_ENDPOINT") or HUB_URL).rstrip("/")
+
+
+def repo_cache_folder(repo_id: str) -> Path:
+    """The HF cache folder of a model repo (`models--OWNER--REPO`)."""
+    return hf_cache_dir() / f"models--{repo_id.replace('/', '--')}"
+
+
+# --- choosing files -------------------------------------------------------------------------
+
+
+def is_projector(filename: str) -> bool:
+    """Vision projectors (`mmproj-*.gguf`) ship beside models but are not language models."""
+    return "mmproj" in filename.rsplit("/", 1)[-1].lower()
+
+
+def group_models(files: list[str]) -> dict[str, list[str]]:
+    """GGUF files of a repo grouped into models: first file → all its files (shards in order)."""
+    models: dict[str, list[str]] = {}
+    for name in sorted(f for f in files if f.lower().endswith(".gguf") and not is_projector(f)):
+        match = SHARD_PATTERN.match(name)
+        if match is None:
+            models[name] = [name]
+            continue
+        first = f"{match['stem']}-00001-of-{match['count']}.gguf"
+        models.setdefault(first, []).append(name)
+    return models
+
+
+def available_quants(files: list[str]) -> list[str]:
+    """The quants a repo's GGUF files name, smallest first (Q2_K … Q8_0, F16), without repeats."""
+    quants = {
+        quant_in_name(first.rsplit("/", 1)[-1]) or quant_in_name(first)
+        for first in group_models(files)
+    }
+    return sorted((q for q in quants if q), key=_quant_sort_key)
+
+
+def _quant_sort_key(quant: str) -> tuple[int, str]:
+    bits = re.search(r"\d+", quant.removeprefix("UD-"))
+    return (int(bits.group()) if bits else 99, quant)
+
+
+def select_model_files(ref: ModelRef, files: list[str]) -> list[str]:
+    """The files (all shards, in order) of the model `ref` names among a repo's `files`.
+
+    Raises ModelRefError (one line) for a repo without GGUF files, a quant it does not
+    have (listing those it has), a missing file or shard, or an ambiguous choice.
+    """
+    repo = ref.repo_id
+    models = group_models(files)
+    if not models:
+        raise ModelRefError(
+            f"{repo} has no GGUF files; look for a GGUF version of it (a repo ending in -GGUF)"
+        )
+    if ref.filename:
+        wanted = _first_shard_name(ref.filename)
+        if wanted not in models:
+            listing = ", ".join(list(models)[:6]) + (", …" if len(models) > 6 else "")
+            raise ModelRefError(f"{repo} has no file {ref.filename}; its GGUF files: {listing}")
+        return _complete_shards(repo, wanted, models[wanted])
+    candidates = _models_for_quant(models, ref.quant)
+    if not candidates:
+        quants = ", ".join(available_quants(files)) or "none named in the file names"
+        if ref.quant is None:
+            raise ModelRefError(
+                f"{repo} has several GGUF models; name a quant: hf:{repo}:QUANT (it has {quants})"
+            )
+        raise ModelRefError(f"{repo} has no {ref.quant} GGUF; it has: {quants}")
+    if len(candidates) > 1:
+        names = ", ".join(candidates[:4])
+        raise ModelRefError(
+            f"several files of {repo} match {ref.quant}: {names}; name one as hf:{repo}/FILE.gguf"
+        )
+    return _complete_shards(repo, candidates[0], models[candidates[0]])
+
+
+def _models_for_quant(models: dict[str, list[str]], quant: str | None) -> list[str]:
+    if quant is None:
+        if len(models) == 1:
+            return list(models)
+        quant = DEFAULT_QUANT
+    boundary = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(quant)}(?![A-Za-z0-9_])", re.I)
+    matching = [first for first in models if boundary.search(first)]
+    exact = [
+        first
+        for first in matching
+        if (quant_in_name(first.rsplit("/", 1)[-1]) or "") == quant.upper()
+    ]
+    return exact if len(matching) > 1 and exact else matching
+
+
+def _first_shard_name(filename: str) -> str:
+    match = SHARD_PATTERN.match(filename)
+    return f"{match['stem']}-00001-of-{match['count']}.gguf" if match else filename
+
+
+def _complete_shards(repo: str | None, first: str, shards: list[str]) -> list[str]:
+    match = SHARD_PATTERN.match(first)
+    if match is None:
+        return [first]
+    expected = [
+        f"{match['stem']}-{i:05d}-of-{match['count']}.gguf"
+        for i in range(1, int(match["count"]) + 1)
+    ]
+    missing = [name for name in expected if name not in shards]
+    if missing:
+        raise ModelRefError(
+            f"{repo} lacks shard {missing[0]} of {first}; the model is incomplete on the Hub"
+        )
+    return expected
+
+
+# --- the cache --------------------------------------------------------------------------------
+
+
+def cached_model_path(ref: ModelRef | str) -> Path | None:
+    """The cached first file of an hf: reference when every one of its files is cached, else None.
+
+    Looks only at the disk (no network): the snapshot that `refs/main` names first, then the others.
+    """
+    ref = ref if isinstance(ref, ModelRef) else parse_model_ref(ref)
+    folder = repo_cache_folder(ref.repo_id or "")
+    snapshots = folder / "snapshots"
+    if not snapshots.is_dir():
+        return None
+    main = folder / "refs" / "main"
+    preferred = main.read_text().strip() if main.is_file() else ""
+    ordered = sorted(snapshots.iterdir(), key=lambda p: (p.name != preferred, -p.stat().st_mtime))
+    for snapshot in ordered:
+        files = [p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*.gguf") if p.exists()]
+        try:
+            chosen = select_model_files(ref, files)
+        except ModelRefError:
+            continue
+        return snapshot / chosen[0]
+    return None
+
+
+# --- downloading ------------------------------------------------------------------------------
+
+
+def pull(
+    ref: ModelRef | str, progress: ProgressCallback | None = None, show_bar: bool = False
+) -> Path:
+    """Download the model `ref` names into the HF cache (every shard) and return its first file.
+
+    Already-cached files are not downloaded again. `progress` is called as bytes arrive;
+    `show_bar` shows huggingface_hub's own progress bars on stderr instead. Raises
+    DownloadError or ModelRefError, each with one line.
+    """
+    ref = ref if isinstance(ref, ModelRef) else parse_model_ref(ref)
+    if ref.kind == "demo":
+        from engines.model_refs import resolve_model_ref
+
+        return resolve_model_ref(ref)
+    if ref.kind != "hf":
+        raise ModelRefError(
+            f"only hf: references can be pulled; {ref.text} is not one (try hf:OWNER/REPO:QUANT)"
+        )
+    sizes = _list_repo_files(ref)
+    chosen = select_model_files(ref, list(sizes))
+    cache = hf_cache_dir()
+    _check_free_space(cache, sum(sizes.get(name) or 0 for name in chosen), ref)
+    paths = [
+        _download_one(
+            ref, filename, cache, _tqdm_class(progress, show_bar, filename, index, len(chosen))
+        )
+        for index, filename in enumerate(chosen, start=1)
+    ]
+    return paths[0]
+
+
+def _list_repo_files(ref: ModelRef) -> dict[str, int | None]:
+    """Every file of the repo → its size in bytes (None when the Hub did not say)."""
+    from huggingface_hub import HfApi
+
+    def listing() -> dict[str, int | None]:
+        api = HfApi(endpoint=hub_endpoint())
+        entries = api.list_repo_tree(ref.repo_id or "", recursive=True)
+        return {
+            entry.path: getattr(entry, "size", None) for entry in entries if hasattr(entry, "size")
+        }
+
+    return _with_clear_errors(ref, None, listing)
+
+
+def _download_one(ref: ModelRef, filename: str, cache: Path, tqdm_class: Any) -> Path:
+    from huggingface_hub import hf_hub_download
+
+    def download() -> Path:
+        return Path(
+            hf_hub_download(
+                ref.repo_id or "",
+                filename,
+                cache_dir=cache,
+                endpoint=hub_endpoint(),
+                tqdm_class=tqdm_class,
+            )
+        )
+
+    return _with_clear_errors(ref, filename, download)
+
+
+def _check_free_space(cache: Path, needed: int, ref: ModelRef) -> None:
+    existing = cache
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free
+    if needed > free:
+        raise DownloadError(
+            f"not enough disk space for {ref.text}: it needs {_gib(needed)}, {_gib(free)} free in {cache};"
+            " free some space or point HF_HUB_CACHE at a bigger disk"
+        )
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def _with_clear_errors(ref: ModelRef, filename: str | None, action: Callable[[], Any]) -> Any:
+    """Run `action`, turning huggingface_hub's and the OS's errors into one-line DownloadErrors."""
+    from huggingface_hub import errors as hf_errors
+
+    repo = ref.repo_id
+    what = f"{repo}/{filename}" if filename else repo
+    try:
+        return action()
+    except hf_errors.GatedRepoError:
+        raise DownloadError(
+            f"{repo} is gated and your account has no access yet: {LOGIN_HINT}"
+        ) from None
+    except hf_errors.RepositoryNotFoundError as exc:
+        if _status(exc) == 401 and _has_token():
+            raise DownloadError(f"{repo}: access denied with your token; {LOGIN_HINT}") from None
+        raise DownloadError(
+            f"no repo {repo} on {hub_endpoint()} (check the name; if it is private or gated, {LOGIN_HINT})"
+        ) from None
+    except hf_errors.RevisionNotFoundError:
+        raise DownloadError(f"{repo} has no such revision") from None
+    except hf_errors.RemoteEntryNotFoundError:
+        raise DownloadError(
+            f"{repo} has no file {filename}; `llmbench pull hf:{repo}:QUANT` picks one"
+        ) from None
+    except hf_errors.OfflineModeIsEnabled:
+        raise DownloadError(
+            f"cannot download {what}: HF_HUB_OFFLINE is set; unset it to download"
+        ) from None
+    except hf_errors.HfHubHTTPError as exc:
+        status = _status(exc)
+        if status == 403:
+            raise DownloadError(f"{repo}: access forbidden; {LOGIN_HINT}") from None
+        if status == 401:
+            raise DownloadError(f"{repo}: not authorised; {LOGIN_HINT}") from None
+        raise DownloadError(f"the Hub answered HTTP {status} for {what}; try again later") from None
+    except hf_errors.LocalEntryNotFoundError:
+        raise DownloadError(_no_network(what)) from None
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise DownloadError(
+                f"disk full while downloading {what} into {hf_cache_dir()};"
+                " free some space or point HF_HUB_CACHE at a bigger disk"
+            ) from None
+        if _is_network_error(exc):
+            raise DownloadError(_no_network(what)) from None
+        raise DownloadError(f"cannot download {what}: {_first_line(exc)}") from None
+    except Exception as exc:
+        if _is_network_error(exc):
+            raise DownloadError(_no_network(what)) from None
+        raise
+
+
+def _no_network(what: str | None) -> str:
+    return (
+        f"cannot reach the Hugging Face Hub at {hub_endpoint()} to download {what}:"
+        " check your network connection (or proxy, HTTPS_PROXY, HF_ENDPOINT)"
+    )
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    import httpx2
+
+    return isinstance(exc, httpx2.TransportError | ConnectionError | TimeoutError)
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def _has_token() -> bool:
+    from huggingface_hub import get_token
+
+    return get_token() is not None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _tqdm_class(
+    progress: ProgressCallback | None, show_bar: bool, filename: str, index: int, count: int
+) -> Any:
+    """The progress-bar class handed to huggingface_hub for one file.
+
+    None (huggingface_hub's own bar) when `show_bar`; else a silent bar that reports to `progress`.
+    """
+    if show_bar:
+        return None
+    from tqdm import tqdm
+
+    class CallbackBar(tqdm):  # type: ignore[misc, type-arg]
+        """A tqdm that draws nothing and calls `progress` on every update."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = True
+            kwargs.pop("name", None)
+            super().__init__(*args, **kwargs)
+            self.n = kwargs.get("initial") or 0
+            self._report()
+
+        def update(self, n: float | None = 1) -> bool | None:
+            self.n += n or 0
+            self._report()
+            return None
+
+        def _report(self) -> None:
+            if progress is not None:
+                total = int(self.total) if self.total else None
+                progress(DownloadProgress(filename, int(self.n), total, index, count))
+
+    return CallbackBar

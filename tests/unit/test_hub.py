@@ -1,0 +1,212 @@
+"""Downloads through huggingface_hub, against a fake Hub on loopback (tests/unit/fake_hub.py)."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import huggingface_hub.constants
+import pytest
+from fake_hub import VALID_TOKEN, FakeHub, FakeRepo
+from gguf_samples import write_sample_gguf
+
+from engines import hub
+from engines.gguf_info import read_gguf_metadata
+from engines.hub import DownloadError, DownloadProgress, hf_cache_dir, pull
+from engines.model_refs import ModelRefError, resolve_model_ref
+
+REPO = "tester/Tiny-GGUF"
+
+
+@pytest.fixture(scope="module")
+def sample_bytes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """A Q4_K_M and a Q8_0 sample model, and the three shards of a sharded Q6_K one."""
+    folder = tmp_path_factory.mktemp("samples")
+    files = {
+        "Tiny-Q4_K_M.gguf": write_sample_gguf(
+            folder / "q4.gguf", file_type=15, n_vocab=3000
+        ).read_bytes(),
+        "Tiny-Q8_0.gguf": write_sample_gguf(folder / "q8.gguf", file_type=7).read_bytes(),
+    }
+    write_sample_gguf(folder / "big.gguf", file_type=18, split_max_tensors=1)
+    for index in (1, 2, 3):
+        name = f"big-0000{index}-of-00003.gguf"
+        files[f"Q6_K/Tiny-Q6_K-0000{index}-of-00003.gguf"] = (folder / name).read_bytes()
+    return files
+
+
+@pytest.fixture
+def fake_hub(monkeypatch: pytest.MonkeyPatch, sample_bytes: dict[str, bytes]) -> Iterator[FakeHub]:
+    """A running fake Hub with REPO (public), a gated repo and a repo without GGUF files."""
+    server = FakeHub(
+        repos={
+            REPO: FakeRepo(dict(sample_bytes, **{"README.md": b"# tiny\n"})),
+            "tester/Gated-GGUF": FakeRepo(
+                {"Gated-Q4_K_M.gguf": sample_bytes["Tiny-Q4_K_M.gguf"]}, gated_status=401
+            ),
+            "tester/Forbidden-GGUF": FakeRepo(
+                {"F-Q4_K_M.gguf": sample_bytes["Tiny-Q8_0.gguf"]}, gated_status=403
+            ),
+            "tester/safetensors-only": FakeRepo(
+                {"model.safetensors": b"\0" * 16, "config.json": b"{}"}
+            ),
+        }
+    ).serve()
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr("huggingface_hub.utils._http.time.sleep", lambda _s: None)
+    monkeypatch.setattr("huggingface_hub.file_download.time.sleep", lambda _s: None)
+    yield server
+    server.close()
+
+
+def test_full_download_lands_in_the_hf_cache(
+    fake_hub: FakeHub, sample_bytes: dict[str, bytes]
+) -> None:
+    path = pull(f"hf:{REPO}:Q4_K_M")
+    assert path.read_bytes() == sample_bytes["Tiny-Q4_K_M.gguf"]
+    assert hf_cache_dir() in path.parents
+    assert path.parent.parent.name == "snapshots"
+    assert read_gguf_metadata(path).quantization == "Q4_K_M"
+    gets = len(fake_hub.requests_for("Tiny-Q4_K_M.gguf"))
+    assert pull(f"hf:{REPO}:q4_k_m") == path  # case-insensitive; cached: nothing fetched again
+    assert len(fake_hub.requests_for("Tiny-Q4_K_M.gguf")) == gets == 1
+
+
+def test_cached_model_resolves_without_the_network(fake_hub: FakeHub) -> None:
+    with pytest.raises(
+        ModelRefError, match=r"not downloaded yet; run `llmbench pull hf:tester/Tiny-GGUF:Q8_0`"
+    ):
+        resolve_model_ref(f"hf:{REPO}:Q8_0")
+    downloaded = resolve_model_ref(f"hf:{REPO}:Q8_0", download=True)
+    fake_hub.close()
+    assert resolve_model_ref(f"hf:{REPO}:Q8_0") == downloaded
+    assert resolve_model_ref(f"hf:{REPO}/Tiny-Q8_0.gguf") == downloaded
+
+
+def test_interrupted_download_resumes_with_a_range_request(
+    fake_hub: FakeHub, sample_bytes: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server drops the first GET halfway; the download continues from the last whole chunk.
+
+    huggingface_hub writes in chunks of DOWNLOAD_CHUNK_SIZE (10 MB); a small chunk makes our
+    58 kB sample behave like a multi-gigabyte model cut after many chunks.
+    """
+    chunk = 4096
+    monkeypatch.setattr(huggingface_hub.constants, "DOWNLOAD_CHUNK_SIZE", chunk)
+    fake_hub.cut_first_get.add(f"{REPO}/Tiny-Q4_K_M.gguf")
+    path = pull(f"hf:{REPO}:Q4_K_M")
+    assert path.read_bytes() == sample_bytes["Tiny-Q4_K_M.gguf"]
+    gets = fake_hub.requests_for("Tiny-Q4_K_M.gguf")
+    half = len(sample_bytes["Tiny-Q4_K_M.gguf"]) // 2
+    assert [g.range for g in gets] == [None, f"bytes={half // chunk * chunk}-"]
+
+
+def test_sharded_model_downloads_every_shard(fake_hub: FakeHub) -> None:
+    path = pull(f"hf:{REPO}:Q6_K")
+    assert path.name == "Tiny-Q6_K-00001-of-00003.gguf"
+    meta = read_gguf_metadata(path)
+    assert len(meta.shard_paths) == 3 and meta.quantization == "Q6_K"
+    assert all(Path(p).is_file() for p in meta.shard_paths)
+
+
+def test_progress_reports_each_file_to_its_total(
+    fake_hub: FakeHub, sample_bytes: dict[str, bytes]
+) -> None:
+    seen: list[DownloadProgress] = []
+    pull(f"hf:{REPO}:Q6_K", progress=seen.append)
+    finals = {p.filename: p for p in seen if p.total and p.downloaded == p.total}
+    assert set(finals) == {f"Q6_K/Tiny-Q6_K-0000{i}-of-00003.gguf" for i in (1, 2, 3)}
+    assert [finals[name].file_index for name in sorted(finals)] == [1, 2, 3]
+    assert all(p.file_count == 3 for p in seen)
+    assert all(finals[name].total == len(sample_bytes[name]) for name in finals)
+
+
+def test_quant_the_repo_lacks_lists_those_it_has(fake_hub: FakeHub) -> None:
+    with pytest.raises(ModelRefError) as error:
+        pull(f"hf:{REPO}:Q5_K_M")
+    assert str(error.value) == f"{REPO} has no Q5_K_M GGUF; it has: Q4_K_M, Q6_K, Q8_0"
+
+
+def test_repo_without_gguf_files(fake_hub: FakeHub) -> None:
+    with pytest.raises(ModelRefError, match="tester/safetensors-only has no GGUF files"):
+        pull("hf:tester/safetensors-only")
+
+
+def test_missing_file_named_in_the_ref(fake_hub: FakeHub) -> None:
+    with pytest.raises(ModelRefError, match=f"{REPO} has no file nope.gguf; its GGUF files: Q6_K/"):
+        pull(f"hf:{REPO}/nope.gguf")
+
+
+def test_file_gone_between_listing_and_download_is_a_404(fake_hub: FakeHub) -> None:
+    fake_hub.repos[REPO].unavailable.add("Tiny-Q8_0.gguf")
+    with pytest.raises(DownloadError, match=f"{REPO} has no file Tiny-Q8_0.gguf"):
+        pull(f"hf:{REPO}:Q8_0")
+
+
+def test_missing_repo(fake_hub: FakeHub) -> None:
+    with pytest.raises(DownloadError, match=r"no repo tester/nothing-here on http://127\.0\.0\.1"):
+        pull("hf:tester/nothing-here:Q4_K_M")
+
+
+@pytest.mark.parametrize("repo", ["tester/Gated-GGUF", "tester/Forbidden-GGUF"])
+def test_gated_repo_without_access_says_what_to_do(fake_hub: FakeHub, repo: str) -> None:
+    with pytest.raises(DownloadError) as error:
+        pull(f"hf:{repo}:Q4_K_M")
+    message = str(error.value)
+    assert "\n" not in message and repo in message
+    assert "request access on the model page and run `hf auth login` or set HF_TOKEN" in message
+
+
+def test_gated_repo_with_a_token_downloads(
+    fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", VALID_TOKEN)
+    path = pull("hf:tester/Gated-GGUF:Q4_K_M")
+    assert path.is_file()
+    assert all(r.authorized for r in fake_hub.requests_for("Gated-Q4_K_M.gguf"))
+
+
+def test_no_network(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port}")
+    with pytest.raises(
+        DownloadError, match="cannot reach the Hugging Face Hub .* check your network connection"
+    ):
+        pull(f"hf:{REPO}:Q4_K_M")
+
+
+def test_offline_mode(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(DownloadError, match="HF_HUB_OFFLINE is set; unset it to download"):
+        pull(f"hf:{REPO}:Q4_K_M")
+
+
+def test_disk_full_during_download(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_space(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("huggingface_hub.file_download._check_disk_space", no_space)
+    with pytest.raises(
+        DownloadError, match="disk full while downloading .* point HF_HUB_CACHE at a bigger disk"
+    ):
+        pull(f"hf:{REPO}:Q4_K_M")
+
+
+def test_not_enough_space_is_caught_before_downloading(
+    fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub.shutil, "disk_usage", lambda _p: type("Usage", (), {"free": 10})())
+    with pytest.raises(DownloadError, match="not enough disk space for .* it needs"):
+        pull(f"hf:{REPO}:Q4_K_M")
+    assert fake_hub.requests_for("Tiny-Q4_K_M.gguf") == []
+
+
+def test_only_hf_refs_can_be_pulled(tmp_path: Path) -> None:
+    with pytest.raises(ModelRefError, match="only hf: references can be pulled"):
+        pull(str(tmp_path / "m.gguf"))
