@@ -5,7 +5,9 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from tests.tui.test_comparison_table import FAILED, FAST_SMALL, SLOW_LARGE
+from tests.tui.test_resource_panel import ListSampler, NoGpu, PanelApp, make_gpu, make_sample
 from tui.widgets.comparison_table import ComparisonTable
+from tui.widgets.resource_panel import ResourcePanel
 
 
 class ComparisonApp(App):
@@ -19,3 +21,26 @@ def test_comparison_table_wide(snap_compare):
 
 def test_comparison_table_80x24(snap_compare):
     assert snap_compare(ComparisonApp(), terminal_size=(80, 24))
+
+
+def resource_history(with_gpus: bool) -> ListSampler:
+    """A fixed minute of history: a CPU wave, and GPUs whose load climbs."""
+    samples = []
+    for t in range(60):
+        gpus = (make_gpu(0, util=t * 100 / 59), make_gpu(1, util=10.0)) if with_gpus else ()
+        samples.append(make_sample(float(t), cpu=50 + 40 * ((t % 20) - 10) / 10, gpus=gpus))
+    return ListSampler(samples)
+
+
+def test_resource_panel_without_gpu_80x24(snap_compare):
+    panel = ResourcePanel(resource_history(with_gpus=False), nvml=NoGpu())
+    assert snap_compare(PanelApp(panel), terminal_size=(80, 6))
+
+
+def test_resource_panel_with_two_gpus(snap_compare):
+    panel = ResourcePanel(resource_history(with_gpus=True), nvml=NoGpu())
+
+    async def settle(pilot):
+        await pilot.pause()
+
+    assert snap_compare(PanelApp(panel), terminal_size=(120, 6), run_before=settle)
