@@ -1,0 +1,521 @@
+"""The llmbench workbench: one prompt, several models side by side, what each one costs.
+
+`make_app(profile, engine_factory, ...)` builds the app; the CLI (`tui.launch`) and the
+tests use it alike. The app owns what outlives one screen: the profile and its unsaved
+mark, the history of finished results, exports, the resource sampler, the command
+palette, help, and a clean exit (also on SIGHUP, when an SSH session drops). The panes
+and everything done to them live in `tui.screens.main.WorkbenchScreen`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Input, TextArea
+
+from profiles.plan import build_plan, open_handle
+from profiles.results import RunResult
+from profiles.schema import Profile
+from tui.pane_controller import EngineFactory
+from tui.run_records import (
+    ExportFormat,
+    FinishedRun,
+    RunRecorder,
+    default_export_path,
+    export_results,
+)
+from tui.screens.main import PlanBuilder, WorkbenchScreen
+from tui.widgets.model_pane import ModelPane
+
+PROFILE_NAME_HINT = "letters, digits, '.', '_' and '-'; at most 64 characters"
+
+
+class WorkbenchApp(App[None]):
+    """Compare language models side by side."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "llmbench"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+s", "save_profile", "Save", show=False, tooltip="Save the profile"),
+        Binding(
+            "S",
+            "save_profile_as",
+            "Save as",
+            show=False,
+            tooltip="Save the profile under a new name",
+        ),
+        Binding(
+            "ctrl+o", "open_profile", "Open", show=False, tooltip="Open a saved or bundled profile"
+        ),
+        Binding(
+            "x",
+            "export('markdown')",
+            "Export",
+            show=False,
+            tooltip="Export the comparison as Markdown",
+        ),
+    ]
+    """App keys; `q`, `S` and `x` act outside text fields (ctrl+q quits anywhere)."""
+
+    LETTER_ACTIONS = {"quit", "save_profile_as", "export", "help"}
+
+    def __init__(
+        self,
+        profile: Profile,
+        engine_factory: EngineFactory,
+        plan_builder: PlanBuilder,
+        recorder: RunRecorder,
+        resource_sampler: Any = None,
+    ) -> None:
+        super().__init__()
+        self.profile = profile
+        """The profile as last opened or saved (the baseline for the unsaved mark)."""
+        self.profile_path: Path | None = None
+        """Where the profile was last saved, if it was saved in this session."""
+        self.engine_factory = engine_factory
+        self.plan_builder = plan_builder
+        self.recorder = recorder
+        self.resource_sampler = resource_sampler
+        """The `engines.resources.ResourceSampler` feeding the resource panel, or None."""
+        self.results: dict[int, RunResult] = {}
+        """The latest finished result of each pane (pane id → result), for exports."""
+        self.unsaved = False
+
+    # --- start and stop -----------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.resource_sampler is not None:
+            self.resource_sampler.start()
+        self._install_hangup_handler()
+        self.push_screen(self._new_workbench(self.profile))
+        self._update_title()
+
+    def _new_workbench(self, profile: Profile) -> WorkbenchScreen:
+        return WorkbenchScreen(
+            profile,
+            self.engine_factory,
+            self.plan_builder,
+            process_figures=self._process_figures if self.resource_sampler is not None else None,
+        )
+
+    @property
+    def workbench(self) -> WorkbenchScreen:
+        """The workbench screen (under any modal)."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, WorkbenchScreen):
+                return screen
+        raise LookupError("the workbench screen is not open")
+
+    def _install_hangup_handler(self) -> None:
+        """Quit cleanly when the terminal goes away (an SSH session drops)."""
+        if not hasattr(signal, "SIGHUP"):
+            return
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hung_up)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+    def _hung_up(self) -> None:
+        self.call_later(self.action_quit)
+
+    async def action_quit(self) -> None:
+        """Stop every model worker, let pending history writes finish, then exit."""
+        try:
+            self.workbench.close_all()
+        except LookupError:
+            pass
+        history_writes = [worker for worker in self.workers if worker.group == "history"]
+        if history_writes:
+            await self.workers.wait_for_complete(history_writes)
+        self.exit()
+
+    def on_unmount(self) -> None:
+        try:
+            self.workbench.close_all()
+        except LookupError:
+            pass
+        if self.resource_sampler is not None:
+            self.resource_sampler.stop()
+        if hasattr(signal, "SIGHUP"):
+            try:
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+
+    # --- resources ----------------------------------------------------------------------
+
+    def _process_figures(self, pid: int) -> dict[str, float | None]:
+        """The worker `pid`'s latest RSS, CPU and GPU memory from the sampler."""
+        sampler = self.resource_sampler
+        if pid not in sampler.watched:
+            sampler.watch(pid, f"worker {pid}")
+        sample = sampler.latest()
+        process = sample.processes.get(pid) if sample is not None else None
+        if process is None:
+            return {}
+        return {
+            "rss_mib": process.rss_bytes / (1 << 20),
+            "cpu_percent": process.cpu_percent,
+            "gpu_mem_mib": process.gpu_mem_mib,
+        }
+
+    # --- title and unsaved changes ----------------------------------------------------------
+
+    def _update_title(self) -> None:
+        self.title = f"llmbench · {self.profile.name}{' *' if self.unsaved else ''}"
+
+    def on_workbench_screen_edited(self, message: WorkbenchScreen.Edited) -> None:
+        try:
+            current = self.workbench.current_profile()
+        except LookupError:
+            return
+        self.unsaved = current != self.profile
+        self._update_title()
+
+    # --- history ---------------------------------------------------------------------------
+
+    def on_workbench_screen_pane_finished(self, message: WorkbenchScreen.PaneFinished) -> None:
+        run = _finished_run(message.pane, self.profile)
+        if run is None:
+            return
+        self.run_worker(
+            partial(self._record, run), thread=True, group="history", name="record result"
+        )
+
+    def _record(self, run: FinishedRun) -> None:
+        try:
+            result = self.recorder.record(run)
+        except Exception as exc:  # noqa: BLE001 - a result that cannot be kept is told, not raised
+            self.call_from_thread(
+                self.notify, f"could not keep the result: {_one_line(exc)}", severity="error"
+            )
+            return
+        self.call_from_thread(self.results.__setitem__, run.pane_id, result)
+
+    # --- profiles --------------------------------------------------------------------------
+
+    def action_open_profile(self) -> None:
+        """Choose a profile and open it (the current models are unloaded)."""
+        from profiles.store import list_profiles
+        from tui.screens.open_profile import OpenProfileScreen
+
+        self.push_screen(OpenProfileScreen(list_profiles()), self._open_chosen)
+
+    def _open_chosen(self, path: str | None) -> None:
+        if path:
+            self.open_profile(path)
+
+    def open_profile(self, name_or_path: str) -> bool:
+        """Replace the workbench with this profile. False (with a message) if it does not load."""
+        from profiles.errors import ProfileError
+        from profiles.store import load_profile
+
+        try:
+            profile = load_profile(name_or_path)
+        except ProfileError as error:
+            self.notify(str(error), severity="error", timeout=10)
+            return False
+        old = self.workbench
+        old.close_all()
+        self.profile, self.profile_path, self.unsaved = profile, None, False
+        self.results.clear()
+        self.switch_screen(self._new_workbench(profile))
+        self._update_title()
+        self.notify(f"opened {profile.name}")
+        return True
+
+    def action_save_profile(self) -> None:
+        """Save the profile under its name (a bundled one is saved as your copy)."""
+        self.save_profile(self.workbench.current_profile())
+
+    def action_save_profile_as(self) -> None:
+        """Save the profile under a new name."""
+        from tui.screens.text_prompt import TextPromptScreen
+
+        self.push_screen(
+            TextPromptScreen(
+                "Save profile as",
+                value=self.profile.name,
+                hint=PROFILE_NAME_HINT,
+                check=_profile_name_problem,
+            ),
+            self._save_as_chosen,
+        )
+
+    def _save_as_chosen(self, name: str | None) -> None:
+        if name:
+            self.save_profile(self.workbench.current_profile().model_copy(update={"name": name}))
+
+    def save_profile(self, profile: Profile) -> None:
+        """Save `profile` off the UI thread; the title loses its `*` when it is written."""
+        self.run_worker(
+            partial(self._save, profile), thread=True, group="save", name="save profile"
+        )
+
+    def _save(self, profile: Profile) -> None:
+        from profiles.errors import ProfileError
+        from profiles.store import save_profile
+
+        try:
+            path = save_profile(profile)
+        except ProfileError as error:
+            self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
+            return
+        self.call_from_thread(self._saved, profile, path)
+
+    def _saved(self, profile: Profile, path: Path) -> None:
+        self.profile, self.profile_path = profile, path
+        self.unsaved = self.workbench.current_profile() != profile
+        self._update_title()
+        self.notify(f"saved {profile.name} to {path}")
+
+    # --- export and help -------------------------------------------------------------------
+
+    def action_export(self, fmt: ExportFormat = "markdown", path: str | None = None) -> None:
+        """Export the latest results of every pane (Markdown or JSON) to a file."""
+        results = [
+            self.results[pane.pane_id]
+            for pane in self.workbench.panes
+            if pane.pane_id in self.results
+        ]
+        if not results:
+            self.notify("nothing to export yet: run the prompt first", severity="warning")
+            return
+        target = Path(path) if path else default_export_path(self.profile.name, fmt)
+        self.run_worker(partial(self._export, results, target, fmt), thread=True, group="export")
+
+    def _export(self, results: list[RunResult], target: Path, fmt: ExportFormat) -> None:
+        try:
+            written = export_results(results, target, fmt)
+        except OSError as error:
+            self.call_from_thread(
+                self.notify, f"could not export: {error.strerror or error}", severity="error"
+            )
+            return
+        self.call_from_thread(
+            self.notify, f"exported {len(results)} results to {written}", timeout=8
+        )
+
+    def action_export_to(self, fmt: ExportFormat) -> None:
+        """Ask for a path, then export there."""
+        from tui.screens.text_prompt import TextPromptScreen
+
+        default = default_export_path(self.profile.name, fmt)
+        self.push_screen(
+            TextPromptScreen(f"Export {fmt} to", value=str(default)),
+            lambda chosen: self.action_export(fmt, chosen) if chosen else None,
+        )
+
+    def action_help(self) -> None:
+        """Show every key binding."""
+        from tui.screens.help import HelpScreen
+
+        if any(type(screen).__name__ == "HelpScreen" for screen in self.screen_stack):
+            return
+        self.push_screen(
+            HelpScreen(
+                [("panes", WorkbenchScreen.BINDINGS), ("app", self.BINDINGS + _builtin_bindings())]
+            )
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.LETTER_ACTIONS and isinstance(self.focused, TextArea | Input):
+            return False
+        return True
+
+    # --- command palette -------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        try:
+            bench = self.workbench
+        except LookupError:
+            return
+        commands: list[tuple[str, str, Callable[[], Any]]] = [
+            ("Run", "Run the prompt on every pane (ctrl+r, F5)", bench.action_run),
+            ("Stop", "Stop every pane's generation (escape, F6)", bench.action_stop),
+            (
+                "Temperature up",
+                "Raise the current pane's temperature by 0.1 (])",
+                partial(bench.action_nudge_temperature, 0.1),
+            ),
+            (
+                "Temperature down",
+                "Lower the current pane's temperature by 0.1 ([)",
+                partial(bench.action_nudge_temperature, -0.1),
+            ),
+            (
+                "Set temperature…",
+                "Type an exact temperature for the current pane (or all, when linked)",
+                self._ask_temperature,
+            ),
+            (
+                "Link temperatures",
+                "Toggle: temperature changes move every pane together (l)",
+                bench.action_toggle_link,
+            ),
+            (
+                "Re-run on change",
+                "Toggle: a finished pane generates again when its values change (r)",
+                bench.action_toggle_rerun,
+            ),
+            (
+                "Edit sampling…",
+                "All sampling values of the current pane (e)",
+                bench.action_edit_sampling,
+            ),
+            ("Add pane…", "Add a model pane (a)", bench.action_add_pane),
+            (
+                "Remove pane",
+                "Remove the current pane and unload its model (d)",
+                bench.action_remove_pane,
+            ),
+            (
+                "Copy answer",
+                "Copy the current pane's answer to the clipboard (y)",
+                bench.action_copy_answer,
+            ),
+            (
+                "Show or hide comparison",
+                "The table and charts of the last run (c)",
+                bench.action_toggle_comparison,
+            ),
+            ("Edit prompt", "Move the cursor to the prompt (p)", bench.action_focus_prompt),
+            ("Open profile…", "Open a saved or bundled profile (ctrl+o)", self.action_open_profile),
+            ("Save profile", "Save the profile (ctrl+s)", self.action_save_profile),
+            (
+                "Save profile as…",
+                "Save the profile under a new name (S)",
+                self.action_save_profile_as,
+            ),
+            (
+                "Export Markdown",
+                "Export the comparison to a Markdown file in the current folder (x)",
+                partial(self.action_export, "markdown"),
+            ),
+            (
+                "Export JSON",
+                "Export the comparison to a JSON file in the current folder",
+                partial(self.action_export, "json"),
+            ),
+            (
+                "Export Markdown to…",
+                "Choose where to write the Markdown export",
+                partial(self.action_export_to, "markdown"),
+            ),
+            (
+                "Export JSON to…",
+                "Choose where to write the JSON export",
+                partial(self.action_export_to, "json"),
+            ),
+            ("Help: keys", "Every key binding (F1, ?)", self.action_help),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+
+    def _ask_temperature(self) -> None:
+        from tui.screens.text_prompt import TextPromptScreen
+        from tui.widgets.sampler_controls import parse_temperature
+
+        def problem(text: str) -> str | None:
+            try:
+                parse_temperature(text)
+            except ValueError as error:
+                return str(error)
+            return None
+
+        def chosen(text: str | None) -> None:
+            if text:
+                self.workbench.set_temperature(parse_temperature(text))
+
+        pane = self.workbench.current_pane
+        value = f"{pane.sampling.temperature:g}" if pane else ""
+        self.push_screen(
+            TextPromptScreen("Temperature (0 to 2)", value=value, check=problem), chosen
+        )
+
+
+def _builtin_bindings() -> list[Binding]:
+    return [
+        Binding("ctrl+q", "quit", "Quit (anywhere)"),
+        Binding("ctrl+p", "command_palette", "Command palette: every action"),
+        Binding("tab,shift+tab", "focus_next", "Move between fields and panes"),
+    ]
+
+
+def _finished_run(pane: ModelPane, profile: Profile) -> FinishedRun | None:
+    controller = pane.controller
+    if (
+        controller is None
+        or controller.info is None
+        or controller.stats is None
+        or controller.request is None
+    ):
+        return None
+    return FinishedRun(
+        pane_id=pane.pane_id,
+        plan=controller.plan,
+        info=controller.info,
+        stats=controller.stats,
+        request=controller.request,
+        text=pane.answer,
+        mode=profile.mode,
+        profile_name=profile.name,
+    )
+
+
+def _profile_name_problem(name: str) -> str | None:
+    from pydantic import ValidationError
+
+    from profiles.schema import PaneSpec
+
+    try:
+        Profile(name=name, panes=[PaneSpec(model="x")])
+    except ValidationError:
+        return f"not a profile name: {PROFILE_NAME_HINT}"
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def make_app(
+    profile: Profile,
+    engine_factory: EngineFactory = open_handle,
+    *,
+    plan_builder: PlanBuilder = build_plan,
+    history: bool = True,
+    hash_files: bool = True,
+    resource_sampler: Any = "auto",
+) -> WorkbenchApp:
+    """Build the workbench for `profile`.
+
+    `engine_factory` opens each pane's ModelHandle (tests pass fakes); `plan_builder`
+    resolves the model references; `history` appends every finished result to the
+    history file; `resource_sampler` feeds the resource panel and the panes' process
+    figures ("auto": a new `ResourceSampler`, None: no sampling).
+    """
+    if resource_sampler == "auto":
+        from engines.resources import ResourceSampler
+
+        resource_sampler = ResourceSampler(interval_s=1.0)
+    return WorkbenchApp(
+        profile,
+        engine_factory,
+        plan_builder,
+        RunRecorder(history=history, hash_files=hash_files),
+        resource_sampler,
+    )

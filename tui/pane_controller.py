@@ -1,0 +1,301 @@
+"""One pane's link to its model: opens the handle, sends commands, tracks the pane's state.
+
+The controller is plain Python (no widgets), so its state machine is easy to test. Two
+threads touch it, each with its own part:
+
+- a Textual thread worker (one group per pane) runs `pump()`: it opens the handle
+  (which may start a process), asks it to load, then waits on `next_events()` and hands
+  each batch of events to a callback that posts a message to the pane;
+- the UI thread calls the commands (`request_run`, `stop`, `set_sampling`, `close`) and
+  `apply(event)` for each event that arrived, which updates the state shown on screen.
+
+Handle commands return at once (see `engines.protocol.ModelHandle`), so the UI thread
+never waits on the model.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from engines.protocol import (
+    Event,
+    GenerationFinished,
+    GenerationStarted,
+    LoadFailed,
+    LoadProgressed,
+    ModelHandle,
+    ModelLoaded,
+    SamplingChanged,
+    TokensGenerated,
+    Warned,
+    WorkerCrashed,
+)
+from engines.types import (
+    GenerationRequest,
+    GenerationStats,
+    ModelInfo,
+    SamplingParams,
+    decode_speed,
+)
+from profiles.plan import PanePlan
+
+EngineFactory = Callable[[PanePlan], ModelHandle]
+"""Opens the (not yet loaded) ModelHandle for a pane: `profiles.plan.open_handle` or a fake."""
+
+BATCH_WINDOW_S = 0.03
+"""Events that arrive within this window after the first are delivered together (one
+screen update per window, however fast the tokens come)."""
+
+POLL_TIMEOUT_S = 0.1
+"""How long the pump waits for events before it checks whether it should stop."""
+
+
+class PaneState(enum.StrEnum):
+    """What a pane is doing, as the user sees it."""
+
+    RESOLVING = "resolving"
+    """Finding the model file (before a plan exists)."""
+    LOADING = "loading"
+    READY = "ready"
+    GENERATING = "generating"
+    DONE = "done"
+    STOPPED = "stopped"
+    ERROR = "error"
+    """The last generation failed, or the model could not be found or loaded."""
+    CRASHED = "crashed"
+    """The worker process died; running again starts a new one."""
+
+
+class RunOutcome(enum.StrEnum):
+    """What `request_run` did."""
+
+    STARTED = "started"
+    QUEUED = "queued"
+    """The model is still loading; the run starts when it is ready."""
+    BUSY = "busy"
+    """Already generating; nothing changed."""
+    NEEDS_RESTART = "needs_restart"
+    """No model is loaded (load failed or crashed): start the pump again, the run is queued."""
+    UNRUNNABLE = "unrunnable"
+    """The pane's model reference did not resolve."""
+
+
+@dataclass
+class LiveFigures:
+    """The running figures of the current generation (parent clock, metrics.md)."""
+
+    sent_at: float = 0.0
+    first_arrival: float | None = None
+    tokens: int = 0
+    first_ready: float | None = None
+    last_ready: float | None = None
+    prompt_tokens: int | None = None
+
+    def elapsed_s(self, now: float | None = None) -> float:
+        return (now if now is not None else time.perf_counter()) - self.sent_at
+
+    @property
+    def ttft_s(self) -> float | None:
+        return None if self.first_arrival is None else self.first_arrival - self.sent_at
+
+    @property
+    def decode_tps(self) -> float | None:
+        if self.first_ready is None or self.last_ready is None:
+            return None
+        return decode_speed(self.tokens, self.first_ready, self.last_ready)
+
+
+@dataclass
+class PaneController:
+    """The state of one pane and the commands to its model."""
+
+    plan: PanePlan
+    factory: EngineFactory
+    sampling: SamplingParams = field(init=False)
+    """The sampling values the next (or running) generation uses."""
+    state: PaneState = PaneState.LOADING
+    reason: str = ""
+    """Why the pane is in ERROR or CRASHED, one line."""
+    load_fraction: float = 0.0
+    info: ModelInfo | None = None
+    warnings: list[str] = field(default_factory=list)
+    request: GenerationRequest | None = None
+    """The running or last generation's request."""
+    pending: GenerationRequest | None = None
+    """A run asked for while the model was loading."""
+    live: LiveFigures = field(default_factory=LiveFigures)
+    stats: GenerationStats | None = None
+    """The last finished generation's figures."""
+    handle: ModelHandle | None = None
+    _closed: bool = False
+
+    def __post_init__(self) -> None:
+        self.sampling = self.plan.sampling
+        if self.plan.error:
+            self.state, self.reason = PaneState.ERROR, self.plan.error
+
+    # --- the worker thread ---------------------------------------------------------
+
+    def pump(self, deliver: Callable[[list[Event]], None], cancelled: Callable[[], bool]) -> None:
+        """Open and load the model, then deliver its events until closed or crashed.
+
+        Runs in a thread worker. `deliver` must be thread-safe (post a message).
+        """
+        try:
+            handle = self.factory(self.plan)
+        except Exception as exc:  # noqa: BLE001 - any failure to start stays in the pane
+            deliver([LoadFailed(_one_line(exc))])
+            return
+        self.handle = handle
+        if self._closed:
+            handle.close()
+            return
+        handle.load(self.plan.settings)
+        while not cancelled() and not self._closed:
+            events = handle.next_events(POLL_TIMEOUT_S)
+            if not events:
+                if not handle.alive:
+                    return
+                continue
+            window_end = time.perf_counter() + BATCH_WINDOW_S
+            while not _ends_stream(events) and (left := window_end - time.perf_counter()) > 0:
+                events.extend(handle.next_events(left))
+            deliver(events)
+            if any(isinstance(event, WorkerCrashed) for event in events):
+                return
+
+    # --- commands (UI thread) -----------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self.info is not None and self.state not in (PaneState.CRASHED, PaneState.LOADING)
+
+    @property
+    def busy(self) -> bool:
+        """Loading or generating (or a run is queued)."""
+        return self.state in (PaneState.LOADING, PaneState.GENERATING) or self.pending is not None
+
+    def request_run(self, prompt: str, system_prompt: str | None) -> RunOutcome:
+        """Run `prompt` with the current sampling values, now or as soon as loaded."""
+        if self.plan.error:
+            return RunOutcome.UNRUNNABLE
+        if self.state is PaneState.GENERATING:
+            return RunOutcome.BUSY
+        request = GenerationRequest(
+            prompt=prompt,
+            sampling=self.sampling,
+            system_prompt=system_prompt or None,
+            request_id=uuid.uuid4().hex[:12],
+        )
+        if self.state is PaneState.LOADING:
+            self.pending = request
+            return RunOutcome.QUEUED
+        if not self.loaded or self.handle is None or not self.handle.alive:
+            self.pending = request
+            if self.handle is not None:
+                self.handle.close()
+            self.handle, self.info = None, None
+            self.state, self.reason, self.load_fraction = PaneState.LOADING, "", 0.0
+            return RunOutcome.NEEDS_RESTART
+        self._start(request)
+        return RunOutcome.STARTED
+
+    def _start(self, request: GenerationRequest) -> None:
+        assert self.handle is not None
+        self.request, self.pending, self.stats = request, None, None
+        self.live = LiveFigures(sent_at=time.perf_counter())
+        self.state, self.reason = PaneState.GENERATING, ""
+        self.handle.generate(request)
+
+    def stop(self) -> bool:
+        """Cancel the running generation (or the queued one). True if there was one."""
+        if self.pending is not None:
+            self.pending = None
+            return True
+        if self.state is PaneState.GENERATING and self.handle is not None:
+            self.handle.cancel()
+            return True
+        return False
+
+    def set_sampling(self, sampling: SamplingParams) -> None:
+        """New sampling values: applied from the next token while generating, else next run."""
+        self.sampling = sampling
+        if self.state is PaneState.GENERATING and self.handle is not None:
+            self.handle.update_sampling(sampling)
+
+    def close(self) -> None:
+        """End the model's worker (its memory comes back). Safe to call twice."""
+        self._closed = True
+        self.pending = None
+        if self.handle is not None:
+            self.handle.close()
+
+    # --- events (UI thread) -------------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        """Update the state for one event from the model."""
+        match event:
+            case LoadProgressed(fraction=fraction):
+                self.load_fraction = fraction
+            case ModelLoaded(info=info):
+                self.info, self.load_fraction = info, 1.0
+                self.warnings.extend(info.warnings)
+                self.state = PaneState.READY
+                if self.pending is not None:
+                    self._start(self.pending)
+            case LoadFailed(reason=reason):
+                self.pending = None
+                self.state, self.reason = PaneState.ERROR, f"load failed: {reason}"
+            case GenerationStarted(prompt_tokens=prompt_tokens):
+                self.live.prompt_tokens = prompt_tokens
+            case TokensGenerated() if self._current(event.request_id):
+                self._count(event)
+            case GenerationFinished(stats=stats) if self._current(event.request_id):
+                self.stats = stats
+                self.state, self.reason = _finished_state(stats)
+            case WorkerCrashed(reason=reason):
+                self.pending = None
+                self.state, self.reason = PaneState.CRASHED, f"worker crashed: {reason}"
+            case Warned(message=message):
+                self.warnings.append(message)
+            case SamplingChanged():
+                pass
+
+    def _current(self, request_id: str) -> bool:
+        return self.request is not None and self.request.request_id == request_id
+
+    def _count(self, batch: TokensGenerated) -> None:
+        live = self.live
+        if live.first_arrival is None:
+            live.first_arrival = batch.received_at or time.perf_counter()
+        if batch.ready_times:
+            live.first_ready = (
+                live.first_ready if live.first_ready is not None else batch.ready_times[0]
+            )
+            live.last_ready = batch.ready_times[-1]
+        live.tokens += batch.n_tokens
+
+
+def _finished_state(stats: GenerationStats) -> tuple[PaneState, str]:
+    if stats.stop_reason == "error":
+        return PaneState.ERROR, stats.error or "generation failed"
+    if stats.stop_reason == "cancelled":
+        return PaneState.STOPPED, ""
+    return PaneState.DONE, ""
+
+
+def _ends_stream(events: list[Event]) -> bool:
+    """Whether the batch holds an event the user should see without waiting for more."""
+    return any(
+        isinstance(event, GenerationFinished | WorkerCrashed | LoadFailed | ModelLoaded)
+        for event in events
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())

@@ -1,0 +1,496 @@
+"""WorkbenchScreen: the prompt, the model panes side by side, the comparison, resources.
+
+This screen owns the panes and everything done to them: run and stop, live temperature
+(nudge, exact value, link, re-run on change), add and remove panes. The app owns the
+profile (open, save, the unsaved-changes mark), the history and the exports; it asks
+this screen for the current state with `current_profile()`.
+
+Model references are resolved (`plan_builder`, default `profiles.plan.build_plan`) in a
+thread worker, so the screen is interactive at once while models load in the background.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.events import DescendantFocus, Resize
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, Static, TextArea
+
+from engines.types import SamplingParams
+from profiles.plan import PanePlan
+from profiles.schema import PaneSpec, Profile, SamplingOverrides
+from tui.pane_controller import EngineFactory, PaneState, RunOutcome
+from tui.widgets.model_pane import ModelPane
+from tui.widgets.prompt_editor import PromptEditor
+
+PlanBuilder = Callable[[Profile], list[PanePlan]]
+"""Turns a profile into one PanePlan per pane (may block: it resolves model references)."""
+
+NARROW_WIDTH = 100
+"""Below this many columns the panes stack instead of standing side by side."""
+
+MAX_PANES = 8
+TEMPERATURE_STEP = 0.1
+
+
+def clamp_temperature(value: float) -> float:
+    """A temperature kept within 0..2 and rounded to two decimals (no 0.30000000000000004)."""
+    return round(min(max(value, 0.0), 2.0), 2)
+
+
+def _comparison_widget() -> Widget:
+    """E2's comparison table, or a marked placeholder until it exists."""
+    try:
+        from tui.widgets.comparison_table import ComparisonTable
+    except ImportError:
+        return Static("[comparison table: tui/widgets/comparison_table.py]", id="comparison")
+    return ComparisonTable(id="comparison")
+
+
+class WorkbenchScreen(Screen):
+    """The main screen of the workbench."""
+
+    AUTO_FOCUS = "#prompt"
+
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run", priority=True, tooltip="Run the prompt on every pane"),
+        Binding("f5", "run", "Run", show=False, priority=True),
+        Binding(
+            "escape",
+            "stop",
+            "Stop",
+            priority=True,
+            tooltip="Stop generating, or leave a text field",
+        ),
+        Binding("f6", "stop", "Stop", show=False, priority=True),
+        Binding("left_square_bracket", "nudge_temperature(-0.1)", "T−", key_display="["),
+        Binding("right_square_bracket", "nudge_temperature(0.1)", "T+", key_display="]"),
+        Binding("t", "type_temperature", "Set T", show=False),
+        Binding("l", "toggle_link", "Link T"),
+        Binding("r", "toggle_rerun", "Re-run on change"),
+        Binding("e", "edit_sampling", "Sampling", show=False),
+        Binding("a", "add_pane", "Add pane", show=False),
+        Binding("d", "remove_pane", "Remove pane", show=False),
+        Binding("y", "copy_answer", "Copy answer", show=False),
+        Binding("c", "toggle_comparison", "Comparison", show=False),
+        Binding("p", "focus_prompt", "Edit prompt", show=False),
+    ]
+    """Screen keys. Single letters act only outside text fields (escape leaves a field)."""
+
+    TEXT_FREE_ACTIONS = {"run", "stop", "leave_field"}
+    """Actions whose keys also work while typing in a text field."""
+
+    link_temperature: reactive[bool] = reactive(False)
+    """Temperature changes apply to every pane together."""
+    rerun_on_change: reactive[bool] = reactive(False)
+    """A finished pane generates again at once when its sampling values change."""
+
+    @dataclass
+    class PlansReady(Message):
+        """The model references were resolved (posted by the planning thread)."""
+
+        plans: list[PanePlan]
+        pane_ids: list[int]
+
+    @dataclass
+    class Edited(Message):
+        """Something that a profile keeps changed (prompt, sampling, panes)."""
+
+    @dataclass
+    class PaneFinished(Message):
+        """A pane's generation ended; the app records it in the history."""
+
+        pane: ModelPane
+
+    def __init__(
+        self,
+        profile: Profile,
+        engine_factory: EngineFactory,
+        plan_builder: PlanBuilder,
+        *,
+        process_figures: Callable[[int], dict] | None = None,
+    ) -> None:
+        super().__init__()
+        self.profile = profile
+        """The profile the screen was built from (defaults, mode, name)."""
+        self._engine_factory = engine_factory
+        self._plan_builder = plan_builder
+        self._process_figures = process_figures
+        self._pane_specs: dict[int, PaneSpec] = {}
+        self._next_pane_id = 0
+        self._current_pane_id: int | None = None
+        self._sequential_queue: list[ModelPane] = []
+
+    # --- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="≡")
+        yield PromptEditor(self.profile.prompt, self.profile.system_prompt, id="prompt-editor")
+        with Container(id="panes"):
+            for spec in self.profile.panes:
+                yield self._new_pane(spec)
+        yield _comparison_widget()
+        yield self._resource_panel()
+        yield Footer()
+
+    def _resource_panel(self) -> Widget:
+        """E2's resource panel fed by the app's sampler, or a marked placeholder."""
+        sampler = getattr(self.app, "resource_sampler", None)
+        try:
+            from tui.widgets.resource_panel import ResourcePanel
+        except ImportError:
+            return Static("[resource panel: tui/widgets/resource_panel.py]", id="resources")
+        return ResourcePanel(sampler, id="resources")
+
+    def _new_pane(self, spec: PaneSpec) -> ModelPane:
+        pane_id = self._next_pane_id
+        self._next_pane_id += 1
+        self._pane_specs[pane_id] = spec
+        sampling = spec.sampling_params(self.profile.sampling)
+        return ModelPane(
+            pane_id, spec.display_label, sampling, process_figures=self._process_figures
+        )
+
+    def on_mount(self) -> None:
+        self.query_one("#comparison").display = False
+        if self.panes:
+            self._select_pane(self.panes[0])
+        self._apply_width(self.size.width)
+        self._resolve([spec for spec in self._pane_specs.values()], list(self._pane_specs))
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width < NARROW_WIDTH, "-narrow")
+
+    # --- resolving models in the background -------------------------------------------
+
+    def _resolve(self, specs: list[PaneSpec], pane_ids: list[int]) -> None:
+        """Resolve the panes' models off the UI thread; PlansReady starts their loading."""
+        profile = self.profile.model_copy(update={"panes": specs})
+
+        def plan() -> None:
+            try:
+                plans = self._plan_builder(profile)
+            except Exception as exc:  # noqa: BLE001 - shown in the panes, never a traceback
+                plans = [_failed_plan(i, spec, profile, exc) for i, spec in enumerate(specs)]
+            self.post_message(self.PlansReady(plans, pane_ids))
+
+        self.run_worker(plan, thread=True, group="plan", name="resolve models")
+
+    @on(PlansReady)
+    def _plans_ready(self, message: PlansReady) -> None:
+        panes = {pane.pane_id: pane for pane in self.panes}
+        for plan, pane_id in zip(message.plans, message.pane_ids, strict=False):
+            pane = panes.get(pane_id)
+            if pane is not None and pane.controller is None:
+                pane.start(plan, self._engine_factory)
+        self.refresh_bindings()
+
+    # --- panes ---------------------------------------------------------------------------
+
+    @property
+    def panes(self) -> list[ModelPane]:
+        return list(self.query(ModelPane))
+
+    @property
+    def current_pane(self) -> ModelPane | None:
+        """The pane that keys act on: the one last focused, else the first."""
+        panes = self.panes
+        for pane in panes:
+            if pane.pane_id == self._current_pane_id:
+                return pane
+        return panes[0] if panes else None
+
+    def _select_pane(self, pane: ModelPane) -> None:
+        self._current_pane_id = pane.pane_id
+        for each in self.panes:
+            each.set_class(each is pane, "-current")
+
+    @on(DescendantFocus)
+    def _focus_moved(self, event: DescendantFocus) -> None:
+        for ancestor in event.widget.ancestors_with_self:
+            if isinstance(ancestor, ModelPane):
+                self._select_pane(ancestor)
+                break
+        self.refresh_bindings()
+
+    def add_pane(self, model_ref: str) -> ModelPane | None:
+        """Add a pane for `model_ref` (resolved and loaded in the background)."""
+        if len(self.panes) >= MAX_PANES:
+            self.notify(f"at most {MAX_PANES} panes", severity="warning")
+            return None
+        pane = self._new_pane(PaneSpec(model=model_ref))
+        self.query_one("#panes").mount(pane)
+        self._resolve([self._pane_specs[pane.pane_id]], [pane.pane_id])
+        self._select_pane(pane)
+        self._edited()
+        return pane
+
+    def remove_pane(self, pane: ModelPane) -> None:
+        """Close the pane's model (off the UI thread) and remove it."""
+        if len(self.panes) <= 1:
+            self.notify(
+                "the last pane stays; add another before removing this one", severity="warning"
+            )
+            return
+        self._pane_specs.pop(pane.pane_id, None)
+        if pane in self._sequential_queue:
+            self._sequential_queue.remove(pane)
+        self.run_worker(pane.close, thread=True, group="close", name=f"close pane {pane.pane_id}")
+        pane.remove()
+        self._current_pane_id = None
+        self._edited()
+        self.call_after_refresh(self._show_comparison_if_idle)
+
+    def close_all(self) -> None:
+        """Stop every model worker (the app is quitting)."""
+        for pane in self.panes:
+            pane.close()
+
+    # --- profile state ---------------------------------------------------------------
+
+    def current_profile(self) -> Profile:
+        """The profile as it stands now: prompt, panes and their sampling values."""
+        editor = self.query_one(PromptEditor)
+        panes = []
+        for pane in self.panes:
+            spec = self._pane_specs[pane.pane_id]
+            overrides = SamplingOverrides.between(self.profile.sampling, pane.sampling)
+            panes.append(spec.model_copy(update={"sampling": overrides}))
+        return self.profile.model_copy(
+            update={"prompt": editor.prompt, "system_prompt": editor.system_prompt, "panes": panes}
+        )
+
+    def _edited(self) -> None:
+        self.post_message(self.Edited())
+
+    @on(PromptEditor.Edited)
+    def _prompt_edited(self, message: PromptEditor.Edited) -> None:
+        message.stop()
+        self._edited()
+
+    # --- bindings --------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in self.TEXT_FREE_ACTIONS and isinstance(self.focused, TextArea | Input):
+            return False
+        if action == "stop":
+            return any(pane.busy for pane in self.panes)
+        if action == "leave_field":
+            return isinstance(self.focused, TextArea | Input)
+        return True
+
+    # --- run and stop ----------------------------------------------------------------
+
+    def action_run(self) -> None:
+        """Run the prompt on every pane (one after another in sequential mode)."""
+        editor = self.query_one(PromptEditor)
+        if not editor.prompt.strip():
+            self.notify("type a prompt first", severity="warning")
+            editor.focus_prompt()
+            return
+        panes = [pane for pane in self.panes if pane.state is not PaneState.GENERATING]
+        if self.profile.mode == "sequential":
+            self._sequential_queue = panes[1:]
+            panes = panes[:1]
+        for pane in panes:
+            self._run_pane(pane)
+        self.query_one("#comparison").display = False
+
+    def _run_pane(self, pane: ModelPane) -> None:
+        editor = self.query_one(PromptEditor)
+        outcome = pane.run(editor.prompt, editor.system_prompt)
+        if outcome is RunOutcome.UNRUNNABLE and self._sequential_queue:
+            self._run_pane(self._sequential_queue.pop(0))
+
+    def action_stop(self) -> None:
+        """Stop every pane's generation (and the queued ones)."""
+        self._sequential_queue.clear()
+        for pane in self.panes:
+            pane.stop()
+        self.refresh_bindings()
+
+    def action_leave_field(self) -> None:
+        """Leave the text field for the current pane, where the letter keys act."""
+        pane = self.current_pane
+        if pane is not None:
+            pane.focus_answer()
+        else:
+            self.set_focus(None)
+
+    @on(ModelPane.RunFinished)
+    def _pane_finished(self, message: ModelPane.RunFinished) -> None:
+        self.post_message(self.PaneFinished(message.pane))
+        if self._sequential_queue:
+            self._run_pane(self._sequential_queue.pop(0))
+        self._show_comparison_if_idle()
+
+    @on(ModelPane.StateChanged)
+    def _pane_state_changed(self, message: ModelPane.StateChanged) -> None:
+        self.refresh_bindings()
+
+    def _show_comparison_if_idle(self) -> None:
+        panes = self.panes
+        if any(pane.state is PaneState.GENERATING for pane in panes) or self._sequential_queue:
+            return
+        rows = [
+            (pane.label, pane.controller.stats, pane.controller.info)
+            for pane in panes
+            if pane.controller is not None and pane.controller.stats is not None
+        ]
+        comparison = self.query_one("#comparison")
+        if rows and hasattr(comparison, "show_results"):
+            comparison.show_results(rows)
+            comparison.display = True
+
+    def action_toggle_comparison(self) -> None:
+        """Show or hide the comparison of the last run."""
+        comparison = self.query_one("#comparison")
+        comparison.display = not comparison.display
+
+    # --- live temperature ------------------------------------------------------------
+
+    def _targets(self) -> list[ModelPane]:
+        if self.link_temperature:
+            return self.panes
+        pane = self.current_pane
+        return [pane] if pane is not None else []
+
+    def action_nudge_temperature(self, delta: float) -> None:
+        """Move the temperature of the current pane (or all, when linked) by `delta`."""
+        for pane in self._targets():
+            temperature = clamp_temperature(pane.sampling.temperature + delta)
+            self.apply_sampling(pane, pane.sampling.with_changes(temperature=temperature))
+
+    def set_temperature(self, value: float) -> None:
+        """Set an exact temperature on the current pane (or all, when linked)."""
+        for pane in self._targets():
+            self.apply_sampling(
+                pane, pane.sampling.with_changes(temperature=clamp_temperature(value))
+            )
+
+    def apply_sampling(self, pane: ModelPane, sampling: SamplingParams) -> None:
+        """Give a pane new sampling values: live while generating; re-run if asked to."""
+        if sampling == pane.sampling:
+            return
+        pane.set_sampling(sampling)
+        if self.rerun_on_change and pane.state in (PaneState.DONE, PaneState.STOPPED):
+            self._run_pane(pane)
+        self._edited()
+
+    @on(ModelPane.SamplingEdited)
+    def _sampling_edited(self, message: ModelPane.SamplingEdited) -> None:
+        self._select_pane(message.pane)
+        if self.link_temperature:
+            self.set_temperature(message.sampling.temperature)
+        else:
+            self.apply_sampling(message.pane, message.sampling)
+
+    def action_type_temperature(self) -> None:
+        """Put the cursor in the current pane's temperature field."""
+        pane = self.current_pane
+        if pane is not None:
+            pane.focus_temperature()
+
+    def action_toggle_link(self) -> None:
+        """Link or unlink the panes' temperatures."""
+        self.link_temperature = not self.link_temperature
+        self.notify(
+            "temperature linked: all panes move together"
+            if self.link_temperature
+            else "temperature unlinked"
+        )
+
+    def action_toggle_rerun(self) -> None:
+        """Turn re-run on change on or off."""
+        self.rerun_on_change = not self.rerun_on_change
+        self.notify(f"re-run on change {'on' if self.rerun_on_change else 'off'}")
+
+    def watch_link_temperature(self) -> None:
+        self._show_modes()
+
+    def watch_rerun_on_change(self) -> None:
+        self._show_modes()
+
+    def _show_modes(self) -> None:
+        modes = [
+            name
+            for name, on_ in (
+                ("T linked", self.link_temperature),
+                ("re-run on change", self.rerun_on_change),
+            )
+            if on_
+        ]
+        self.sub_title = " · ".join(modes)
+
+    # --- other actions ------------------------------------------------------------------
+
+    def action_edit_sampling(self) -> None:
+        """Edit all sampling values of the current pane in a form."""
+        from tui.screens.sampling_editor import SamplingEditorScreen
+
+        pane = self.current_pane
+        if pane is None:
+            return
+
+        def done(sampling: SamplingParams | None) -> None:
+            if sampling is not None and pane.is_attached:
+                self.post_message(ModelPane.SamplingEdited(pane, sampling))
+
+        self.app.push_screen(SamplingEditorScreen(pane.label, pane.sampling), done)
+
+    def action_add_pane(self) -> None:
+        """Choose a model and add a pane for it."""
+        from tui.screens.choose_model import choose_model_screen
+
+        def done(model_ref: str | None) -> None:
+            if model_ref:
+                self.add_pane(model_ref.strip())
+
+        self.app.push_screen(choose_model_screen(), done)
+
+    def action_remove_pane(self) -> None:
+        """Remove the current pane (its model is unloaded)."""
+        pane = self.current_pane
+        if pane is not None:
+            self.remove_pane(pane)
+
+    def action_copy_answer(self) -> None:
+        """Copy the current pane's answer to the clipboard (OSC 52: works over SSH)."""
+        pane = self.current_pane
+        if pane is None or not pane.answer:
+            self.notify("nothing to copy yet", severity="warning")
+            return
+        self.app.copy_to_clipboard(pane.answer)
+        self.notify(f"copied {len(pane.answer)} characters of {pane.label}'s answer")
+
+    def action_focus_prompt(self) -> None:
+        """Move the cursor to the prompt."""
+        self.query_one(PromptEditor).focus_prompt()
+
+
+def _failed_plan(index: int, spec: PaneSpec, profile: Profile, error: Exception) -> PanePlan:
+    """A plan that shows why planning failed, in the pane."""
+    from engines.types import ModelSettings
+
+    reason = " ".join(str(error).split()) or type(error).__name__
+    return PanePlan(
+        index=index,
+        label=spec.display_label,
+        model_ref=spec.model,
+        kind="local",
+        settings=ModelSettings(path="", label=spec.display_label),
+        sampling=spec.sampling_params(profile.sampling),
+        error=reason,
+    )

@@ -1,0 +1,347 @@
+"""ModelPane: one model's column in the workbench — what it is, its sampling, its answer.
+
+The pane owns a `PaneController` and runs its pump in a thread worker of its own group
+(`pane-<id>`), so stopping or removing one pane never touches another. The worker only
+posts `ModelPane.EventsArrived`; every widget update happens here, on the UI thread,
+once per batch of events.
+
+Border title: the label. Border subtitle: the state (loading with progress, ready,
+generating, done, stopped, error or crashed with the reason).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+from textual.worker import get_current_worker
+
+from engines.protocol import (
+    Event,
+    GenerationFinished,
+    SamplingChanged,
+    TokensGenerated,
+    WorkerCrashed,
+)
+from engines.types import GenerationStats, ModelInfo, SamplingParams
+from profiles.plan import PanePlan
+from tui.pane_controller import EngineFactory, PaneController, PaneState, RunOutcome
+from tui.widgets.answer_view import AnswerView
+from tui.widgets.pane_stats import PaneStats, StatsFigures
+from tui.widgets.sampler_controls import SamplerControls
+
+LIVE_REFRESH_S = 0.25
+"""How often the elapsed time and process figures refresh while a pane is busy."""
+
+STATE_STYLES = {
+    PaneState.RESOLVING: "dim",
+    PaneState.LOADING: "yellow",
+    PaneState.READY: "green",
+    PaneState.GENERATING: "bold cyan",
+    PaneState.DONE: "bold green",
+    PaneState.STOPPED: "yellow",
+    PaneState.ERROR: "bold red",
+    PaneState.CRASHED: "bold red",
+}
+
+
+def describe_model(info: ModelInfo) -> str:
+    """What the model is, in one line: parameters, quant, size, context, backend, GPU layers."""
+    parts = []
+    if info.n_params:
+        parts.append(_short_count(info.n_params) + " params")
+    if info.quantization:
+        parts.append(info.quantization)
+    if info.file_size:
+        parts.append(_short_bytes(info.file_size))
+    parts.append(f"ctx {info.n_ctx}")
+    parts.append(info.backend)
+    layers = f"/{info.n_layers}" if info.n_layers else ""
+    parts.append(f"GPU {info.n_gpu_layers_offloaded}{layers} layers")
+    if not info.has_chat_template:
+        parts.append("no chat template")
+    return " · ".join(parts)
+
+
+def _short_count(n: int) -> str:
+    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g}{unit}"
+    return str(n)
+
+
+def _short_bytes(n: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} B"
+
+
+def temperature_marker(sampling: SamplingParams) -> str:
+    """The marker shown in the text where a live temperature change took effect."""
+    return f"⟨T={sampling.temperature:g}⟩"
+
+
+class ModelPane(Vertical, can_focus=False):
+    """One model: header, sampling controls, streamed answer, stats line."""
+
+    @dataclass
+    class EventsArrived(Message):
+        """A batch of events from the model (posted by the pump thread)."""
+
+        pane: ModelPane
+        events: list[Event]
+
+    @dataclass
+    class RunFinished(Message):
+        """A generation ended (done, stopped or failed) with its figures."""
+
+        pane: ModelPane
+        stats: GenerationStats
+
+    @dataclass
+    class StateChanged(Message):
+        """The pane's state changed (the app refreshes its bindings and title)."""
+
+        pane: ModelPane
+
+    @dataclass
+    class SamplingEdited(Message):
+        """The user changed this pane's sampling values in the pane itself."""
+
+        pane: ModelPane
+        sampling: SamplingParams
+
+    def __init__(
+        self, pane_id: int, label: str, sampling: SamplingParams, *, process_figures=None
+    ) -> None:
+        super().__init__(id=f"pane-{pane_id}", classes="model-pane")
+        self.pane_id = pane_id
+        """Stable id of this pane for the whole session (also its worker group)."""
+        self.label = label
+        self.controller: PaneController | None = None
+        """Set by `start(plan, factory)` once the model reference is resolved."""
+        self._sampling = sampling
+        self._process_figures = process_figures
+        """Optional callable pid -> dict(rss_mib, cpu_percent, gpu_mem_mib) for the stats line."""
+        self._shown_state: tuple | None = None
+        self.border_title = label
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="pane--model")
+        yield SamplerControls(self._sampling)
+        yield AnswerView(classes="pane--answer")
+        yield PaneStats()
+
+    def on_mount(self) -> None:
+        self.set_interval(LIVE_REFRESH_S, self._refresh_live)
+        self._refresh_header()
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    @property
+    def state(self) -> PaneState:
+        return self.controller.state if self.controller else PaneState.RESOLVING
+
+    @property
+    def sampling(self) -> SamplingParams:
+        return self.controller.sampling if self.controller else self._sampling
+
+    @property
+    def answer(self) -> str:
+        return self.query_one(AnswerView).text
+
+    def start(self, plan: PanePlan, factory: EngineFactory) -> None:
+        """Take the resolved plan and start loading the model in the background."""
+        self.controller = PaneController(plan, factory)
+        self.controller.set_sampling(self._sampling)
+        self.label = plan.label
+        self.border_title = plan.label
+        if plan.error is None:
+            self._pump()
+        self._refresh_header()
+        self._state_changed()
+
+    def _pump(self) -> None:
+        """Start the pane's model thread in its own worker group."""
+        self.run_worker(
+            self._pump_events,
+            thread=True,
+            exclusive=True,
+            group=f"pane-{self.pane_id}",
+            name="pump",
+        )
+
+    def _pump_events(self) -> None:
+        """The pane's model thread: loads, then forwards events (never touches widgets)."""
+        worker = get_current_worker()
+        controller = self.controller
+        assert controller is not None
+        controller.pump(
+            deliver=lambda events: self.post_message(self.EventsArrived(self, events)),
+            cancelled=lambda: worker.is_cancelled,
+        )
+
+    def close(self) -> None:
+        """Stop the model's worker process (safe to call twice)."""
+        if self.controller is not None:
+            self.controller.close()
+
+    # --- commands ------------------------------------------------------------------
+
+    def run(self, prompt: str, system_prompt: str | None) -> RunOutcome:
+        """Run the prompt on this pane's model (queued while it loads)."""
+        if self.controller is None:
+            return RunOutcome.UNRUNNABLE
+        outcome = self.controller.request_run(prompt, system_prompt)
+        if outcome is RunOutcome.NEEDS_RESTART:
+            self._pump()
+        if outcome in (RunOutcome.STARTED, RunOutcome.QUEUED, RunOutcome.NEEDS_RESTART):
+            self.query_one(AnswerView).clear()
+            self.query_one(PaneStats).show(StatsFigures())
+        self._refresh_header()
+        self._state_changed()
+        return outcome
+
+    def stop(self) -> bool:
+        """Stop this pane's generation (or its queued run)."""
+        stopped = self.controller.stop() if self.controller else False
+        self._refresh_header()
+        return stopped
+
+    def set_sampling(self, sampling: SamplingParams) -> None:
+        """New sampling values: from the next token while generating, else for the next run."""
+        self._sampling = sampling
+        if self.controller is not None:
+            self.controller.set_sampling(sampling)
+        self.query_one(SamplerControls).show(sampling)
+
+    @property
+    def busy(self) -> bool:
+        """Loading, generating, or holding a queued run."""
+        return self.controller is not None and self.controller.busy
+
+    def focus_answer(self) -> None:
+        self.query_one(AnswerView).focus()
+
+    def focus_temperature(self) -> None:
+        self.query_one(SamplerControls).focus_temperature()
+
+    # --- events from the model -----------------------------------------------------
+
+    @on(EventsArrived)
+    def _events_arrived(self, message: EventsArrived) -> None:
+        message.stop()
+        controller = self.controller
+        if controller is None or message.pane is not self:
+            return
+        answer = self.query_one(AnswerView)
+        finished: GenerationStats | None = None
+        for event in message.events:
+            before = controller.state
+            controller.apply(event)
+            if isinstance(event, TokensGenerated) and controller.request:
+                if event.request_id == controller.request.request_id:
+                    answer.append(event.text)
+            elif isinstance(event, SamplingChanged):
+                answer.add_marker(temperature_marker(event.sampling))
+            elif isinstance(event, GenerationFinished) and controller.stats is event.stats:
+                finished = event.stats
+            elif isinstance(event, WorkerCrashed) and before is PaneState.GENERATING:
+                answer.add_marker(" ⟨crashed⟩")
+        self._refresh_header()
+        self._refresh_live()
+        if finished is not None:
+            self.query_one(PaneStats).show(self._final_figures(finished))
+            self.post_message(self.RunFinished(self, finished))
+        self._state_changed()
+
+    @on(SamplerControls.TemperatureEntered)
+    def _temperature_entered(self, message: SamplerControls.TemperatureEntered) -> None:
+        message.stop()
+        self.post_message(
+            self.SamplingEdited(self, self.sampling.with_changes(temperature=message.temperature))
+        )
+
+    @on(SamplerControls.InvalidEntry)
+    def _invalid_entry(self, message: SamplerControls.InvalidEntry) -> None:
+        message.stop()
+        self.notify(message.reason, severity="error")
+
+    # --- display -------------------------------------------------------------------
+
+    def _state_changed(self) -> None:
+        key = (self.state, self.controller.reason if self.controller else "")
+        if key != self._shown_state:
+            self._shown_state = key
+            self.set_class(self.state in (PaneState.ERROR, PaneState.CRASHED), "-failed")
+            self.set_class(self.state is PaneState.GENERATING, "-generating")
+            self.post_message(self.StateChanged(self))
+
+    def _refresh_header(self) -> None:
+        controller = self.controller
+        model = self.query_one(".pane--model", Static)
+        if controller is None:
+            model.update(Text("finding the model…", style="dim"))
+        elif controller.info is not None:
+            line = Text(
+                describe_model(controller.info), style="dim", no_wrap=True, overflow="ellipsis"
+            )
+            for warning in controller.warnings:
+                line.append(f"  ⚠ {warning}", style="yellow")
+            model.update(line)
+        else:
+            model.update(
+                Text(controller.plan.model_ref, style="dim", no_wrap=True, overflow="ellipsis")
+            )
+        self.border_subtitle = self._state_text()
+
+    def _state_text(self) -> Text:
+        controller = self.controller
+        state = self.state
+        text = Text(f"● {state.value}", style=STATE_STYLES[state])
+        if controller is None:
+            return text
+        if state is PaneState.LOADING:
+            text.append(f" {controller.load_fraction:.0%}")
+            if controller.pending is not None:
+                text.append(" · run queued")
+        elif state in (PaneState.ERROR, PaneState.CRASHED) and controller.reason:
+            text.append(f": {controller.reason}")
+        elif state is PaneState.DONE and controller.stats is not None:
+            text.append(f" ({controller.stats.stop_reason})")
+        return text
+
+    def _process(self) -> dict:
+        controller = self.controller
+        if self._process_figures is None or controller is None or controller.handle is None:
+            return {}
+        pid = controller.handle.pid
+        return (self._process_figures(pid) or {}) if pid else {}
+
+    def _final_figures(self, stats: GenerationStats) -> StatsFigures:
+        return StatsFigures.from_stats(stats, **self._process())
+
+    def _refresh_live(self) -> None:
+        controller = self.controller
+        if controller is None or controller.state is not PaneState.GENERATING:
+            return
+        live = controller.live
+        process = self._process()
+        self.query_one(PaneStats).show(
+            StatsFigures(
+                ttft_s=live.ttft_s,
+                decode_tps=live.decode_tps,
+                tokens=live.tokens,
+                elapsed_s=live.elapsed_s(time.perf_counter()),
+                rss_mib=process.get("rss_mib"),
+                cpu_percent=process.get("cpu_percent"),
+                gpu_mem_mib=process.get("gpu_mem_mib"),
+            )
+        )

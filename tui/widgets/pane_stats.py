@@ -1,0 +1,89 @@
+"""PaneStats: one line of a pane's figures, live while it generates and final after.
+
+Figures follow metrics.md: TTFT, decode tokens/s, tokens, elapsed, and the worker's own
+RSS, CPU and GPU memory when a resource sample for its process is available. Unknown
+figures show "—", never 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from engines.types import GenerationStats
+
+UNKNOWN = "—"
+
+
+@dataclass(frozen=True)
+class StatsFigures:
+    """What the stats line shows; None is unknown."""
+
+    ttft_s: float | None = None
+    decode_tps: float | None = None
+    tokens: int | None = None
+    elapsed_s: float | None = None
+    rss_mib: float | None = None
+    cpu_percent: float | None = None
+    gpu_mem_mib: float | None = None
+
+    @classmethod
+    def from_stats(cls, stats: GenerationStats, **process: float | None) -> StatsFigures:
+        """The final figures of a finished generation (process figures may be added)."""
+        return cls(
+            ttft_s=stats.ttft_s,
+            decode_tps=stats.decode_tps,
+            tokens=stats.generated_tokens,
+            elapsed_s=stats.elapsed_s,
+            rss_mib=process.get("rss_mib", stats.peak_rss_mib),
+            cpu_percent=process.get("cpu_percent"),
+            gpu_mem_mib=process.get("gpu_mem_mib", stats.gpu_mem_mib),
+        )
+
+
+def _number(value: float | None, fmt: str, unit: str = "") -> str:
+    return UNKNOWN if value is None else f"{value:{fmt}}{unit}"
+
+
+def format_figures(figures: StatsFigures) -> Text:
+    """The stats line as styled text: label dim, value bright."""
+    parts: list[tuple[str, str, str]] = [
+        ("TTFT ", _number(figures.ttft_s, ".2f"), "s"),
+        ("", _number(figures.decode_tps, ".1f"), " tok/s"),
+        ("", _number(figures.tokens, "d"), " tok"),
+        ("", _number(figures.elapsed_s, ".1f"), "s"),
+    ]
+    if figures.rss_mib is not None:
+        parts.append(("RSS ", _number(figures.rss_mib, ".0f"), " MiB"))
+    if figures.cpu_percent is not None:
+        parts.append(("CPU ", _number(figures.cpu_percent, ".0f"), "%"))
+    if figures.gpu_mem_mib is not None:
+        parts.append(("GPU ", _number(figures.gpu_mem_mib, ".0f"), " MiB"))
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for number, (label, value, unit) in enumerate(parts):
+        if number:
+            text.append(" · ", style="dim")
+        text.append(label, style="dim")
+        text.append(value, style="bold")
+        text.append(unit, style="dim")
+    return text
+
+
+class PaneStats(Static):
+    """The live stats line under a pane's answer."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__("", id=id, classes=classes)
+        self.figures = StatsFigures()
+        """The figures shown now."""
+
+    def show(self, figures: StatsFigures) -> None:
+        """Show these figures (only redraws when they changed)."""
+        if figures != self.figures:
+            self.figures = figures
+            self.update(format_figures(figures))
+
+    def on_mount(self) -> None:
+        self.update(format_figures(self.figures))

@@ -1,0 +1,116 @@
+"""SamplerControls: a pane's sampling values, temperature first and editable in place.
+
+One line: the temperature in an Input (type an exact value, enter applies it), then the
+other values in a compact summary (edited in the sampling modal). The widget only
+reports what the user typed (`SamplerControls.TemperatureEntered`); the pane decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Input, Label, Static
+
+from engines.types import SamplingParams
+
+TEMPERATURE_RANGE = (0.0, 2.0)
+"""Temperatures a user can set (the profile schema's range)."""
+
+
+def parse_temperature(text: str) -> float:
+    """A typed temperature, checked against TEMPERATURE_RANGE; ValueError says what is allowed."""
+    low, high = TEMPERATURE_RANGE
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        raise ValueError(
+            f"temperature must be a number from {low:g} to {high:g}, not {text!r}"
+        ) from None
+    if not low <= value <= high:
+        raise ValueError(f"temperature must be from {low:g} to {high:g}, not {value:g}")
+    return round(value, 2)
+
+
+def sampling_summary(sampling: SamplingParams) -> Text:
+    """The values other than temperature, dimmed labels, short."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    items = [
+        ("top-p", f"{sampling.top_p:g}"),
+        ("top-k", str(sampling.top_k)),
+        ("min-p", f"{sampling.min_p:g}"),
+        ("rep", f"{sampling.repeat_penalty:g}"),
+        ("max", str(sampling.max_tokens)),
+        ("seed", str(sampling.seed)),
+    ]
+    for number, (label, value) in enumerate(items):
+        if number:
+            text.append("  ")
+        text.append(f"{label} ", style="dim")
+        text.append(value)
+    return text
+
+
+class SamplerControls(Horizontal):
+    """Temperature input plus a summary of the other sampling values."""
+
+    @dataclass
+    class TemperatureEntered(Message):
+        """The user typed a temperature and pressed enter (already range-checked)."""
+
+        controls: SamplerControls
+        temperature: float
+
+    @dataclass
+    class InvalidEntry(Message):
+        """The user typed something that is not a valid temperature."""
+
+        controls: SamplerControls
+        reason: str
+
+    def __init__(self, sampling: SamplingParams, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.sampling = sampling
+        """The values shown now."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("temp", classes="sampler--label")
+        yield Input(
+            f"{self.sampling.temperature:.2f}",
+            id="temperature",
+            tooltip="Temperature, 0 to 2: type a value and press enter ([ and ] nudge by 0.1)",
+            compact=True,
+            select_on_focus=True,
+        )
+        yield Static(sampling_summary(self.sampling), classes="sampler--summary")
+
+    def show(self, sampling: SamplingParams) -> None:
+        """Show these values (the input keeps what the user is typing while focused)."""
+        self.sampling = sampling
+        temperature = self.query_one("#temperature", Input)
+        if not temperature.has_focus:
+            temperature.value = f"{sampling.temperature:.2f}"
+        self.query_one(".sampler--summary", Static).update(sampling_summary(sampling))
+
+    def focus_temperature(self) -> None:
+        """Put the cursor in the temperature input (to type an exact value)."""
+        self.query_one("#temperature", Input).focus()
+
+    @on(Input.Submitted, "#temperature")
+    def _temperature_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            value = parse_temperature(event.value)
+        except ValueError as error:
+            event.input.value = f"{self.sampling.temperature:.2f}"
+            self.post_message(self.InvalidEntry(self, str(error)))
+            return
+        self.post_message(self.TemperatureEntered(self, value))
+
+    @on(Input.Blurred, "#temperature")
+    def _temperature_left(self, event: Input.Blurred) -> None:
+        event.input.value = f"{self.sampling.temperature:.2f}"
