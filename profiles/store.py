@@ -49,6 +49,8 @@ class ProfileEntry:
     error: str | None = None
     shadowed: bool = False
     """True for a bundled profile hidden by a user profile of the same name."""
+    n_panes: int = 0
+    """How many panes the profile has (0 when it does not load)."""
 
 
 def profiles_dir() -> Path:
@@ -93,7 +95,7 @@ def resolve_profile(name_or_path: str | os.PathLike[str]) -> Path:
     known = sorted({entry.name for entry in list_profiles()})
     close = difflib.get_close_matches(text, known, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    listing = f" Known profiles: {', '.join(known)}." if known else ""
+    listing = f" (known: {', '.join(known)})" if known and not close else ""
     raise ProfileError(None, [f"no profile named '{text}'{hint}{listing}"])
 
 
@@ -230,4 +232,11 @@ def _entry(path: Path, source: ProfileSource, shadowed: bool = False) -> Profile
         profile = load_profile_file(path)
     except ProfileError as error:
         return ProfileEntry(path.stem, source, path, error=error.summary, shadowed=shadowed)
-    return ProfileEntry(path.stem, source, path, description=profile.description, shadowed=shadowed)
+    return ProfileEntry(
+        path.stem,
+        source,
+        path,
+        description=profile.description,
+        shadowed=shadowed,
+        n_panes=len(profile.panes),
+    )
