@@ -44,11 +44,18 @@ def append_result(result: RunResult, path: Path | None = None) -> Path:
         try:
             if _ends_mid_line(fd):
                 line = b"\n" + line
-            os.write(fd, line)
+            _write_all(fd, line)
             os.fsync(fd)
         finally:
             os.close(fd)
     return target
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """One write call for the whole line; only a short write (disk nearly full) needs more."""
+    written = os.write(fd, data)
+    while written < len(data):
+        written += os.write(fd, data[written:])
 
 
 def _ends_mid_line(fd: int) -> bool:

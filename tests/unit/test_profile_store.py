@@ -274,3 +274,12 @@ def test_non_utf8_file_is_reported(tmp_path: Path) -> None:
     path.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
     with pytest.raises(ProfileError, match="not UTF-8"):
         load_profile(path)
+
+
+def test_the_readme_example_profile_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Profiles and results", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    profile = load_profile(write(tmp_path / "example.toml", example))
+    assert profile.name == "my-comparison"
+    assert [pane.model for pane in profile.panes][0] == "demo:smollm2-135m"
