@@ -49,7 +49,7 @@ from engines.protocol import (
     UpdateSampling,
 )
 from engines.types import GenerationRequest, GenerationStats, ModelSettings, SamplingParams
-from engines.worker_log import log_tail, redirect_output_to, worker_log_path
+from engines.worker_log import llama_load_error, log_tail, redirect_output_to, worker_log_path
 
 DEFAULT_ENGINE = "engines.llama_engine:LlamaEngine"
 """The engine a worker runs, as "module:attribute" (tests name a stand-in)."""
@@ -186,7 +186,12 @@ class Worker:
             info = engine.load(lambda fraction: self.emit(LoadProgressed(float(fraction))))
         except Exception as exc:  # noqa: BLE001 - any failure to load becomes LoadFailed
             _flush_std_streams()
-            self.emit(LoadFailed(_one_line_reason(exc, settings.path), log_tail(self._log_path)))
+            tail = log_tail(self._log_path)
+            reason = _one_line_reason(exc, settings.path)
+            llama_says = llama_load_error(tail)
+            if llama_says:  # llama.cpp's own reason says more than "could not load"
+                reason = f"{Path(settings.path).name}: {llama_says}"
+            self.emit(LoadFailed(reason, tail))
             return False
         self._engine = engine
         self.emit(ModelLoaded(info))

@@ -17,7 +17,7 @@ from engines.paths import log_dir
 
 RELEVANT = re.compile(
     r"error|fail|exception|traceback|abort|assert|segmentation|fatal|killed|out of memory|"
-    r"unknown model|not within the file|llama_model_load|invalid|corrupt",
+    r"unknown model|not within the file|llama_model_load:|invalid|corrupt",
     re.IGNORECASE,
 )
 """Lines worth quoting to a person when a load fails or a worker dies."""
@@ -79,6 +79,16 @@ def log_tail(path: Path | None, max_lines: int = 6, last_lines: int = 2) -> str:
     relevant = [index for index, line in enumerate(lines) if RELEVANT.search(line)][-max_lines:]
     last = range(max(0, len(lines) - last_lines), len(lines))
     return "\n".join(lines[index] for index in sorted(set(relevant) | set(last)))
+
+
+LLAMA_ERROR = re.compile(r"error loading model(?: architecture)?: (?P<why>.+)$", re.MULTILINE)
+"""llama.cpp's own one-line reason for a failed load."""
+
+
+def llama_load_error(log_text: str) -> str | None:
+    """llama.cpp's last "error loading model: …" reason in a log text, if any."""
+    reasons = LLAMA_ERROR.findall(log_text)
+    return reasons[-1].strip() if reasons else None
 
 
 def prune_old_logs(directory: Path | None = None, keep: int = KEEP_LOGS) -> None:
