@@ -210,20 +210,21 @@ class RunEnergyMeter:
         )
         last_rapl = time.perf_counter()
         while not self._stop_event.wait(interval):
+            self._poll_power()
             now = time.perf_counter()
-            self._poll_power(now)
             if now - last_rapl >= self._rapl_poll_s:
                 self._poll_rapl()
                 last_rapl = now
 
-    def _poll_power(self, now: float) -> None:
+    def _poll_power(self, at: float | None = None) -> None:
+        """Read each GPU's power; stamped `at` (the run's ends) or when the reading came back."""
         if not self._power_samples or self._nvml is None:
             return
         for index, samples in self._power_samples.items():
             watts = self._nvml.power_w(index)
             if watts is not None:
                 with self._lock:
-                    samples.append((now, watts))
+                    samples.append((at if at is not None else time.perf_counter(), watts))
 
     def _poll_rapl(self) -> None:
         for domain in self._rapl:
