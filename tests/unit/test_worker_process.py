@@ -124,7 +124,7 @@ def test_engine_load_failure_quotes_the_log_and_a_new_load_can_follow(tiny_model
     try:
         failed = events[-1]
         assert isinstance(failed, LoadFailed)
-        assert failed.reason == "tiny-model.gguf: stub engine refused to load"
+        assert failed.reason == "tiny-model.gguf: stub says no"  # llama.cpp's own reason, from the log
         assert "error loading model: stub says no" in failed.detail
         assert handle.alive
         handle.load(ModelSettings(path=str(tiny_model), n_ctx=256, label="stub"))
