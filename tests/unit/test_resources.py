@@ -164,17 +164,18 @@ def test_the_thread_samples_at_its_interval_and_calls_the_listener() -> None:
     received: list[ResourceSample] = []
     sampler = no_gpu_sampler(interval_s=0.05, listener=received.append)
 
+    started = time.monotonic()
     with sampler:
         assert sampler.running
         assert wait_until(lambda: len(received) >= 5)
+    wall = time.monotonic() - started
     count = len(received)
     time.sleep(0.15)
 
     assert not sampler.running
     assert len(received) == count  # stopped means stopped
     assert received == sampler.history()[-count:]
-    gaps = [b.time - a.time for a, b in zip(received, received[1:], strict=False)]
-    assert min(gaps) > 0.02
+    assert count <= wall / 0.05 + 2  # paced by its interval, never spinning
     assert sampler.own_cpu_seconds > 0
     sampler.stop()  # twice is fine
 
