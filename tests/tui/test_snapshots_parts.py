@@ -5,7 +5,9 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from tests.tui.test_comparison_table import FAILED, FAST_SMALL, SLOW_LARGE
+from tests.tui.test_model_picker import GIB, MODELS, PickerApp
 from tests.tui.test_resource_panel import ListSampler, NoGpu, PanelApp, make_gpu, make_sample
+from tui.screens.model_picker import ModelPickerScreen
 from tui.widgets.comparison_table import ComparisonTable
 from tui.widgets.resource_panel import ResourcePanel
 
@@ -44,3 +46,33 @@ def test_resource_panel_with_two_gpus(snap_compare):
         await pilot.pause()
 
     assert snap_compare(PanelApp(panel), terminal_size=(120, 6), run_before=settle)
+
+
+def fixed_picker() -> PickerApp:
+    """The picker over a fixed discovery list, fixed free memory and no GPU."""
+    return PickerApp(
+        ModelPickerScreen(
+            discover=lambda: MODELS,
+            ram_available=lambda: 8 * GIB,
+            gpu_free=lambda: None,
+            is_cached=lambda ref: False,
+        )
+    )
+
+
+async def wait_for_discovery(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_model_picker(snap_compare):
+    assert snap_compare(fixed_picker(), terminal_size=(110, 30), run_before=wait_for_discovery)
+
+
+def test_model_picker_filtered_80x24(snap_compare):
+    async def filter_gguf(pilot) -> None:
+        await wait_for_discovery(pilot)
+        await pilot.press(*"smol")
+        await pilot.pause()
+
+    assert snap_compare(fixed_picker(), terminal_size=(80, 24), run_before=filter_gguf)
