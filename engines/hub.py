@@ -19,10 +19,12 @@ import errno
 import os
 import re
 import shutil
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from engines.gguf_info import SHARD_PATTERN
 from engines.model_refs import ModelRef, ModelRefError, parse_model_ref, quant_in_name
@@ -227,6 +229,7 @@ def pull(
         raise ModelRefError(
             f"only hf: references can be pulled; {ref.text} is not one (try hf:OWNER/REPO:QUANT)"
         )
+    _check_hub_resolves(ref)
     sizes = _list_repo_files(ref)
     chosen = select_model_files(ref, list(sizes))
     cache = hf_cache_dir()
@@ -238,6 +241,25 @@ def pull(
         for index, filename in enumerate(chosen, start=1)
     ]
     return paths[0]
+
+
+def _check_hub_resolves(ref: ModelRef) -> None:
+    """Fail at once, not after a minute of retries, when the Hub's host name does not resolve.
+
+    Skipped behind a proxy, which resolves names itself.
+    """
+    if any(
+        os.environ.get(var)
+        for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")
+    ):
+        return
+    host = urlsplit(hub_endpoint()).hostname
+    if not host:
+        raise DownloadError(f"HF_ENDPOINT {hub_endpoint()!r} is not a URL")
+    try:
+        socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        raise DownloadError(_no_network(ref.repo_id) + f" ({host} does not resolve)") from None
 
 
 def _list_repo_files(ref: ModelRef) -> dict[str, int | None]:

