@@ -70,6 +70,7 @@ class PaneProgress:
     """Tokens generated so far in the current generation."""
     max_tokens: int = 0
     load_fraction: float | None = None
+    """Loading progress 0 to 1; None on the first "loading" report, before the model answers."""
     message: str = ""
     """The failure reason, a warning, or a short summary of a finished generation."""
 
@@ -253,7 +254,7 @@ class _PaneRun:
         plan = self.plan
         if plan.error is not None:
             raise PaneFailed(plan.error)
-        self._progress("loading", load_fraction=0.0)
+        self._progress("loading")
         try:
             self.handle = self.context.handle_factory(plan)
             self.handle.load(plan.settings)

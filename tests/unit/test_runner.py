@@ -262,7 +262,9 @@ def test_progress_reports_each_phase_in_order() -> None:
         [plan(0)], "Hi", repeat=2, warmup=1, handle_factory=Factory({}), on_progress=seen.append
     )
     phases = [p.phase for p in seen if p.phase != "generating" or p.tokens == 0]
-    assert phases[:2] == ["loading", "loading"] and "loaded" in phases
+    assert phases[0] == "loading" and seen[0].load_fraction is None
+    assert [p.load_fraction for p in seen if p.phase == "loading"][1:] == [0.25, 0.5, 1.0]
+    assert phases.index("loaded") < phases.index("generating")
     done = [p for p in seen if p.phase == "generated"]
     assert [(p.step, p.warmup) for p in done] == [(0, True), (1, False), (2, False)]
     assert seen[-1].phase == "finished" and "4 tokens" in seen[-1].message

@@ -1,0 +1,330 @@
+"""`llmbench run`: a comparison to the end without the workbench, for scripts, SSH and CI.
+
+Progress goes to standard error, the results table to standard output. Exit codes: 0 every
+pane finished, 1 at least one pane failed (the others are still reported), 2 bad usage or
+a bad profile. Every failure is one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tui.commands.run_output import ProgressPrinter, failures_text, results_table
+
+EXIT_OK = 0
+EXIT_PANE_FAILED = 1
+EXIT_USAGE = 2
+
+COMMAND_LINE_PROFILE = "command-line"
+"""The name of the comparison built from --model options alone."""
+
+_SWEEP_OPTIONS: dict[str, type] = {
+    "temperature": float,
+    "top_p": float,
+    "top_k": int,
+    "min_p": float,
+    "repeat_penalty": float,
+    "max_tokens": int,
+    "seed": int,
+}
+"""Sampling options that take a comma list; their option name is the value's name with dashes."""
+
+
+class UsageProblem(Exception):
+    """Bad usage or a bad profile: one line, exit code 2."""
+
+
+def _comma_list(kind: type):
+    def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> list | None:
+        if value is None:
+            return None
+        items = [item.strip() for item in value.split(",")]
+        if not items or any(not item for item in items):
+            raise click.BadParameter(f"{value!r} is not a comma-separated list of values")
+        try:
+            return [kind(item) for item in items]
+        except ValueError:
+            expected = "whole numbers" if kind is int else "numbers"
+            raise click.BadParameter(f"{value!r}: expected {expected}, e.g. 0.2,0.7") from None
+
+    return parse
+
+
+def _sweep_option(name: str, kind: type, help_text: str):
+    flag = "--" + name.replace("_", "-")
+    metavar = "N[,N...]" if kind is int else "X[,X...]"
+    return click.option(flag, name, callback=_comma_list(kind), metavar=metavar, help=help_text)
+
+
+@click.command("run", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--profile", "-p", "profile_ref", metavar="NAME|PATH", help="Run this profile.")
+@click.option(
+    "--model",
+    "-m",
+    "models",
+    multiple=True,
+    metavar="REF",
+    help="Add a pane with this model (repeatable); with --profile, added to its panes.",
+)
+@click.option("--prompt", metavar="TEXT", help="The prompt ('-' reads standard input).")
+@click.option(
+    "--prompt-file",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    metavar="FILE",
+    help="Read the prompt from FILE ('-' for standard input).",
+)
+@click.option("--system", "system_prompt", metavar="TEXT", help="System prompt for chat models.")
+@_sweep_option("temperature", float, "Temperature(s), 0 to 2; a comma list runs each one.")
+@_sweep_option("top_p", float, "Top-p value(s), 0 to 1.")
+@_sweep_option("top_k", int, "Top-k value(s), 0 to 1000 (0: off).")
+@_sweep_option("min_p", float, "Min-p value(s), 0 to 1.")
+@_sweep_option("repeat_penalty", float, "Repeat penalty value(s), above 0, at most 2.")
+@_sweep_option("max_tokens", int, "Most tokens per answer.")
+@_sweep_option("seed", int, "Random seed(s).")
+@click.option(
+    "--repeat",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Measured runs per pane; the table shows mean ± standard deviation.",
+)
+@click.option(
+    "--warmup",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Unmeasured runs per pane before the measured ones.",
+)
+@click.option(
+    "--parallel/--sequential",
+    "parallel",
+    default=False,
+    help="Run panes at the same time, or one after another (default: the fair mode).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write the results as JSON.",
+)
+@click.option(
+    "--markdown",
+    "markdown_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write the results and answers as Markdown.",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write the results as CSV.",
+)
+@click.option("--show-text", is_flag=True, help="Print each answer after the table.")
+@click.option(
+    "--n-ctx", type=click.IntRange(min=1), metavar="N", help="Context size for every pane."
+)
+@click.option(
+    "--n-gpu-layers",
+    type=click.IntRange(min=-1),
+    metavar="N",
+    help="Layers to offload to the GPU for every pane (-1: all).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="CPU threads for every pane (default: llmbench chooses).",
+)
+@click.option("--force", is_flag=True, help="Load models even when they may not fit in memory.")
+@click.option("--no-history", is_flag=True, help="Do not append the results to the history.")
+def run(**options: Any) -> None:
+    """Run a comparison headless and print (or export) the results.
+
+    \b
+    Examples:
+      llmbench run --profile small-vs-large --prompt "Why is the sky blue?" --json out.json
+      llmbench run -m demo:smollm2-135m -m demo:gemma3-270m --temperature 0.2,0.7,1.2
+      echo "Tell me a joke" | llmbench run -m demo:smollm2-135m --prompt - --repeat 3
+    """
+    try:
+        code = _run(options)
+    except UsageProblem as problem:
+        click.echo(f"llmbench run: {problem}", err=True)
+        code = EXIT_USAGE
+    except KeyboardInterrupt:
+        click.echo("llmbench run: interrupted", err=True)
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - never a bare traceback
+        click.echo(f"llmbench run: {type(exc).__name__}: {' '.join(str(exc).split())}", err=True)
+        code = EXIT_PANE_FAILED
+    sys.exit(code)
+
+
+def _run(options: dict[str, Any]) -> int:
+    from profiles.plan import build_plan
+    from profiles.runner import run_comparison
+
+    profile = _comparison(options)
+    prompt = _prompt(options, profile.prompt)
+    system_prompt = options["system_prompt"] or profile.system_prompt
+    mode = "parallel" if options["parallel"] else "sequential"
+    plans = build_plan(profile, parallel=options["parallel"])
+    printer = ProgressPrinter(sys.stderr, total_panes=len(plans))
+    cancel = threading.Event()
+    try:
+        outcome = run_comparison(
+            plans,
+            prompt,
+            system_prompt=system_prompt,
+            mode=mode,
+            repeat=options["repeat"],
+            warmup=options["warmup"],
+            on_progress=printer,
+            history=not options["no_history"],
+            profile_name=profile.name,
+            cancel=cancel,
+        )
+    finally:
+        cancel.set()
+        printer.close()
+    click.echo(results_table(plans, outcome, show_text=options["show_text"]))
+    if outcome.failures:
+        click.echo(failures_text(outcome.failures))
+    _export(outcome, options)
+    return EXIT_OK if outcome.ok else EXIT_PANE_FAILED
+
+
+# --- the comparison from the options ------------------------------------------------
+
+
+def _comparison(options: dict[str, Any]):
+    """The profile to run: --profile and/or --model panes, with the options applied."""
+    from pydantic import ValidationError
+
+    from profiles.errors import ProfileError
+    from profiles.schema import PaneSpec, Profile
+
+    if not options["profile_ref"] and not options["models"]:
+        raise UsageProblem("nothing to run: pass --profile NAME|PATH and/or --model REF")
+    try:
+        if options["profile_ref"]:
+            from profiles.store import load_profile
+
+            profile = load_profile(options["profile_ref"])
+        else:
+            profile = None
+        panes = list(profile.panes) if profile else []
+        panes += [PaneSpec(model=ref) for ref in options["models"]]
+    except ProfileError as error:
+        raise UsageProblem(str(error)) from None
+    except ValidationError as error:
+        raise UsageProblem(_validation_line(error, "--model")) from None
+    panes = [_with_settings(pane, options) for pane in panes]
+    panes = _with_sweeps(panes, options)
+    try:
+        if profile is None:
+            return Profile(name=COMMAND_LINE_PROFILE, panes=panes)
+        return profile.model_copy(update={"panes": panes})
+    except ValidationError as error:
+        raise UsageProblem(_validation_line(error, "the comparison")) from None
+
+
+def _with_settings(pane, options: dict[str, Any]):
+    from pydantic import ValidationError
+
+    from profiles.schema import ModelSettingsSpec
+
+    changes = {
+        key: options[option]
+        for key, option in (
+            ("n_ctx", "n_ctx"),
+            ("n_gpu_layers", "n_gpu_layers"),
+            ("n_threads", "threads"),
+        )
+        if options[option] is not None
+    }
+    if options["force"]:
+        changes["allow_oversize"] = True
+    if not changes:
+        return pane
+    try:
+        settings = ModelSettingsSpec(**{**pane.settings.model_dump(), **changes})
+    except ValidationError as error:
+        raise UsageProblem(_validation_line(error, "option", dashes=True)) from None
+    return pane.model_copy(update={"settings": settings})
+
+
+def _with_sweeps(panes: list, options: dict[str, Any]) -> list:
+    from pydantic import ValidationError
+
+    from profiles.plan import expand_grid
+
+    sweeps = {name: options[name] for name in _SWEEP_OPTIONS if options[name] is not None}
+    if not sweeps:
+        return panes
+    try:
+        return expand_grid(panes, sweeps)
+    except ValidationError as error:
+        raise UsageProblem(_validation_line(error, "option", dashes=True)) from None
+
+
+def _validation_line(error, what: str, dashes: bool = False) -> str:
+    """The first problem of a pydantic error as one line, naming the option where possible."""
+    item = error.errors(include_url=False)[0]
+    loc = [str(part) for part in item.get("loc", ()) if not isinstance(part, int)]
+    where = f"--{loc[-1].replace('_', '-')}" if dashes and loc else what
+    value = item.get("input")
+    shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
+    return f"{where}: {item.get('msg', 'invalid value').lower()}{shown}"
+
+
+def _prompt(options: dict[str, Any], profile_prompt: str) -> str:
+    text, source = options["prompt"], options["prompt_file"]
+    if text is not None and source is not None:
+        raise UsageProblem("pass either --prompt or --prompt-file, not both")
+    if text == "-" or source == "-":
+        prompt = sys.stdin.read()
+    elif source is not None:
+        try:
+            prompt = Path(source).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            raise UsageProblem(f"cannot read the prompt file {source}: {reason}") from None
+    else:
+        prompt = text if text is not None else profile_prompt
+    if not prompt or not prompt.strip():
+        raise UsageProblem(
+            "no prompt: pass --prompt TEXT, --prompt-file FILE, or --prompt - to read standard input"
+        )
+    return prompt.rstrip("\n")
+
+
+def _export(outcome, options: dict[str, Any]) -> None:
+    """Write the exports asked for (each atomically); a failed write is a usage problem."""
+    from engines.host import host_info
+    from profiles import export
+    from profiles.atomic import atomic_write_text
+
+    documents = {
+        "json_path": lambda: export.to_json(
+            outcome.results, mode=outcome.mode, host=host_info().to_dict()
+        ),
+        "markdown_path": lambda: export.to_markdown(outcome.results, mode=outcome.mode),
+        "csv_path": lambda: export.to_csv(outcome.results),
+    }
+    for option, document in documents.items():
+        path = options[option]
+        if path is None:
+            continue
+        try:
+            atomic_write_text(path, document())
+        except OSError as error:
+            raise UsageProblem(f"cannot write {path}: {error.strerror or error}") from None
