@@ -2,12 +2,13 @@
 and download them (`llmbench pull`) through huggingface_hub into that same cache.
 
 What huggingface_hub gives us and what we add:
-- it downloads into the shared HF cache (`HF_HUB_CACHE`, `HF_HOME`), uses `HF_TOKEN` or the
-  saved login, and resumes a transfer whose connection drops (it retries with an HTTP Range
-  request from the byte it reached);
+- it lists the repo, talks HTTP (token from `HF_TOKEN` or the saved login, retries, a
+  dropped connection continued with a Range request) and defines the shared HF cache
+  (`HF_HUB_CACHE`, `HF_HOME`) that every HF tool reads;
 - we choose the files (a quant's file, every shard of a sharded model), check disk space
-  first, report progress, and turn each error a user meets into one `DownloadError` line
-  that says what to do.
+  first, keep partial files so that an interrupted pull continues on the next run
+  (`engines.hub_transfer`), report progress, and turn each error a user meets into one
+  `DownloadError` line that says what to do.
 
 Paths are read from the environment at call time, not import time, so tests (and a user
 who changes `HF_HUB_CACHE`) see the cache they expect.
@@ -191,7 +192,9 @@ def cached_model_path(ref: ModelRef | str) -> Path | None:
     Looks only at the disk (no network): the snapshot that `refs/main` names first, then the others.
     """
     ref = ref if isinstance(ref, ModelRef) else parse_model_ref(ref)
-    folder = repo_cache_folder(ref.repo_id or "")
+    if ref.kind != "hf" or not ref.repo_id:
+        return None
+    folder = repo_cache_folder(ref.repo_id)
     snapshots = folder / "snapshots"
     if not snapshots.is_dir():
         return None
@@ -277,20 +280,13 @@ def _list_repo_files(ref: ModelRef) -> dict[str, int | None]:
 
 
 def _download_one(ref: ModelRef, filename: str, cache: Path, tqdm_class: Any) -> Path:
-    from huggingface_hub import hf_hub_download
+    from engines.hub_transfer import download_to_cache
 
-    def download() -> Path:
-        return Path(
-            hf_hub_download(
-                ref.repo_id or "",
-                filename,
-                cache_dir=cache,
-                endpoint=hub_endpoint(),
-                tqdm_class=tqdm_class,
-            )
-        )
-
-    return _with_clear_errors(ref, filename, download)
+    return _with_clear_errors(
+        ref,
+        filename,
+        lambda: download_to_cache(ref.repo_id or "", filename, cache, hub_endpoint(), tqdm_class),
+    )
 
 
 def _check_free_space(cache: Path, needed: int, ref: ModelRef) -> None:

@@ -6,6 +6,7 @@ import errno
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import huggingface_hub.constants
 import pytest
@@ -15,6 +16,7 @@ from gguf_samples import write_sample_gguf
 from engines import hub
 from engines.gguf_info import read_gguf_metadata
 from engines.hub import DownloadError, DownloadProgress, hf_cache_dir, pull
+from engines.hub_transfer import PARTIAL_SUFFIX
 from engines.model_refs import ModelRefError, resolve_model_ref
 
 REPO = "tester/Tiny-GGUF"
@@ -187,15 +189,64 @@ def test_offline_mode(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> Non
         pull(f"hf:{REPO}:Q4_K_M")
 
 
-def test_disk_full_during_download(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_space(*_args: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
+def test_pull_stopped_midway_continues_on_the_next_run(
+    fake_hub: FakeHub, sample_bytes: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during a pull keeps the partial file; the next pull asks only for the rest."""
+    monkeypatch.setattr(huggingface_hub.constants, "DOWNLOAD_CHUNK_SIZE", 4096)
+    expected = sample_bytes["Tiny-Q4_K_M.gguf"]
 
-    monkeypatch.setattr("huggingface_hub.file_download._check_disk_space", no_space)
+    def stop_after_three_chunks(update: DownloadProgress) -> None:
+        if update.downloaded >= 3 * 4096:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pull(f"hf:{REPO}:Q4_K_M", progress=stop_after_three_chunks)
+    [partial] = list(hf_cache_dir().rglob(f"*{PARTIAL_SUFFIX}"))
+    kept = partial.stat().st_size
+    assert 0 < kept < len(expected)
+    seen: list[DownloadProgress] = []
+    path = pull(f"hf:{REPO}:Q4_K_M", progress=seen.append)
+    assert path.read_bytes() == expected
+    assert fake_hub.requests_for("Tiny-Q4_K_M.gguf")[-1].range == f"bytes={kept}-"
+    assert seen[0].downloaded == kept and seen[-1].downloaded == len(expected)
+    assert not partial.exists()
+
+
+def test_disk_full_during_download_then_resume(
+    fake_hub: FakeHub, sample_bytes: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills up midway: a clear message; after freeing space, the pull continues."""
+    import huggingface_hub.file_download as file_download
+
+    real_http_get = file_download.http_get
+
+    class FillingDisk:
+        """A file that takes 5000 bytes, then fails as a full disk does."""
+
+        def __init__(self, stream: BinaryIO) -> None:
+            self.stream = stream
+
+        def write(self, data: bytes) -> int:
+            room = 5000 - self.stream.tell()
+            if len(data) > room:
+                self.stream.write(data[:room])
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.stream.write(data)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.stream, name)
+
+    monkeypatch.setattr(
+        file_download, "http_get", lambda url, f, **kw: real_http_get(url, FillingDisk(f), **kw)
+    )
     with pytest.raises(
         DownloadError, match="disk full while downloading .* point HF_HUB_CACHE at a bigger disk"
     ):
         pull(f"hf:{REPO}:Q4_K_M")
+    monkeypatch.setattr(file_download, "http_get", real_http_get)
+    assert pull(f"hf:{REPO}:Q4_K_M").read_bytes() == sample_bytes["Tiny-Q4_K_M.gguf"]
+    assert fake_hub.requests_for("Tiny-Q4_K_M.gguf")[-1].range == "bytes=5000-"
 
 
 def test_not_enough_space_is_caught_before_downloading(
