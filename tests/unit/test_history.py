@@ -20,6 +20,9 @@ from profiles.history import (
     read_history,
 )
 
+_START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+"""Fork where the platform has it: a spawned child spends seconds importing pydantic."""
+
 
 def test_history_lives_in_the_data_dir() -> None:
     assert history_path() == data_dir() / "history.jsonl"
@@ -103,11 +106,11 @@ def _append_many(worker: int, count: int) -> None:
 
 
 def test_concurrent_appends_from_threads_and_processes_never_interleave() -> None:
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(_START_METHOD)
     processes = [context.Process(target=_append_many, args=(p, 15)) for p in range(3)]
     threads = [threading.Thread(target=_append_many, args=(10 + t, 15)) for t in range(2)]
     for worker in (*processes, *threads):
-        worker.start()
+        worker.start()  # processes first: never fork with a thread running
     for thread in threads:
         thread.join()
     for process in processes:

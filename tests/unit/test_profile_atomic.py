@@ -15,6 +15,9 @@ from profiles.errors import ProfileError
 from profiles.schema import PaneSpec, Profile
 from profiles.store import load_profile, save_profile
 
+_START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+"""Fork where the platform has it: a spawned child spends seconds importing pydantic."""
+
 
 def make_profile(writer: int, round_: int) -> Profile:
     """A profile whose contents say who wrote it; long enough that a torn write would show."""
@@ -121,14 +124,14 @@ def _check_loadable(path: Path, stop: threading.Event, failures: list[str]) -> N
 def test_concurrent_saves_from_several_processes_never_corrupt(tmp_path: Path) -> None:
     path = tmp_path / "shared.toml"
     save_profile(make_profile(0, 0), path)
-    context = multiprocessing.get_context("spawn")
-    writers = [context.Process(target=_hammer, args=(str(path), n, 25)) for n in range(1, 5)]
+    context = multiprocessing.get_context(_START_METHOD)
+    writers = [context.Process(target=_hammer, args=(str(path), n, 30)) for n in range(1, 5)]
     stop = threading.Event()
     failures: list[str] = []
     reader = threading.Thread(target=_check_loadable, args=(path, stop, failures))
-    reader.start()
     for process in writers:
-        process.start()
+        process.start()  # before the reader thread exists: never fork with a thread running
+    reader.start()
     for process in writers:
         process.join(timeout=120)
     stop.set()
@@ -136,7 +139,7 @@ def test_concurrent_saves_from_several_processes_never_corrupt(tmp_path: Path) -
     assert [process.exitcode for process in writers] == [0, 0, 0, 0]
     assert failures == []
     final = load_profile(path)
-    assert final.description in {f"writer {n} round 24" for n in range(1, 5)}
+    assert final.description in {f"writer {n} round 29" for n in range(1, 5)}
     assert [p.name for p in tmp_path.iterdir() if p.name != "home"] == ["shared.toml"]
 
 
