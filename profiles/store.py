@@ -180,8 +180,11 @@ def save_profile(profile: Profile, path: str | os.PathLike[str] | None = None) -
     """Save atomically to `path` (default `profiles_dir()/<name>.toml`); returns the path.
 
     Bundled profiles are read-only: saving one by name writes a user copy, and an explicit
-    path inside the bundled folder is refused.
+    path inside the bundled folder is refused. The profile is validated again first (a
+    `model_copy(update=...)` skips validation), so a file that would not load is never written.
     """
+    text = profile_to_toml(profile)
+    parse_profile_text(text, source=path or f"profile '{profile.name}'")
     target = Path(path).expanduser() if path is not None else default_path(profile.name)
     if is_bundled_path(target):
         raise ProfileError(
@@ -190,7 +193,6 @@ def save_profile(profile: Profile, path: str | os.PathLike[str] | None = None) -
                 f"bundled profiles are read-only; save a copy instead (default: {default_path(profile.name)})"
             ],
         )
-    text = profile_to_toml(profile)
     try:
         return atomic_write_text(target, text)
     except OSError as error:

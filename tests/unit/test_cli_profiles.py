@@ -190,3 +190,20 @@ def test_real_console_script_lists_profiles() -> None:
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: no profile named 'no-such'")
     assert "Traceback" not in bad.stderr
+
+
+def test_profiles_and_history_commands_load_neither_textual_nor_llama_cpp() -> None:
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from tui.cli import cli\n"
+        "for args in (['profiles'], ['profiles', 'show', 'quant-ladder'], ['history']):\n"
+        "    result = CliRunner().invoke(cli, args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+        "print(','.join(m for m in ('textual', 'rich', 'llama_cpp') if m in sys.modules))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == ""

@@ -283,3 +283,13 @@ def test_the_readme_example_profile_is_valid(tmp_path: Path) -> None:
     profile = load_profile(write(tmp_path / "example.toml", example))
     assert profile.name == "my-comparison"
     assert [pane.model for pane in profile.panes][0] == "demo:smollm2-135m"
+
+
+def test_a_profile_that_would_not_load_is_never_saved() -> None:
+    profile = load_profile("small-vs-large").model_copy(update={"name": "../../outside"})
+    with pytest.raises(ProfileError, match="name: invalid value '../../outside'"):
+        save_profile(profile)
+    assert not profiles_dir().exists()
+    bad_pane = load_profile("small-vs-large")
+    with pytest.raises(ValueError):  # assignment is validated too
+        bad_pane.panes[0].sampling.temperature = 9.0
