@@ -1,11 +1,8 @@
-"""What a GGUF file is, read from its header without loading (or reading) the weights.
+"""What a GGUF model is, read from its header without loading (or reading) the weights.
 
-The GGUF layout (https://github.com/ggml-org/ggml/blob/master/docs/gguf.md): a magic
-`GGUF`, a version, the tensor and key/value counts, the key/value section, then one
-info record per tensor (name, shape, type, offset). We parse that with `struct` from a
-buffered window of the file. Large arrays (the tokenizer's vocabulary: 262k strings for
-Gemma 3) are skipped without building a Python object per element, so reading the
-header of any model takes a few milliseconds and never touches the weights.
+The bytes are parsed by `engines.gguf_header` (a few milliseconds even for Gemma 3's
+262k-token vocabulary); this module turns the keys and tensor infos into a
+`GGUFMetadata` and every problem into a one-line `GGUFError`.
 
 Sharded models (`NAME-00001-of-00003.gguf`) are read as one: the metadata comes from the
 first shard, sizes and tensors from all of them.
@@ -15,36 +12,23 @@ from __future__ import annotations
 
 import os
 import re
-import struct
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-GGUF_MAGIC = b"GGUF"
-SUPPORTED_VERSIONS = (1, 2, 3)
-SMALL_ARRAY_LIMIT = 64
-"""Arrays with more elements than this are skipped, not kept (tokenizer vocabularies)."""
+from engines.gguf_header import (
+    SUPPORTED_VERSIONS,
+    GGUFHeader,
+    HeaderCorrupt,
+    HeaderTruncated,
+    NotGGUF,
+    TensorInfo,
+    UnsupportedVersion,
+    parse_header,
+)
 
 SHARD_PATTERN = re.compile(r"^(?P<stem>.*)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.I)
 """A shard's file name, as llama.cpp's gguf-split writes it."""
-
-_WINDOW = 1 << 20
-
-# GGUF value types (gguf.md): id → struct format of one scalar.
-_SCALAR_FORMATS = {
-    0: "B",
-    1: "b",
-    2: "H",
-    3: "h",
-    4: "I",
-    5: "i",
-    6: "f",
-    7: "?",
-    10: "Q",
-    11: "q",
-    12: "d",
-}
-_STRING, _ARRAY = 8, 9
 
 # llama.cpp's llama_ftype (general.file_type) → quantization name. Unknown ids fall back to the
 # gguf package's table, then to the dominant tensor type.
@@ -122,114 +106,6 @@ class GGUFMetadata:
         return data
 
 
-@dataclass(frozen=True)
-class _TensorInfo:
-    name: str
-    n_elements: int
-    type_id: int
-
-
-@dataclass(frozen=True)
-class _Header:
-    kv: dict[str, Any]
-    tensors: tuple[_TensorInfo, ...]
-
-
-@dataclass(frozen=True)
-class _SkippedArray:
-    """A large array that was skipped; only its length is kept."""
-
-    length: int
-
-
-class _Truncated(Exception):
-    """The file ended before the header did."""
-
-
-class _Corrupt(Exception):
-    """A header value that cannot be right (message says which)."""
-
-
-class _Cursor:
-    """Reads little- or big-endian values from a file through a sliding in-memory window."""
-
-    def __init__(self, stream: BinaryIO, file_size: int) -> None:
-        self._stream = stream
-        self._file_size = file_size
-        self._buf = b""
-        self._pos = 0
-        self._buf_start = 0
-        self.endian = "<"
-
-    @property
-    def offset(self) -> int:
-        return self._buf_start + self._pos
-
-    def _ensure(self, n: int) -> None:
-        if self._pos + n <= len(self._buf):
-            return
-        if self.offset + n > self._file_size:
-            raise _Truncated
-        rest = self._buf[self._pos :]
-        self._buf_start = self.offset
-        self._stream.seek(self._buf_start + len(rest))
-        self._buf = rest + self._stream.read(max(n - len(rest), _WINDOW))
-        self._pos = 0
-        if len(self._buf) < n:
-            raise _Truncated
-
-    def read(self, n: int) -> bytes:
-        self._ensure(n)
-        data = self._buf[self._pos : self._pos + n]
-        self._pos += n
-        return data
-
-    def unpack(self, fmt: str) -> Any:
-        size = struct.calcsize(fmt)
-        self._ensure(size)
-        (value,) = struct.unpack_from(self.endian + fmt, self._buf, self._pos)
-        self._pos += size
-        return value
-
-    def skip(self, n: int) -> None:
-        if self.offset + n > self._file_size:
-            raise _Truncated
-        if self._pos + n <= len(self._buf):
-            self._pos += n
-        else:
-            self._buf_start = self.offset + n
-            self._buf, self._pos = b"", 0
-
-    def string(self) -> str:
-        length = self.unpack("Q")
-        if length > self._file_size:
-            raise _Truncated
-        return self.read(length).decode("utf-8", errors="replace")
-
-    def skip_strings(self, count: int) -> None:
-        """Skip `count` length-prefixed strings without decoding them (vocabularies).
-
-        The hot loop walks the in-memory window directly; it refills only at its edge.
-        """
-        unpack_length = struct.Struct(self.endian + "Q").unpack_from
-        remaining = count
-        while remaining:
-            buf, pos, end = self._buf, self._pos, len(self._buf)
-            while remaining and pos + 8 <= end:
-                (length,) = unpack_length(buf, pos)
-                if pos + 8 + length > end:
-                    break
-                pos += 8 + length
-                remaining -= 1
-            self._pos = pos
-            if remaining:
-                self._ensure(8)
-                (length,) = unpack_length(self._buf, self._pos)
-                self._pos += 8
-                self.skip(length)
-                remaining -= 1
-
-
 def read_gguf_metadata(path: str | os.PathLike[str]) -> GGUFMetadata:
     """Read what a GGUF model is from its header (all shards of a sharded model).
 
@@ -294,7 +170,7 @@ def _shard_paths(first: Path) -> list[Path]:
     return shards
 
 
-def _read_header(path: Path) -> _Header:
+def _read_header(path: Path) -> GGUFHeader:
     if path.is_dir():
         raise GGUFError(f"{path}: is a directory, not a GGUF file")
     try:
@@ -302,15 +178,17 @@ def _read_header(path: Path) -> _Header:
         if size == 0:
             raise GGUFError(f"{path}: empty file, not a GGUF model")
         with path.open("rb") as stream:
-            cursor = _Cursor(stream, size)
-            magic = cursor.read(4) if size >= 4 else stream.read()
-            if magic != GGUF_MAGIC:
-                stream.seek(0)
-                raise GGUFError(f"{path}: not a GGUF file ({_looks_like(stream.read(64))})")
-            return _parse_after_magic(cursor, path)
-    except _Truncated:
+            return parse_header(stream, size)
+    except NotGGUF as exc:
+        raise GGUFError(f"{path}: not a GGUF file ({_looks_like(exc.head)})") from None
+    except UnsupportedVersion as exc:
+        supported = f"{SUPPORTED_VERSIONS[0]} to {SUPPORTED_VERSIONS[-1]}"
+        raise GGUFError(
+            f"{path}: unsupported GGUF version {exc.version} (llmbench reads versions {supported})"
+        ) from None
+    except HeaderTruncated:
         raise GGUFError(f"{path}: truncated GGUF file (it ends inside the header)") from None
-    except _Corrupt as exc:
+    except HeaderCorrupt as exc:
         raise GGUFError(f"{path}: corrupt GGUF header ({exc})") from None
     except PermissionError:
         raise GGUFError(f"{path}: permission denied") from None
@@ -318,65 +196,7 @@ def _read_header(path: Path) -> _Header:
         raise GGUFError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def _parse_after_magic(cursor: _Cursor, path: Path) -> _Header:
-    version = cursor.unpack("I")
-    if (
-        version not in SUPPORTED_VERSIONS
-        and struct.unpack(">I", struct.pack("<I", version))[0] in SUPPORTED_VERSIONS
-    ):
-        cursor.endian = ">"
-        version = struct.unpack(">I", struct.pack("<I", version))[0]
-    if version not in SUPPORTED_VERSIONS:
-        raise GGUFError(
-            f"{path}: unsupported GGUF version {version} (llmbench reads versions 1 to 3)"
-        )
-    count_fmt = "I" if version == 1 else "Q"
-    n_tensors, n_kv = cursor.unpack(count_fmt), cursor.unpack(count_fmt)
-    if n_tensors > cursor._file_size or n_kv > cursor._file_size:
-        raise _Corrupt(f"{n_tensors} tensors, {n_kv} keys")
-    kv: dict[str, Any] = {}
-    for _ in range(n_kv):
-        key = cursor.string()
-        kv[key] = _read_value(cursor, cursor.unpack("I"), version)
-    tensors = []
-    for _ in range(n_tensors):
-        name = cursor.string()
-        n_dims = cursor.unpack("I")
-        if n_dims > 8:
-            raise _Corrupt(f"tensor {name!r} has {n_dims} dimensions")
-        n_elements = 1
-        for _dim in range(n_dims):
-            n_elements *= cursor.unpack(count_fmt)
-        type_id = cursor.unpack("I")
-        cursor.unpack("Q")  # offset of the data
-        tensors.append(_TensorInfo(name, n_elements, type_id))
-    return _Header(kv, tuple(tensors))
-
-
-def _read_value(cursor: _Cursor, type_id: int, version: int) -> Any:
-    if type_id in _SCALAR_FORMATS:
-        return cursor.unpack(_SCALAR_FORMATS[type_id])
-    if type_id == _STRING:
-        return cursor.string()
-    if type_id == _ARRAY:
-        item_type = cursor.unpack("I")
-        count = cursor.unpack("I" if version == 1 else "Q")
-        if count > cursor._file_size:
-            raise _Truncated
-        if count <= SMALL_ARRAY_LIMIT:
-            return [_read_value(cursor, item_type, version) for _ in range(count)]
-        if item_type in _SCALAR_FORMATS:
-            cursor.skip(count * struct.calcsize(_SCALAR_FORMATS[item_type]))
-        elif item_type == _STRING:
-            cursor.skip_strings(count)
-        else:
-            for _ in range(count):
-                _read_value(cursor, item_type, version)
-        return _SkippedArray(count)
-    raise _Corrupt(f"unknown value type {type_id}")
-
-
-def _quantization(kv: dict[str, Any], tensors: list[_TensorInfo]) -> str | None:
+def _quantization(kv: dict[str, Any], tensors: list[TensorInfo]) -> str | None:
     file_type = _as_int(kv.get("general.file_type"))
     if file_type is not None:
         name = _FILE_TYPES.get(file_type) or _gguf_enum_name("LlamaFileType", file_type)
@@ -385,7 +205,7 @@ def _quantization(kv: dict[str, Any], tensors: list[_TensorInfo]) -> str | None:
     return _dominant_tensor_type(tensors)
 
 
-def _dominant_tensor_type(tensors: list[_TensorInfo]) -> str | None:
+def _dominant_tensor_type(tensors: list[TensorInfo]) -> str | None:
     """The tensor type holding the most weights among the matrices (F32 norms ignored)."""
     weights: dict[int, int] = {}
     for tensor in tensors:
