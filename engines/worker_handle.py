@@ -167,9 +167,6 @@ class WorkerModelHandle(ModelHandle):
             return
         self._closed = True
         self._stop_worker()
-        for request_id, run in list(self._runs.items()):
-            self._post(GenerationFinished(request_id, _run_stats(run, "cancelled", None)))
-        self._runs.clear()
 
     # --- events ------------------------------------------------------------------------
 
@@ -252,9 +249,8 @@ class WorkerModelHandle(ModelHandle):
             GenerationFinished(
                 request_id, _run_stats(run, "error", f"the model's worker crashed: {reason}")
             )
-            for request_id, run in self._runs.items()
+            for request_id, run in self._take_runs()
         ]
-        self._runs.clear()
         events.append(WorkerCrashed(reason, exitcode, tail))
         return events
 
@@ -301,6 +297,17 @@ class WorkerModelHandle(ModelHandle):
             stop()
             process.join(1.0)
         self._release_worker()
+        for request_id, run in self._take_runs():  # runs in flight are not left hanging
+            self._post(GenerationFinished(request_id, _run_stats(run, "cancelled", None)))
+
+    def _take_runs(self) -> list[tuple[str, _RunTiming]]:
+        """The runs in flight, forgotten here (another thread may add one meanwhile)."""
+        runs = []
+        for request_id in list(self._runs):
+            run = self._runs.pop(request_id, None)
+            if run is not None:
+                runs.append((request_id, run))
+        return runs
 
     def _release_worker(self) -> None:
         with self._send_lock:
