@@ -89,6 +89,9 @@ def _describe(item: typing.Any, root: type[BaseModel]) -> str:
         return f"{where}: {_unknown_key(loc, root)}"
     if kind == "missing":
         return f"{where}: missing (this key is required)"
+    if kind == "list_type" and isinstance(value, dict):
+        name = next((part for part in reversed(loc) if isinstance(part, str)), "entry")
+        return f"{where}: expected a list of tables, got one table; write [[{name}]] for each entry"
     if kind in _EXPECTED:
         return f"{where}: expected {_EXPECTED[kind]}, got {_toml_type(value)} ({_show(value)})"
     if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
@@ -100,9 +103,16 @@ def _describe(item: typing.Any, root: type[BaseModel]) -> str:
         return f"{where}: must be one of {expected} (got {_show(value)})"
     if kind == "value_error":
         return f"{where}: {item.get('ctx', {}).get('error', item['msg'])}"
+    if loc and loc[-1] == "api_key_env":
+        return (
+            f"{where}: must be the NAME of an environment variable (letters, digits and _) "
+            "that holds the key, never the key itself"
+        )
     if kind in {"string_pattern_mismatch", "string_too_short"}:
         field = _field_at(loc, root)
-        hint = field.description.split("\n")[0] if field and field.description else "invalid value"
+        hint = (
+            " ".join(field.description.split()) if field and field.description else "invalid value"
+        )
         return f"{where}: invalid value {_show(value)}; {_lower_first(hint)}"
     return f"{where}: {_lower_first(item['msg'])} (got {_show(value)})"
 

@@ -233,6 +233,22 @@ def test_a_full_profile_round_trips_and_omits_unset_keys(tmp_path: Path) -> None
             "version: written by a newer llmbench (version 3; this one reads up to 1)",
         ),
         (
+            'name = "x"\n[panes]\nmodel = "a"\n',
+            "panes: expected a list of tables, got one table; write [[panes]] for each entry",
+        ),
+        (
+            'name = "x"\n[[panes]]\nmodel = "a"\n[panes.settings]\nn_threads = 0\n',
+            "panes[0].settings.n_threads: must be between 1 and 1024 (got 0)",
+        ),
+        (
+            'name = "x"\n[sampling]\nstop = [1]\n[[panes]]\nmodel = "a"\n',
+            "sampling.stop[0]: expected a string, got a whole number (1)",
+        ),
+        (
+            'name = "x"\n[[panes]]\nmodel = ""\n',
+            "panes[0].model: invalid value ''; a model reference: a .gguf path, hf:OWNER/REPO:QUANT",
+        ),
+        (
             'name = "has space"\n[[panes]]\nmodel = "a"\n',
             "name: invalid value 'has space'; short name, also the file name when saved",
         ),
@@ -293,3 +309,15 @@ def test_a_profile_that_would_not_load_is_never_saved() -> None:
     bad_pane = load_profile("small-vs-large")
     with pytest.raises(ValueError):  # assignment is validated too
         bad_pane.panes[0].sampling.temperature = 9.0
+
+
+def test_an_api_key_put_where_its_variable_name_belongs_is_never_echoed(tmp_path: Path) -> None:
+    secret = "sk-live-0123456789abcdef"
+    path = write(
+        tmp_path / "p.toml",
+        f'name = "x"\n[[panes]]\nmodel = "openai:http://h/v1#m"\napi_key_env = "{secret}"\n',
+    )
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path)
+    assert "panes[0].api_key_env: must be the NAME of an environment variable" in str(caught.value)
+    assert secret not in str(caught.value)
