@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -124,7 +125,9 @@ def test_engine_load_failure_quotes_the_log_and_a_new_load_can_follow(tiny_model
     try:
         failed = events[-1]
         assert isinstance(failed, LoadFailed)
-        assert failed.reason == "tiny-model.gguf: stub says no"  # llama.cpp's own reason, from the log
+        assert (
+            failed.reason == "tiny-model.gguf: stub says no"
+        )  # llama.cpp's own reason, from the log
         assert "error loading model: stub says no" in failed.detail
         assert handle.alive
         handle.load(ModelSettings(path=str(tiny_model), n_ctx=256, label="stub"))
@@ -405,3 +408,39 @@ def _running(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_loading_again_replaces_the_worker(stub: WorkerModelHandle, tiny_model: Path) -> None:
+    first_pid = stub.pid
+    stub.generate(GenerationRequest("hang", request_id="old"))
+    collect(stub, lambda e: isinstance(e, TokensGenerated))
+    stub.load(ModelSettings(path=str(tiny_model), n_ctx=128, label="stub"))
+    assert not psutil.pid_exists(first_pid)
+    events = collect(stub, lambda e: isinstance(e, ModelLoaded))
+    old = [e for e in events if isinstance(e, GenerationFinished)]
+    assert [(e.request_id, e.stats.stop_reason) for e in old] == [("old", "cancelled")]
+    assert not [e for e in events if isinstance(e, WorkerCrashed | LoadFailed)]
+    assert stub.pid != first_pid and stub.alive
+    assert the(GenerationFinished, run(stub, "count", 3, "new")).stats.generated_tokens == 3
+
+
+def test_close_from_another_thread_wakes_a_waiting_consumer(tiny_model: Path) -> None:
+    handle, _ = loaded_handle(tiny_model)
+    pid = handle.pid
+    got: list[list[Event]] = []
+    errors: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            got.append(handle.next_events(10.0))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    time.sleep(0.2)
+    handle.close()
+    consumer.join(5.0)
+    assert not consumer.is_alive() and not errors
+    assert not [e for e in got[0] if isinstance(e, WorkerCrashed)]
+    assert not psutil.pid_exists(pid)
