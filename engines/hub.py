@@ -233,10 +233,11 @@ def pull(
             f"only hf: references can be pulled; {ref.text} is not one (try hf:OWNER/REPO:QUANT)"
         )
     _check_hub_resolves(ref)
-    sizes = _list_repo_files(ref)
-    chosen = select_model_files(ref, list(sizes))
+    repo_files = _list_repo_files(ref)
+    chosen = select_model_files(ref, list(repo_files))
     cache = hf_cache_dir()
-    _check_free_space(cache, sum(sizes.get(name) or 0 for name in chosen), ref)
+    needed = _bytes_still_needed(ref.repo_id or "", [repo_files[name] for name in chosen])
+    _check_free_space(cache, needed, ref)
     paths = [
         _download_one(
             ref, filename, cache, _tqdm_class(progress, show_bar, filename, index, len(chosen))
@@ -265,18 +266,44 @@ def _check_hub_resolves(ref: ModelRef) -> None:
         raise DownloadError(_no_network(ref.repo_id) + f" ({host} does not resolve)") from None
 
 
-def _list_repo_files(ref: ModelRef) -> dict[str, int | None]:
-    """Every file of the repo → its size in bytes (None when the Hub did not say)."""
+@dataclass(frozen=True)
+class _RepoFile:
+    size: int | None
+    sha256: str | None
+    """The LFS SHA-256, which is also the file's blob name (ETag) in the HF cache."""
+
+
+def _list_repo_files(ref: ModelRef) -> dict[str, _RepoFile]:
+    """Every file of the repo → its size and LFS SHA-256 (None where the Hub did not say)."""
     from huggingface_hub import HfApi
 
-    def listing() -> dict[str, int | None]:
+    def listing() -> dict[str, _RepoFile]:
         api = HfApi(endpoint=hub_endpoint())
-        entries = api.list_repo_tree(ref.repo_id or "", recursive=True)
-        return {
-            entry.path: getattr(entry, "size", None) for entry in entries if hasattr(entry, "size")
-        }
+        files: dict[str, _RepoFile] = {}
+        for entry in api.list_repo_tree(ref.repo_id or "", recursive=True):
+            if hasattr(entry, "size"):
+                lfs = getattr(entry, "lfs", None)
+                files[entry.path] = _RepoFile(entry.size, getattr(lfs, "sha256", None))
+        return files
 
     return _with_clear_errors(ref, None, listing)
+
+
+def _bytes_still_needed(repo_id: str, files: list[_RepoFile]) -> int:
+    """Bytes left to download: blobs already cached count 0, partial ones only their rest."""
+    from engines.hub_transfer import PARTIAL_SUFFIX
+
+    blobs = repo_cache_folder(repo_id) / "blobs"
+    needed = 0
+    for file in files:
+        size = file.size or 0
+        if file.sha256 and (blobs / file.sha256).exists():
+            continue
+        partial = blobs / f"{file.sha256}{PARTIAL_SUFFIX}"
+        needed += (
+            max(size - partial.stat().st_size, 0) if file.sha256 and partial.exists() else size
+        )
+    return needed
 
 
 def _download_one(ref: ModelRef, filename: str, cache: Path, tqdm_class: Any) -> Path:

@@ -112,10 +112,7 @@ class _HubHandler(BaseHTTPRequestHandler):
         if repo is None:
             self._error(401, "RepoNotFound")
             return
-        entries = [
-            {"type": "file", "path": name, "size": len(data), "oid": hashlib.sha1(data).hexdigest()}
-            for name, data in sorted(repo.files.items())
-        ]
+        entries = [_tree_entry(name, data) for name, data in sorted(repo.files.items())]
         body = json.dumps(entries).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -167,3 +164,20 @@ class _HubHandler(BaseHTTPRequestHandler):
         self.send_header("X-Repo-Commit", COMMIT)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+
+def _tree_entry(name: str, data: bytes) -> dict[str, object]:
+    """A tree listing entry; model files are LFS files, whose SHA-256 is also their ETag."""
+    entry: dict[str, object] = {
+        "type": "file",
+        "path": name,
+        "size": len(data),
+        "oid": hashlib.sha1(data).hexdigest(),
+    }
+    if name.endswith(".gguf"):
+        entry["lfs"] = {
+            "oid": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "pointerSize": 134,
+        }
+    return entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -250,12 +251,34 @@ def test_disk_full_during_download_then_resume(
 
 
 def test_not_enough_space_is_caught_before_downloading(
-    fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+    fake_hub: FakeHub, sample_bytes: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hub.shutil, "disk_usage", lambda _p: type("Usage", (), {"free": 10})())
+    size = len(sample_bytes["Tiny-Q4_K_M.gguf"])
+    free = {"bytes": size - 1}
+    monkeypatch.setattr(
+        hub.shutil, "disk_usage", lambda _p: type("Usage", (), {"free": free["bytes"]})()
+    )
     with pytest.raises(DownloadError, match="not enough disk space for .* it needs"):
         pull(f"hf:{REPO}:Q4_K_M")
-    assert fake_hub.requests_for("Tiny-Q4_K_M.gguf") == []
+    assert fake_hub.requests_for("Tiny-Q4_K_M.gguf", method="HEAD") == []
+    free["bytes"] = size
+    path = pull(f"hf:{REPO}:Q4_K_M")
+    free["bytes"] = 0  # already downloaded: nothing more is needed
+    assert pull(f"hf:{REPO}:Q4_K_M") == path
+
+
+def test_partial_file_counts_toward_the_space_needed(
+    fake_hub: FakeHub, sample_bytes: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = sample_bytes["Tiny-Q4_K_M.gguf"]
+    blobs = hf_cache_dir() / "models--tester--Tiny-GGUF" / "blobs"
+    blobs.mkdir(parents=True)
+    (blobs / f"{hashlib.sha256(data).hexdigest()}{PARTIAL_SUFFIX}").write_bytes(data[:1000])
+    monkeypatch.setattr(
+        hub.shutil, "disk_usage", lambda _p: type("Usage", (), {"free": len(data) - 1000})()
+    )
+    assert pull(f"hf:{REPO}:Q4_K_M").read_bytes() == data
+    assert fake_hub.requests_for("Tiny-Q4_K_M.gguf")[-1].range == "bytes=1000-"
 
 
 def test_only_hf_refs_can_be_pulled(tmp_path: Path) -> None:
