@@ -283,13 +283,11 @@ def new_result_id(when: datetime | None = None) -> str:
 
 
 def model_sha256(info: ModelInfo) -> str | None:
-    """SHA-256 of a local model file through `engines.file_hash` (cached); None if unavailable."""
+    """SHA-256 of a local model file through `engines.file_hash` (cached); None if unreadable."""
     if info.file_size is None or not Path(info.path).is_file():
         return None
-    try:
-        from engines.file_hash import file_sha256
-    except ImportError:
-        return None
+    from engines.file_hash import file_sha256
+
     try:
         return file_sha256(info.path)
     except OSError:

@@ -148,7 +148,6 @@ def test_keys_from_a_newer_llmbench_are_ignored_on_reading() -> None:
 
 
 def test_sha256_of_a_local_file_is_computed_through_the_file_hash_cache(tmp_path: Path) -> None:
-    pytest.importorskip("engines.file_hash")
     model_file = tmp_path / "m.gguf"
     model_file.write_bytes(b"GGUF" + bytes(1000))
     info = model_info(path=str(model_file), file_name="m.gguf", file_size=1004)
