@@ -139,6 +139,15 @@ def test_engine_load_failure_quotes_the_log_and_a_new_load_can_follow(tiny_model
         handle.close()
 
 
+def test_without_llamas_own_reason_the_engine_error_is_the_reason(tiny_model: Path) -> None:
+    handle, events = loaded_handle(tiny_model, label="quiet-fail-load")
+    try:
+        assert isinstance(events[-1], LoadFailed)
+        assert events[-1].reason == "tiny-model.gguf: stub engine refused to load"
+    finally:
+        handle.close()
+
+
 def test_a_worker_that_dies_while_loading_gives_load_failed_not_a_hang(tiny_model: Path) -> None:
     handle, events = loaded_handle(tiny_model, label="abort-load")
     try:

@@ -5,7 +5,8 @@ it stays light (no numpy, no gguf). It follows `engines.llama_engine.LlamaEngine
 interface: load(on_progress) -> ModelInfo, generate(request, emit, control) -> stats,
 close().
 
-Load by label: "fail-load" raises, "abort-load" aborts the process.
+Load by label: "fail-load" logs llama.cpp's error line and raises, "quiet-fail-load"
+raises without one, "abort-load" aborts the process.
 Prompts: "count" (max_tokens tokens, `token_delay_s` apart via "count:DELAY"), "abort",
 "segfault", "exit:CODE", "raise" (an engine error), "hang" (tokens until cancelled).
 """
@@ -51,6 +52,8 @@ class StubEngine:
         on_progress(0.5)
         if self.settings.label == "fail-load":
             os.write(2, b"llama_model_load: error loading model: stub says no\n")
+            raise StubEngineError("stub engine refused to load")
+        if self.settings.label == "quiet-fail-load":
             raise StubEngineError("stub engine refused to load")
         if self.settings.label == "abort-load":
             os.write(2, b"GGML_ASSERT(stub) failed\n")
