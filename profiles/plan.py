@@ -24,9 +24,6 @@ if TYPE_CHECKING:
 
 PaneKind = Literal["local", "openai"]
 
-REMOTE_TIMEOUT_S = 120.0
-"""Read timeout for a pane served by an OpenAI-compatible server."""
-
 
 @dataclass(frozen=True)
 class PanePlan:
@@ -145,7 +142,8 @@ def open_handle(plan: PanePlan) -> ModelHandle:
 
         ref = parse_model_ref(plan.model_ref)
         api_key = os.environ.get(plan.api_key_env) if plan.api_key_env else None
-        return RemoteModelHandle(ref.base_url, ref.model, api_key, REMOTE_TIMEOUT_S)
+        # Timeouts come from config.toml's [remote] table (engines.server_models).
+        return RemoteModelHandle(ref.base_url, ref.model, api_key, api_key_env=plan.api_key_env)
     from engines.worker_handle import WorkerModelHandle
 
     return WorkerModelHandle()

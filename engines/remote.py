@@ -1,0 +1,370 @@
+"""A pane backed by an OpenAI-compatible server: llama-server, vLLM, Ollama, llama-cpp-python's.
+
+`RemoteModelHandle` takes the same commands and sends the same events as a local worker,
+so a profile can put a model served on a GPU box next to a local GGUF. Loading asks the
+server what it offers (`/v1/models`); each generation is one streamed chat completion
+(`engines.remote_stream`). Figures are measured on this side (TTFT, decode speed); the
+server's own counts and speeds are used where it returns them; what cannot be known from
+here (the server's memory, GPU, energy) stays None and shows as "—".
+
+Failures are one line in the pane: a server that is down or unknown, a timeout, an HTTP
+error with the server's message, or a stream that ends mid-answer. A 400 that names an
+optional field (say `top_k`) is shown as a warning and the request is sent again without
+that field. Sampling changes during an answer apply to the next request (a server cannot
+change them mid-answer), and the pane is told so.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+from engines.openai_client import ServerConnection, ServerError, Timeouts, iter_sse_data, one_line
+from engines.protocol import (
+    Event,
+    GenerationFinished,
+    GenerationStarted,
+    LoadFailed,
+    LoadProgressed,
+    ModelHandle,
+    ModelLoaded,
+    Warned,
+)
+from engines.remote_stream import StreamTally, rejected_field, request_body, sampling_notes
+from engines.server_models import (
+    ServerModel,
+    configured_timeouts,
+    fetch_llama_server_props,
+    fetch_server_models,
+    server_kind,
+)
+from engines.types import (
+    GenerationRequest,
+    GenerationStats,
+    ModelInfo,
+    ModelSettings,
+    SamplingParams,
+)
+
+NEXT_REQUEST_NOTICE = (
+    "sampling changes (temperature, …) apply to the next request on a remote server"
+)
+"""Shown when a sampling value changes while a remote pane is answering."""
+MAX_RETRIES = 4
+"""How many rejected fields a request may drop before the error is final."""
+
+
+class RemoteModelHandle(ModelHandle):
+    """The parent's side of a model behind an OpenAI-compatible server."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str | None = None,
+        api_key: str | None = None,
+        read_timeout_s: float | None = None,
+        *,
+        connect_timeout_s: float | None = None,
+        api_key_env: str | None = None,
+    ) -> None:
+        """`model` None takes the server's only model. Timeouts left None come from
+        config.toml's `[remote]` table (then the defaults of `Timeouts`). `api_key_env` names
+        the environment variable the key came from, for messages; the key is never logged."""
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.api_key = api_key
+        self.api_key_env = api_key_env
+        self._read_timeout_s = read_timeout_s
+        self._connect_timeout_s = connect_timeout_s
+        self.timeouts: Timeouts | None = None
+        self.server_kind = "unknown"
+        self._served_model: str | None = model
+        self._dropped_fields: set[str] = set()
+        self._events: queue.Queue[Event] = queue.Queue()
+        self._lock = threading.Lock()
+        self._connection: ServerConnection | None = None
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._generating = False
+        self._notice_given = False
+        self._loaded = False
+        self._alive = True
+        self._usage_notice_given = False
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc or self.base_url
+
+    # --- commands -------------------------------------------------------------------
+
+    def load(self, settings: ModelSettings) -> None:
+        self._start(self._run_load, settings)
+
+    def generate(self, request: GenerationRequest) -> None:
+        with self._lock:
+            self._cancel.clear()
+            self._generating = True
+            self._notice_given = False
+        self._start(self._run_generation, request)
+
+    def update_sampling(self, sampling: SamplingParams) -> None:
+        with self._lock:
+            if not self._generating or self._notice_given:
+                return
+            self._notice_given = True
+        self._events.put(Warned(NEXT_REQUEST_NOTICE))
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancel.set()
+            connection = self._connection
+        if connection is not None:
+            connection.close()
+
+    def next_events(self, timeout: float | None = None) -> list[Event]:
+        try:
+            events = [self._events.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                events.append(self._events.get_nowait())
+            except queue.Empty:
+                return events
+
+    def close(self) -> None:
+        self._alive = False
+        self.cancel()
+
+    @property
+    def pid(self) -> int | None:
+        return None
+
+    @property
+    def alive(self) -> bool:
+        return self._alive
+
+    # --- loading --------------------------------------------------------------------
+
+    def _start(self, target: Callable, argument: object) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        self._thread = threading.Thread(target=target, args=(argument,), daemon=True)
+        self._thread.start()
+
+    def _run_load(self, settings: ModelSettings) -> None:
+        started = time.perf_counter()
+        self._events.put(LoadProgressed(0.0))
+        try:
+            self.timeouts = self._timeouts()
+            warnings = self._key_warnings()
+            models = self._listed_models(warnings)
+            chosen = self._choose(models, warnings)
+        except (ServerError, ValueError) as exc:
+            self._events.put(LoadFailed(_with_key_hint(str(exc), self), f"server: {self.base_url}"))
+            return
+        self._events.put(LoadProgressed(0.5))
+        self.server_kind = server_kind(self.base_url, chosen)
+        props = {}
+        if self.server_kind in ("llama.cpp", "unknown"):
+            props = fetch_llama_server_props(self.base_url, self.api_key, self.timeouts)
+        warnings += sampling_notes(self.server_kind, self.host)
+        info = self._model_info(settings, chosen, props, warnings, time.perf_counter() - started)
+        self._loaded = True
+        self._events.put(LoadProgressed(1.0))
+        self._events.put(ModelLoaded(info))
+
+    def _timeouts(self) -> Timeouts:
+        if self._read_timeout_s is not None and self._connect_timeout_s is not None:
+            return Timeouts(self._connect_timeout_s, self._read_timeout_s)
+        configured = configured_timeouts()
+        return Timeouts(
+            self._connect_timeout_s
+            if self._connect_timeout_s is not None
+            else configured.connect_s,
+            self._read_timeout_s if self._read_timeout_s is not None else configured.read_s,
+        )
+
+    def _key_warnings(self) -> list[str]:
+        if self.api_key_env and not self.api_key:
+            return [f"environment variable {self.api_key_env} is not set: no API key is sent"]
+        return []
+
+    def _listed_models(self, warnings: list[str]) -> list[ServerModel]:
+        """What the server offers; [] with a warning from a server that lists nothing (404)."""
+        assert self.timeouts is not None
+        try:
+            return fetch_server_models(self.base_url, self.api_key, self.timeouts)
+        except ServerError as exc:
+            if exc.status != 404 or self.model is None:
+                raise
+        warnings.append(f"{self.host} does not list its models (/models answered 404)")
+        return []
+
+    def _choose(self, models: list[ServerModel], warnings: list[str]) -> ServerModel | None:
+        """The model to ask for: the one named, or the server's only one."""
+        names = [m.id for m in models]
+        listed = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
+        if self.model is None:
+            if len(models) == 1:
+                self._served_model = models[0].id
+                return models[0]
+            if not models:
+                raise ServerError(f"{self.base_url} offers no models")
+            raise ServerError(
+                f"{self.base_url} offers several models ({listed}); name one: "
+                f"openai:{self.base_url}#MODEL"
+            )
+        for model in models:
+            if model.id == self.model:
+                return model
+        if not models:
+            return None
+        if len(models) == 1:
+            # llama-server and llama-cpp-python answer with their one model whatever the name.
+            warnings.append(f"{self.host} lists only {names[0]!r}; asking it for {self.model!r}")
+            return models[0]
+        raise ServerError(f"{self.base_url} has no model {self.model!r}; it offers {listed}")
+
+    def _model_info(
+        self,
+        settings: ModelSettings,
+        model: ServerModel | None,
+        props: dict,
+        warnings: list[str],
+        load_s: float,
+    ) -> ModelInfo:
+        from engines.model_refs import quant_in_name
+
+        name = self._served_model or (model.id if model else "")
+        file_name = PurePosixPath(name).name or name
+        generation = props.get("default_generation_settings")
+        n_ctx = (model.n_ctx if model else None) or _int(props.get("n_ctx"))
+        if not n_ctx and isinstance(generation, dict):
+            n_ctx = _int(generation.get("n_ctx"))
+        return ModelInfo(
+            path=f"openai:{self.base_url}#{name}",
+            file_name=file_name,
+            file_size=None,
+            name=settings.label or file_name,
+            architecture="",
+            n_params=model.n_params if model else None,
+            quantization=quant_in_name(file_name),
+            n_ctx_train=model.n_ctx_train if model else None,
+            n_ctx=n_ctx or 0,
+            n_layers=None,
+            has_chat_template=True,
+            backend=f"remote ({self.base_url})",
+            n_gpu_layers_requested=settings.n_gpu_layers,
+            n_gpu_layers_offloaded=0,
+            n_threads=0,
+            llama_cpp_python_version="",
+            llama_cpp_version=str(props.get("build_info") or ""),
+            load_s=load_s,
+            warnings=tuple(warnings),
+        )
+
+    # --- generating -----------------------------------------------------------------
+
+    def _run_generation(self, request: GenerationRequest) -> None:
+        try:
+            stats = self._generate(request)
+        except Exception as exc:  # noqa: BLE001 - a bug here must still end the run in its pane
+            stats = GenerationStats(
+                "error", "chat", 0, 0, None, None, None, None, error=one_line(str(exc))
+            )
+        with self._lock:
+            self._generating = False
+            self._connection = None
+        self._events.put(GenerationFinished(request.request_id, stats))
+
+    def _generate(self, request: GenerationRequest) -> GenerationStats:
+        self._events.put(GenerationStarted(request.request_id, "chat", 0))
+        tally = StreamTally(request.request_id, time.perf_counter(), self._events.put)
+        if not self._loaded or self.timeouts is None:
+            return tally.stats("error", "the server model is not loaded")
+        for _ in range(MAX_RETRIES + 1):
+            body = request_body(self._served_model, request, self.server_kind, self._dropped_fields)
+            connection = ServerConnection(self.base_url, self.timeouts, self.api_key)
+            with self._lock:
+                if self._cancel.is_set():
+                    return tally.stats("cancelled")
+                self._connection = connection
+            tally.sent_at = time.perf_counter()
+            try:
+                response = connection.send("POST", "/chat/completions", body)
+                break
+            except ServerError as exc:
+                if self._cancel.is_set():
+                    return tally.stats("cancelled")
+                field = (
+                    rejected_field(exc.server_message, body) if exc.status in (400, 422) else None
+                )
+                if field is None:
+                    return tally.stats("error", _with_key_hint(str(exc), self))
+                self._dropped_fields.add(field)
+                self._events.put(
+                    Warned(
+                        f"{self.host} rejected {field} ({exc.server_message}); running without it"
+                    )
+                )
+        else:  # pragma: no cover - every optional field rejected in turn
+            return tally.stats("error", f"{self.host} rejected the request")
+        return self._read_stream(connection, response, tally)
+
+    def _read_stream(
+        self, connection: ServerConnection, response, tally: StreamTally
+    ) -> GenerationStats:
+        error: str | None = None
+        try:
+            for payload in iter_sse_data(response):
+                tally.add(payload)
+                if tally.done or tally.error:
+                    break
+        except TimeoutError:
+            error = connection.read_timeout_message()
+        except OSError as exc:
+            error = f"{self.base_url} dropped the stream ({one_line(exc.strerror or str(exc))})"
+        except Exception as exc:  # noqa: BLE001 - http.client's own errors for a torn stream
+            error = (
+                f"{self.base_url} dropped the stream ({one_line(str(exc)) or type(exc).__name__})"
+            )
+        finally:
+            connection.close()
+        tally.flush()
+        if self._cancel.is_set():
+            return tally.stats("cancelled")
+        if tally.error:
+            return tally.stats("error", f"{self.host} reported an error: {tally.error}")
+        if error is None and not tally.done and tally.finish_reason is None:
+            error = f"{self.base_url} ended the stream mid-answer, after {tally.text_tokens} tokens"
+        if error is not None:
+            return tally.stats("error", error)
+        if not tally.has_counts and not self._usage_notice_given:
+            self._usage_notice_given = True
+            self._events.put(
+                Warned(
+                    f"{self.host} returns no token counts while streaming: generated tokens are "
+                    "counted from the streamed chunks, prompt tokens are unknown (0)"
+                )
+            )
+        return tally.stats(tally.stop_reason())
+
+
+def _with_key_hint(message: str, handle: RemoteModelHandle) -> str:
+    """A 401/403 message that says where the API key comes from."""
+    if " 401" not in message and " 403" not in message:
+        return message
+    if handle.api_key:
+        return f"{message} (the API key from {handle.api_key_env or 'the profile'} was refused)"
+    if handle.api_key_env:
+        return f"{message} (set {handle.api_key_env} to the server's API key)"
+    return f"{message} (the server wants an API key: set api_key_env in the pane's profile entry)"
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None

@@ -1,0 +1,252 @@
+"""One streamed chat completion from an OpenAI-compatible server, in llmbench's terms.
+
+`request_body` writes the request with every sampling value the server takes (top_k,
+min_p and repeat_penalty as the extra fields llama.cpp's servers and vLLM accept);
+`sampling_notes` says which values a kind of server ignores; `rejected_field` finds the
+field a 400 answer names. `StreamTally` turns the streamed chunks into TokensGenerated
+batches and, at the end, GenerationStats as metrics.md defines them, measured on the
+client: TTFT and decode speed from each chunk's arrival time, token counts from the
+server's `usage` (or llama-server's `timings`), prompt and engine speeds from `timings`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engines.openai_client import message_in
+from engines.protocol import Event, TokensGenerated
+from engines.types import GenerationRequest, GenerationStats, StopReason, decode_speed
+
+BATCH_INTERVAL_S = 0.03
+"""A batch of streamed text goes out at most this long after the previous one."""
+BATCH_MAX_TOKENS = 16
+
+EXTRA_SAMPLING_FIELDS: dict[str, dict[str, str]] = {
+    "llama.cpp": {"top_k": "top_k", "min_p": "min_p", "repeat_penalty": "repeat_penalty"},
+    "llama-cpp-python": {"top_k": "top_k", "min_p": "min_p", "repeat_penalty": "repeat_penalty"},
+    "vllm": {"top_k": "top_k", "min_p": "min_p", "repeat_penalty": "repetition_penalty"},
+    "ollama": {},
+    "openai": {},
+    "unknown": {"top_k": "top_k", "min_p": "min_p", "repeat_penalty": "repeat_penalty"},
+}
+"""Per kind of server: llmbench's sampling value → the request field that carries it."""
+NOT_EXTRA = ("top_k", "min_p", "repeat_penalty")
+
+_FINISH_REASONS: dict[str, StopReason] = {"length": "length"}
+
+
+def request_body(
+    model_id: str | None, request: GenerationRequest, server_kind: str, dropped: set[str]
+) -> dict[str, Any]:
+    """The streamed chat-completion request for `request`, without the `dropped` fields."""
+    sampling = request.sampling
+    messages = []
+    if request.system_prompt:
+        messages.append({"role": "system", "content": request.system_prompt})
+    messages.append({"role": "user", "content": request.prompt})
+    body: dict[str, Any] = {
+        "messages": messages,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "temperature": sampling.temperature,
+        "top_p": sampling.top_p,
+        "max_tokens": sampling.max_tokens,
+        "seed": sampling.seed,
+    }
+    if model_id:
+        body["model"] = model_id
+    if sampling.stop:
+        body["stop"] = list(sampling.stop)
+    for name, server_field in EXTRA_SAMPLING_FIELDS.get(server_kind, {}).items():
+        body[server_field] = getattr(sampling, name)
+    for name in dropped:
+        body.pop(name, None)
+    return body
+
+
+def sampling_notes(server_kind: str, host: str) -> list[str]:
+    """What the user must know about how this kind of server takes llmbench's sampling values."""
+    extra = EXTRA_SAMPLING_FIELDS.get(server_kind, {})
+    ignored = [name for name in NOT_EXTRA if name not in extra]
+    if server_kind == "unknown":
+        return [
+            f"{host}: unknown kind of server; top_k, min_p and repeat_penalty are sent as extra "
+            "fields and it may ignore them"
+        ]
+    if ignored:
+        return [
+            f"{host} ({server_kind}) takes no {', '.join(ignored)} through its OpenAI API; "
+            "the server's own values apply"
+        ]
+    return []
+
+
+def rejected_field(message: str, body: dict[str, Any]) -> str | None:
+    """The optional request field that a server's error message names, if any."""
+    optional = [name for name in body if name not in ("model", "messages", "stream")]
+    # Longest names first, so "repetition_penalty" wins over a shorter name inside it.
+    for name in sorted(optional, key=len, reverse=True):
+        if re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", message):
+            return name
+    return None
+
+
+@dataclass
+class StreamTally:
+    """Counts one streamed answer as it arrives and batches its text into events."""
+
+    request_id: str
+    sent_at: float
+    """Parent clock when the request was sent (TTFT starts here)."""
+    emit: Callable[[Event], None]
+    text_tokens: int = 0
+    """Chunks that carried text: one token each from llama.cpp's servers."""
+    arrivals: list[float] = field(default_factory=list)
+    finish_reason: str | None = None
+    done: bool = False
+    """The server sent `[DONE]`."""
+    error: str | None = None
+    """An error the server reported inside the stream."""
+    usage: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
+    _batch_text: list[str] = field(default_factory=list)
+    _batch_times: list[float] = field(default_factory=list)
+    _last_flush: float = 0.0
+    _in_reasoning: bool = False
+
+    def add(self, payload: str) -> None:
+        """Take one SSE `data:` payload."""
+        now = time.perf_counter()
+        if payload.strip() == "[DONE]":
+            self.done = True
+            return
+        try:
+            chunk = json.loads(payload)
+        except ValueError:
+            return
+        if not isinstance(chunk, dict):
+            return
+        if "error" in chunk:
+            self.error = message_in(chunk) or "the server reported an error"
+            return
+        if isinstance(chunk.get("usage"), dict):
+            self.usage = chunk["usage"]
+        if isinstance(chunk.get("timings"), dict):
+            self.timings = chunk["timings"]
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict):
+                continue
+            if choice.get("finish_reason"):
+                self.finish_reason = str(choice["finish_reason"])
+            text = self._text_of(choice.get("delta") or {})
+            if text:
+                self._add_text(text, now)
+
+    def _text_of(self, delta: dict[str, Any]) -> str:
+        """The delta's text; reasoning (thinking) text inside <think> tags, as a local model writes it."""
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""
+        content = delta.get("content") or ""
+        text = ""
+        if isinstance(reasoning, str) and reasoning:
+            text += ("" if self._in_reasoning else "<think>") + reasoning
+            self._in_reasoning = True
+        if isinstance(content, str) and content:
+            text += ("</think>\n" if self._in_reasoning else "") + content
+            self._in_reasoning = False
+        return text
+
+    def _add_text(self, text: str, now: float) -> None:
+        self.text_tokens += 1
+        self.arrivals.append(now)
+        self._batch_text.append(text)
+        self._batch_times.append(now)
+        if now - self._last_flush >= BATCH_INTERVAL_S or len(self._batch_times) >= BATCH_MAX_TOKENS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the text held back as one TokensGenerated batch."""
+        if not self._batch_times:
+            return
+        now = time.perf_counter()
+        first_index = len(self.arrivals) - len(self._batch_times)
+        self.emit(
+            TokensGenerated(
+                self.request_id,
+                "".join(self._batch_text),
+                len(self._batch_times),
+                tuple(self._batch_times),
+                first_index,
+                received_at=now,
+            )
+        )
+        self._batch_text.clear()
+        self._batch_times.clear()
+        self._last_flush = now
+
+    @property
+    def has_counts(self) -> bool:
+        """Whether the server said how many tokens it read and wrote."""
+        return bool(
+            self.usage.get("completion_tokens") is not None or "predicted_n" in self.timings
+        )
+
+    @property
+    def generated_tokens(self) -> int:
+        """The server's own count where it gave one, else the chunks that carried text."""
+        for value in (self.usage.get("completion_tokens"), self.timings.get("predicted_n")):
+            if isinstance(value, int) and value >= 0:
+                return value
+        return self.text_tokens
+
+    @property
+    def prompt_tokens(self) -> int:
+        """From `usage`, else llama-server's timings (computed + reused); 0 when not said."""
+        value = self.usage.get("prompt_tokens")
+        if isinstance(value, int):
+            return value
+        computed, cached = self.timings.get("prompt_n"), self.timings.get("cache_n", 0)
+        if isinstance(computed, int):
+            return computed + (cached if isinstance(cached, int) else 0)
+        return 0
+
+    @property
+    def cached_prompt_tokens(self) -> int:
+        details = self.usage.get("prompt_tokens_details")
+        if isinstance(details, dict) and isinstance(details.get("cached_tokens"), int):
+            return details["cached_tokens"]
+        cached = self.timings.get("cache_n")
+        return cached if isinstance(cached, int) else 0
+
+    def stop_reason(self) -> StopReason:
+        return _FINISH_REASONS.get(self.finish_reason or "", "stop")
+
+    def stats(self, stop_reason: StopReason, error: str | None = None) -> GenerationStats:
+        """The run's figures; what the server did not say stays None (shown "—")."""
+        finished_at = time.perf_counter()
+        generated = self.generated_tokens
+        first = self.arrivals[0] if self.arrivals else None
+        speed = decode_speed(generated, first, self.arrivals[-1]) if first is not None else None
+        return GenerationStats(
+            stop_reason=stop_reason,
+            prompt_mode="chat",
+            prompt_tokens=self.prompt_tokens,
+            generated_tokens=generated,
+            ttft_s=(first - self.sent_at) if first is not None else None,
+            prompt_tps=_positive(self.timings.get("prompt_per_second")),
+            decode_tps=speed,
+            engine_decode_tps=_positive(self.timings.get("predicted_per_second")),
+            elapsed_s=finished_at - self.sent_at,
+            cached_prompt_tokens=self.cached_prompt_tokens,
+            error=error,
+        )
+
+
+def _positive(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return float(value)
