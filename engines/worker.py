@@ -81,6 +81,8 @@ class WorkerControl:
 
     def take_sampling_change(self) -> SamplingParams | None:
         """The latest sampling values asked for since the last call, or None."""
+        if self._pending is None:  # the per-token path: no lock when nothing is pending
+            return None
         with self._lock:
             change, self._pending = self._pending, None
         return change
