@@ -110,8 +110,18 @@ def worker_main(commands: Connection, events: Connection, config: WorkerConfig) 
 
 
 def _import_engine(target: str) -> Callable[[ModelSettings], Any]:
+    """The engine class named "module:attribute"; if it cannot be imported, a factory that
+    raises why, so the load fails with a reason instead of the worker dying."""
     module_name, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except Exception as exc:  # noqa: BLE001 - reported as the load's failure
+        why = f"the engine {target} cannot start: {type(exc).__name__}: {_first_line(str(exc))}"
+
+        def unavailable(_settings: ModelSettings) -> Any:
+            raise RuntimeError(why)
+
+        return unavailable
 
 
 class Worker:

@@ -148,6 +148,20 @@ def test_without_llamas_own_reason_the_engine_error_is_the_reason(tiny_model: Pa
         handle.close()
 
 
+def test_an_engine_that_cannot_be_imported_fails_the_load_with_a_reason(tiny_model: Path) -> None:
+    handle = WorkerModelHandle("no_such_module_here:Engine")
+    handle.load(ModelSettings(path=str(tiny_model), n_ctx=256))
+    try:
+        failed = collect(handle, lambda e: isinstance(e, ModelLoaded | LoadFailed))[-1]
+        assert isinstance(failed, LoadFailed)
+        assert failed.reason == (
+            "tiny-model.gguf: the engine no_such_module_here:Engine cannot start: "
+            "ModuleNotFoundError: No module named 'no_such_module_here'"
+        )
+    finally:
+        handle.close()
+
+
 def test_a_worker_that_dies_while_loading_gives_load_failed_not_a_hang(tiny_model: Path) -> None:
     handle, events = loaded_handle(tiny_model, label="abort-load")
     try:
