@@ -1,0 +1,254 @@
+"""The token loop of one generation on a loaded `LlamaEngine`.
+
+Per token: check for a cancel and a live sampling change, sample with the native chain
+(`llama_sampler_sample` also records the token for the repeat penalty), look up the
+token's bytes (cached per token id), turn them into UTF-8-correct text, look for stop
+strings, stamp the time the text is ready, send a batch every ~30 ms, and evaluate the
+token. Nothing in the loop allocates per token beyond two list appends.
+
+The prompt is evaluated with the longest common prefix of the previous run's tokens
+reused (the prompt cache). Its last token is always evaluated on its own, in a fresh run
+as in a cached one, so a re-run computes exactly what the first run did and gives the same
+text for the same values and seed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from engines.llama_engine import FLUSH_INTERVAL_S, EngineError, GenerationControl, peak_rss_now
+from engines.protocol import Event, SamplingChanged, TokensGenerated
+from engines.sampler_chain import SamplerChain
+from engines.stop_strings import StopStringMatcher
+from engines.types import (
+    GenerationRequest,
+    GenerationStats,
+    PromptMode,
+    SamplingChange,
+    decode_speed,
+)
+from engines.utf8_stream import Utf8Stream
+
+if TYPE_CHECKING:
+    from engines.llama_engine import LlamaEngine
+
+_NOT_CACHED = object()
+
+
+class _TokenBatcher:
+    """Collects generated text and ready times, and sends them as one TokensGenerated."""
+
+    def __init__(self, request_id: str, emit: Callable[[Event], None]) -> None:
+        self.request_id = request_id
+        self.emit = emit
+        self.texts: list[str] = []
+        self.times: list[float] = []
+        self.next_index = 0
+        self.peak_rss_mib = peak_rss_now()
+
+    def flush(self, extra_text: str = "") -> None:
+        """Send what has been collected (nothing to send: no message)."""
+        if not self.times and not extra_text:
+            return
+        n_tokens = len(self.times)
+        self.emit(
+            TokensGenerated(
+                request_id=self.request_id,
+                text="".join(self.texts) + extra_text,
+                n_tokens=n_tokens,
+                ready_times=tuple(self.times),
+                first_token_index=self.next_index,
+            )
+        )
+        self.next_index += n_tokens
+        self.texts.clear()
+        self.times.clear()
+        rss = peak_rss_now()
+        if rss is not None and (self.peak_rss_mib is None or rss > self.peak_rss_mib):
+            self.peak_rss_mib = rss
+
+
+def decode_tokens(engine: LlamaEngine, tokens: list[int]) -> None:
+    """Evaluate `tokens` after what is in memory (one llama_decode call)."""
+    lib = engine._lib
+    array = (lib.llama_token * len(tokens))(*tokens)
+    result = lib.llama_decode(engine._ctx, lib.llama_batch_get_one(array, len(tokens)))
+    if result != 0:
+        raise EngineError(
+            f"{engine.file_name}: llama.cpp could not evaluate {len(tokens)} tokens "
+            f"(llama_decode returned {result})"
+        )
+
+
+def evaluate_prompt(engine: LlamaEngine, tokens: list[int]) -> int:
+    """Evaluate the prompt, reusing the cached prefix; returns the prompt tokens reused."""
+    lib = engine._lib
+    memory = engine._memory
+    previous = engine._cached_tokens
+    reuse = 0
+    for old, new in zip(previous, tokens, strict=False):
+        if old != new:
+            break
+        reuse += 1
+    reuse = min(reuse, len(tokens) - 1)
+    if reuse > 0 and engine._n_swa > 0:
+        # A sliding-window cache forgets old positions; reuse only what it still holds.
+        if lib.llama_memory_seq_pos_min(memory, 0) > max(0, reuse - engine._n_swa):
+            reuse = 0
+    if reuse > 0 and not lib.llama_memory_seq_rm(memory, -1, reuse, -1):
+        reuse = 0
+    if reuse == 0 and memory is not None:
+        lib.llama_memory_clear(memory, True)
+    engine._cached_tokens = tokens[:reuse]
+    body = tokens[reuse:-1]
+    for start in range(0, len(body), engine._n_batch):
+        decode_tokens(engine, body[start : start + engine._n_batch])
+    decode_tokens(engine, tokens[-1:])
+    engine._cached_tokens = list(tokens)
+    return reuse
+
+
+def run_generation(
+    engine: LlamaEngine,
+    request: GenerationRequest,
+    mode: PromptMode,
+    tokens: list[int],
+    emit: Callable[[Event], None],
+    control: GenerationControl,
+) -> GenerationStats:
+    """Generate for `request` from the prompt `tokens`; see the module docstring."""
+    lib: Any = engine._lib
+    ctx = engine._ctx
+    sampling = request.sampling
+    try:
+        chain = SamplerChain(sampling, engine._n_vocab)
+    except ValueError as error:
+        raise EngineError(f"{engine.file_name}: {error}") from error
+    try:
+        lib.llama_perf_context_reset(ctx)
+        cached = evaluate_prompt(engine, tokens)
+        synchronize = lib.llama_synchronize
+        synchronize(ctx)
+        after_prompt = lib.llama_perf_context(ctx)
+
+        room = engine._n_ctx - len(tokens)
+        max_new = min(sampling.max_tokens, room)
+        batcher = _TokenBatcher(request.request_id, emit)
+        texts_append = batcher.texts.append
+        times_append = batcher.times.append
+        stops = StopStringMatcher(sampling.stop)
+        check_stops = stops.active
+        utf8 = Utf8Stream()
+        feed = utf8.feed
+        pieces = engine._pieces
+        piece_of = engine._piece
+        sample = lib.llama_sampler_sample
+        decode = lib.llama_decode
+        token_cell = (lib.llama_token * 1)()
+        one_token = lib.llama_batch_get_one(token_cell, 1)
+        cancelled = control.cancelled
+        take_change = control.take_sampling_change
+        clock = time.perf_counter
+        chain_pointer = chain.pointer
+
+        generated: list[int] = []
+        changes: list[SamplingChange] = []
+        stop_reason = "length"
+        n_generated = 0
+        n_sampled = 0
+        sampling_s = 0.0
+        first_ready = last_ready = 0.0
+        last_flush = clock()
+        while n_generated < max_new:
+            if cancelled():
+                stop_reason = "cancelled"
+                break
+            change = take_change()
+            if change is not None:
+                batcher.flush()
+                try:
+                    new_chain = SamplerChain(change, engine._n_vocab, generated)
+                except ValueError as error:
+                    raise EngineError(f"{engine.file_name}: {error}") from error
+                chain.close()
+                chain, chain_pointer = new_chain, new_chain.pointer
+                max_new = min(change.max_tokens, room)
+                stops.replace_stops(change.stop)
+                check_stops = stops.active
+                changes.append(SamplingChange(at_token=n_generated, sampling=change))
+                emit(SamplingChanged(request.request_id, n_generated, change))
+                last_flush = clock()
+                if n_generated >= max_new:
+                    break
+            started = clock()
+            token = sample(chain_pointer, ctx, -1)
+            sampling_s += clock() - started
+            n_sampled += 1
+            piece = pieces.get(token, _NOT_CACHED)
+            if piece is _NOT_CACHED:
+                piece = piece_of(token)
+            if piece is None:
+                stop_reason = "stop"
+                break
+            n_generated += 1
+            generated.append(token)
+            text = feed(piece)
+            if check_stops:
+                text, hit = stops.feed(text)
+                if hit:
+                    texts_append(text)
+                    last_ready = clock()
+                    times_append(last_ready)
+                    if n_generated == 1:
+                        first_ready = last_ready
+                    stop_reason = "stop"
+                    break
+            last_ready = clock()
+            texts_append(text)
+            times_append(last_ready)
+            if n_generated == 1:
+                first_ready = last_ready
+            if n_generated >= max_new:
+                break
+            if last_ready - last_flush >= FLUSH_INTERVAL_S:
+                batcher.flush()
+                last_flush = last_ready
+            token_cell[0] = token
+            result = decode(ctx, one_token)
+            synchronize(ctx)
+            if result != 0:
+                raise EngineError(
+                    f"{engine.file_name}: llama.cpp could not evaluate token {n_generated} "
+                    f"(llama_decode returned {result})"
+                )
+            engine._cached_tokens.append(token)
+
+        utf8.discard_pending()
+        batcher.flush(extra_text="" if stops.stopped else stops.finish())
+        finished = lib.llama_perf_context(ctx)
+    except BaseException:
+        engine._cached_tokens = []
+        raise
+    finally:
+        chain.close()
+
+    prompt_ms = after_prompt.t_p_eval_ms + after_prompt.t_eval_ms
+    prompt_evaluated = after_prompt.n_p_eval + after_prompt.n_eval
+    eval_ms = finished.t_eval_ms - after_prompt.t_eval_ms
+    evaluated = finished.n_eval - after_prompt.n_eval
+    return GenerationStats(
+        stop_reason=stop_reason,
+        prompt_mode=mode,
+        prompt_tokens=len(tokens),
+        generated_tokens=n_generated,
+        ttft_s=None,
+        prompt_tps=prompt_evaluated / (prompt_ms / 1000) if prompt_ms > 0 else None,
+        decode_tps=decode_speed(n_generated, first_ready, last_ready),
+        engine_decode_tps=evaluated / (eval_ms / 1000) if evaluated > 0 and eval_ms > 0 else None,
+        sampling_ms_per_token=sampling_s * 1000 / n_sampled if n_sampled else None,
+        peak_rss_mib=batcher.peak_rss_mib,
+        cached_prompt_tokens=cached,
+        sampling_changes=tuple(changes),
+    )
