@@ -131,8 +131,14 @@ class WorkerModelHandle(ModelHandle):
                 LoadFailed(f"{_name(settings)}: this model's worker is {self._state_word()}")
             )
             return
-        if settings.n_threads is None:
-            settings = replace(settings, n_threads=default_threads(1))
+        if not settings.path.strip():
+            self._post(LoadFailed("no model file given"))
+            return
+        settings = replace(
+            settings,
+            path=str(Path(settings.path).expanduser().absolute()),
+            n_threads=settings.n_threads or default_threads(1),
+        )
         problem = self._precheck(settings)
         if problem is not None:
             self._post(LoadFailed(problem))

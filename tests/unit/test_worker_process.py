@@ -216,6 +216,12 @@ def test_bad_files_are_refused_in_the_parent_without_starting_a_worker(
         handle.close()
 
 
+def test_no_path_at_all_is_refused() -> None:
+    handle = WorkerModelHandle(STUB)
+    handle.load(ModelSettings(path=""))
+    assert [e.reason for e in handle.next_events(1.0)] == ["no model file given"]
+
+
 def test_a_model_that_does_not_fit_is_refused_with_both_numbers(tiny_model: Path) -> None:
     handle = WorkerModelHandle(STUB, ram_available=lambda: 50 * 1024 * 1024)
     handle.load(ModelSettings(path=str(tiny_model), n_ctx=256))
@@ -467,3 +473,18 @@ def test_close_from_another_thread_wakes_a_waiting_consumer(tiny_model: Path) ->
     assert not consumer.is_alive() and not errors
     assert not [e for e in got[0] if isinstance(e, WorkerCrashed)]
     assert not psutil.pid_exists(pid)
+
+
+def test_a_home_relative_path_reaches_the_worker_expanded(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tiny_model.parent))
+    handle = WorkerModelHandle(STUB)
+    handle.load(ModelSettings(path="~/tiny-model.gguf", n_ctx=256))
+    try:
+        loaded = collect(handle, lambda e: isinstance(e, ModelLoaded | LoadFailed))[-1]
+        assert isinstance(loaded, ModelLoaded), loaded
+        assert loaded.info.path == str(tiny_model)
+        assert loaded.info.n_threads >= 1  # chosen by llmbench when not asked for
+    finally:
+        handle.close()
