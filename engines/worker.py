@@ -48,7 +48,8 @@ from engines.protocol import (
     TokensGenerated,
     UpdateSampling,
 )
-from engines.types import GenerationRequest, GenerationStats, ModelSettings, SamplingParams
+from engines.run_timing import error_stats
+from engines.types import GenerationRequest, ModelSettings, SamplingParams
 from engines.worker_log import llama_load_error, log_tail, redirect_output_to, worker_log_path
 
 DEFAULT_ENGINE = "engines.llama_engine:LlamaEngine"
@@ -211,7 +212,7 @@ class Worker:
 
     def _generate(self, request: GenerationRequest) -> None:
         if self._engine is None:
-            stats = _failed_stats("no model is loaded in this worker", "completion", 0, 0)
+            stats = error_stats("no model is loaded in this worker", "completion", 0, 0)
             self.emit(GenerationFinished(request.request_id, stats))
             return
         seen = _SeenSoFar()
@@ -224,9 +225,7 @@ class Worker:
             stats = self._engine.generate(request, emit, self._control)
         except Exception as exc:  # noqa: BLE001 - an engine error ends this run, not the worker
             reason = getattr(exc, "reason", None) or _first_line(str(exc)) or type(exc).__name__
-            stats = _failed_stats(
-                reason, seen.prompt_mode, seen.prompt_tokens, seen.generated_tokens
-            )
+            stats = error_stats(reason, seen.prompt_mode, seen.prompt_tokens, seen.generated_tokens)
         if stats.peak_rss_mib is None:
             stats = replace(stats, peak_rss_mib=peak_rss_mib())
         self.emit(GenerationFinished(request.request_id, stats))
@@ -254,22 +253,6 @@ class _SeenSoFar:
         elif isinstance(event, GenerationStarted):
             self.prompt_mode = event.prompt_mode
             self.prompt_tokens = event.prompt_tokens
-
-
-def _failed_stats(
-    reason: str, prompt_mode: str, prompt_tokens: int, generated: int
-) -> GenerationStats:
-    return GenerationStats(
-        stop_reason="error",
-        prompt_mode=prompt_mode if prompt_mode in ("chat", "completion") else "completion",
-        prompt_tokens=prompt_tokens,
-        generated_tokens=generated,
-        ttft_s=None,
-        prompt_tps=None,
-        decode_tps=None,
-        engine_decode_tps=None,
-        error=reason,
-    )
 
 
 def peak_rss_mib() -> float:

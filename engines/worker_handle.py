@@ -21,13 +21,12 @@ with the signal or exit code and the tail of the worker's log. Death while loadi
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
@@ -50,25 +49,19 @@ from engines.protocol import (
     UpdateSampling,
     WorkerCrashed,
 )
+from engines.run_timing import (
+    RunTiming,
+    ended_run_stats,
+    error_stats,
+    with_parent_figures,
+)
 from engines.threads import default_threads
-from engines.types import GenerationRequest, GenerationStats, ModelSettings, SamplingParams
+from engines.types import GenerationRequest, ModelSettings, SamplingParams
 from engines.worker import DEFAULT_ENGINE, WorkerConfig, worker_main
 from engines.worker_log import log_tail, prune_old_logs, worker_log_path, worker_log_stem
 
 SHUTDOWN_GRACE_S = 2.0
 """How long close() waits for a worker to end by itself before terminating it."""
-
-
-@dataclass
-class _RunTiming:
-    """Parent-side clocks of one generation in flight."""
-
-    sent_at: float
-    first_arrival: float | None = None
-    lags: list[float] = field(default_factory=list)
-    generated_tokens: int = 0
-    prompt_mode: str = "completion"
-    prompt_tokens: int = 0
 
 
 class WorkerModelHandle(ModelHandle):
@@ -104,7 +97,7 @@ class WorkerModelHandle(ModelHandle):
         self._exit_expected = False
         self._crashed = False
         self._closed = False
-        self._runs: dict[str, _RunTiming] = {}
+        self._runs: dict[str, RunTiming] = {}
 
     # --- state -------------------------------------------------------------------------
 
@@ -157,9 +150,9 @@ class WorkerModelHandle(ModelHandle):
                 if self.alive
                 else f"the model's worker is {self._state_word()}"
             )
-            self._post(GenerationFinished(request.request_id, _error_stats(why)))
+            self._post(GenerationFinished(request.request_id, error_stats(why)))
             return
-        self._runs[request.request_id] = _RunTiming(sent_at=time.perf_counter())
+        self._runs[request.request_id] = RunTiming(sent_at=time.perf_counter())
         self._send(Generate(request))
 
     def update_sampling(self, sampling: SamplingParams) -> None:
@@ -225,7 +218,7 @@ class WorkerModelHandle(ModelHandle):
             run = self._runs.pop(event.request_id, None)
             if run is None:
                 return event
-            return replace(event, stats=_with_parent_figures(event.stats, run, now))
+            return replace(event, stats=with_parent_figures(event.stats, run, now))
         if isinstance(event, ModelLoaded):
             self._loading, self._loaded = False, True
             return replace(event, info=replace(event.info, load_s=now - self._load_sent_at))
@@ -253,7 +246,7 @@ class WorkerModelHandle(ModelHandle):
         self._crashed = True
         events: list[Event] = [
             GenerationFinished(
-                request_id, _run_stats(run, "error", f"the model's worker crashed: {reason}")
+                request_id, ended_run_stats(run, "error", f"the model's worker crashed: {reason}")
             )
             for request_id, run in self._take_runs()
         ]
@@ -304,9 +297,9 @@ class WorkerModelHandle(ModelHandle):
             process.join(1.0)
         self._release_worker()
         for request_id, run in self._take_runs():  # runs in flight are not left hanging
-            self._post(GenerationFinished(request_id, _run_stats(run, "cancelled", None)))
+            self._post(GenerationFinished(request_id, ended_run_stats(run, "cancelled", None)))
 
-    def _take_runs(self) -> list[tuple[str, _RunTiming]]:
+    def _take_runs(self) -> list[tuple[str, RunTiming]]:
         """The runs in flight, forgotten here (another thread may add one meanwhile)."""
         runs = []
         for request_id in list(self._runs):
@@ -360,47 +353,6 @@ def describe_exit(exitcode: int | None) -> str:
     if exitcode == 0:
         return "exited unexpectedly (code 0)"
     return f"exited with code {exitcode}"
-
-
-def delivery_lag_p95_ms(lags_s: list[float]) -> float | None:
-    """The 95th percentile (nearest rank) of the delivery lags, in milliseconds."""
-    if not lags_s:
-        return None
-    ordered = sorted(lags_s)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] * 1000.0
-
-
-def _with_parent_figures(stats: GenerationStats, run: _RunTiming, now: float) -> GenerationStats:
-    return replace(
-        stats,
-        ttft_s=(run.first_arrival - run.sent_at) if run.first_arrival is not None else None,
-        elapsed_s=now - run.sent_at,
-        delivery_lag_p95_ms=delivery_lag_p95_ms(run.lags),
-    )
-
-
-def _run_stats(run: _RunTiming, stop_reason: str, error: str | None) -> GenerationStats:
-    """The stats of a run that ended without the worker's figures (crash, close)."""
-    stats = _error_stats(error or "", run.prompt_mode, run.prompt_tokens, run.generated_tokens)
-    return _with_parent_figures(
-        replace(stats, stop_reason=stop_reason, error=error), run, time.perf_counter()
-    )
-
-
-def _error_stats(
-    reason: str, prompt_mode: str = "completion", prompt_tokens: int = 0, generated: int = 0
-) -> GenerationStats:
-    return GenerationStats(
-        stop_reason="error",
-        prompt_mode=prompt_mode if prompt_mode in ("chat", "completion") else "completion",
-        prompt_tokens=prompt_tokens,
-        generated_tokens=generated,
-        ttft_s=None,
-        prompt_tps=None,
-        decode_tps=None,
-        engine_decode_tps=None,
-        error=reason,
-    )
 
 
 def _name(settings: ModelSettings | None) -> str:

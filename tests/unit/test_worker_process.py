@@ -31,8 +31,9 @@ from engines.protocol import (
     TokensGenerated,
     WorkerCrashed,
 )
+from engines.run_timing import delivery_lag_p95_ms
 from engines.types import GenerationRequest, ModelSettings, SamplingParams
-from engines.worker_handle import WorkerModelHandle, delivery_lag_p95_ms, describe_exit
+from engines.worker_handle import WorkerModelHandle, describe_exit
 
 STUB = "worker_stub_engine:StubEngine"
 GIB = 1024**3
