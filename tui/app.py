@@ -46,8 +46,9 @@ class WorkbenchApp(App[None]):
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS = [
-        Binding("f1,question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False, key_display="?"),
+        Binding("q", "quit_key", "Quit"),
         Binding("ctrl+s", "save_profile", "Save", show=False, tooltip="Save the profile"),
         Binding(
             "S",
@@ -67,9 +68,10 @@ class WorkbenchApp(App[None]):
             tooltip="Export the comparison as Markdown",
         ),
     ]
-    """App keys; `q`, `S` and `x` act outside text fields (ctrl+q quits anywhere)."""
+    """App keys; `q`, `?`, `S` and `x` act outside text fields (ctrl+q quits anywhere)."""
 
-    LETTER_ACTIONS = {"quit", "save_profile_as", "export", "help"}
+    LETTER_ACTIONS = {"quit_key", "save_profile_as", "export"}
+    """Actions bound to letters: hidden from the footer while a text field has focus."""
 
     def __init__(
         self,
@@ -140,6 +142,10 @@ class WorkbenchApp(App[None]):
         if history_writes:
             await self.workers.wait_for_complete(history_writes)
         self.exit()
+
+    async def action_quit_key(self) -> None:
+        """Quit (the `q` key, outside text fields)."""
+        await self.action_quit()
 
     def on_unmount(self) -> None:
         try:
@@ -455,7 +461,12 @@ def _builtin_bindings() -> list[Binding]:
     ]
 
 
+KEPT_STOP_REASONS = ("stop", "length")
+"""Generations that count as finished results (kept in the history, exported)."""
+
+
 def _finished_run(pane: ModelPane, profile: Profile) -> FinishedRun | None:
+    """What to keep of a pane's generation; None for one that was stopped or failed."""
     controller = pane.controller
     if (
         controller is None
@@ -463,6 +474,8 @@ def _finished_run(pane: ModelPane, profile: Profile) -> FinishedRun | None:
         or controller.stats is None
         or controller.request is None
     ):
+        return None
+    if controller.stats.stop_reason not in KEPT_STOP_REASONS:
         return None
     return FinishedRun(
         pane_id=pane.pane_id,
@@ -492,6 +505,18 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def _prepare_worker_processes() -> None:
+    """Start multiprocessing's resource tracker now, before the app runs.
+
+    While a Textual app runs, `sys.stderr` is a capture object whose `fileno()` is -1;
+    a worker process started then would start the tracker with that descriptor and fail
+    with "bad value(s) in fds_to_keep". Started here, the tracker is reused later.
+    """
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+
+
 def make_app(
     profile: Profile,
     engine_factory: EngineFactory = open_handle,
@@ -508,6 +533,8 @@ def make_app(
     history file; `resource_sampler` feeds the resource panel and the panes' process
     figures ("auto": a new `ResourceSampler`, None: no sampling).
     """
+    if engine_factory is open_handle:
+        _prepare_worker_processes()
     if resource_sampler == "auto":
         from engines.resources import ResourceSampler
 

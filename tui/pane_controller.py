@@ -176,8 +176,8 @@ class PaneController:
 
     @property
     def busy(self) -> bool:
-        """Loading or generating (or a run is queued)."""
-        return self.state in (PaneState.LOADING, PaneState.GENERATING) or self.pending is not None
+        """Generating, or holding a run queued until the model is loaded."""
+        return self.state is PaneState.GENERATING or self.pending is not None
 
     def request_run(self, prompt: str, system_prompt: str | None) -> RunOutcome:
         """Run `prompt` with the current sampling values, now or as soon as loaded."""

@@ -1,116 +1,12 @@
-"""Fixtures for the workbench tests: fake engines with fixed figures, plans without files."""
+"""Fixtures for the workbench tests (the fakes themselves are in workbench_fakes.py)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import replace
-
 import pytest
-
-from engines.fake import FakeModelHandle, FakeScript
-from engines.protocol import Event, GenerationFinished
-from engines.types import ModelSettings
-from profiles.plan import PanePlan
-from profiles.schema import PaneSpec, Profile, SamplingValues
-from tui.app import WorkbenchApp, make_app
-
-UNRESOLVED_PREFIX = "missing:"
-"""Model references starting with this do not resolve (the pane shows the error)."""
-
-
-class FixedFiguresHandle(FakeModelHandle):
-    """A fake handle whose finished figures are fixed, so screenshots never change."""
-
-    def next_events(self, timeout: float | None = None) -> list[Event]:
-        events = super().next_events(timeout)
-        return [
-            replace(
-                event,
-                stats=replace(
-                    event.stats,
-                    ttft_s=0.12,
-                    decode_tps=100.0 if event.stats.generated_tokens > 1 else None,
-                    engine_decode_tps=110.0,
-                    elapsed_s=1.5,
-                ),
-            )
-            if isinstance(event, GenerationFinished)
-            else event
-            for event in events
-        ]
-
-
-class FakeEngines:
-    """An engine factory: each model reference plays its FakeScript; handles are kept."""
-
-    def __init__(
-        self, scripts: dict[str, FakeScript] | None = None, default: FakeScript | None = None
-    ):
-        self.scripts = scripts or {}
-        self.default = default or FakeScript(tokens=tuple(f"word{i} " for i in range(12)))
-        self.handles: dict[str, list[FakeModelHandle]] = defaultdict(list)
-
-    def __call__(self, plan: PanePlan) -> FakeModelHandle:
-        handle = FixedFiguresHandle(self.scripts.get(plan.model_ref, self.default))
-        self.handles[plan.model_ref].append(handle)
-        return handle
-
-    def last(self, model_ref: str) -> FakeModelHandle:
-        return self.handles[model_ref][-1]
-
-
-def fake_plans(profile: Profile) -> list[PanePlan]:
-    """Plans without resolving anything: `missing:` references fail like a bad path."""
-    plans = []
-    for index, spec in enumerate(profile.panes):
-        label = spec.display_label
-        error = (
-            f"no model file at {spec.model}" if spec.model.startswith(UNRESOLVED_PREFIX) else None
-        )
-        plans.append(
-            PanePlan(
-                index=index,
-                label=label,
-                model_ref=spec.model,
-                kind="local",
-                settings=ModelSettings(
-                    path=f"/models/{spec.model}.gguf",
-                    n_ctx=spec.settings.n_ctx,
-                    n_threads=1,
-                    label=label,
-                ),
-                sampling=spec.sampling_params(profile.sampling),
-                error=error,
-            )
-        )
-    return plans
-
-
-def make_profile(
-    *models: str, prompt: str = "Why is the sky blue?", mode: str = "parallel", **sampling
-) -> Profile:
-    """A profile for these fake model references."""
-    return Profile(
-        name="test-bench",
-        prompt=prompt,
-        mode=mode,
-        sampling=SamplingValues(**sampling),
-        panes=[PaneSpec(model=model, label=model) for model in models],
-    )
-
-
-def fake_app(profile: Profile, engines: FakeEngines, *, history: bool = False) -> WorkbenchApp:
-    """The workbench on fake engines, no resource sampler, no file hashing."""
-    return make_app(
-        profile,
-        engines,
-        plan_builder=fake_plans,
-        history=history,
-        hash_files=False,
-        resource_sampler=None,
-    )
+from workbench_fakes import FakeEngines
 
 
 @pytest.fixture
 def engines() -> FakeEngines:
+    """A fresh fake engine factory (every model plays the default script unless told)."""
     return FakeEngines()

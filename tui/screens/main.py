@@ -64,14 +64,11 @@ class WorkbenchScreen(Screen):
     BINDINGS = [
         Binding("ctrl+r", "run", "Run", priority=True, tooltip="Run the prompt on every pane"),
         Binding("f5", "run", "Run", show=False, priority=True),
-        Binding(
-            "escape",
-            "stop",
-            "Stop",
-            priority=True,
-            tooltip="Stop generating, or leave a text field",
-        ),
+        Binding("escape", "stop", "Stop", priority=True, tooltip="Stop every pane's generation"),
         Binding("f6", "stop", "Stop", show=False, priority=True),
+        Binding(
+            "escape", "leave_field", "Leave field", priority=True, tooltip="Leave the text field"
+        ),
         Binding("left_square_bracket", "nudge_temperature(-0.1)", "T−", key_display="["),
         Binding("right_square_bracket", "nudge_temperature(0.1)", "T+", key_display="]"),
         Binding("t", "type_temperature", "Set T", show=False),

@@ -59,6 +59,17 @@ class AnswerView(ScrollView, can_focus=True):
         return "".join(self._plain)
 
     @property
+    def text_with_markers(self) -> str:
+        """The answer with its markers, as shown."""
+        return "".join(text for text, _ in self._spans)
+
+    @property
+    def wrapped_lines(self) -> list[str]:
+        """The wrapped lines as plain text (for tests and copying what is seen)."""
+        lines = ["".join(text for text, _ in line) for line in self._lines]
+        return lines + ([self._open_text] if self._open_text else [])
+
+    @property
     def line_count(self) -> int:
         """Wrapped lines held now (the open line included when it has text)."""
         return len(self._lines) + (1 if self._open_text else 0)

@@ -131,12 +131,13 @@ class ModelPane(Vertical, can_focus=False):
         self._process_figures = process_figures
         """Optional callable pid -> dict(rss_mib, cpu_percent, gpu_mem_mib) for the stats line."""
         self._shown_state: tuple | None = None
+        self._answer_view = AnswerView(classes="pane--answer")
         self.border_title = label
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane--model")
         yield SamplerControls(self._sampling)
-        yield AnswerView(classes="pane--answer")
+        yield self._answer_view
         yield PaneStats()
 
     def on_mount(self) -> None:
@@ -155,7 +156,7 @@ class ModelPane(Vertical, can_focus=False):
 
     @property
     def answer(self) -> str:
-        return self.query_one(AnswerView).text
+        return self._answer_view.text
 
     def start(self, plan: PanePlan, factory: EngineFactory) -> None:
         """Take the resolved plan and start loading the model in the background."""
@@ -203,7 +204,7 @@ class ModelPane(Vertical, can_focus=False):
         if outcome is RunOutcome.NEEDS_RESTART:
             self._pump()
         if outcome in (RunOutcome.STARTED, RunOutcome.QUEUED, RunOutcome.NEEDS_RESTART):
-            self.query_one(AnswerView).clear()
+            self._answer_view.clear()
             self.query_one(PaneStats).show(StatsFigures())
         self._refresh_header()
         self._state_changed()
@@ -224,11 +225,11 @@ class ModelPane(Vertical, can_focus=False):
 
     @property
     def busy(self) -> bool:
-        """Loading, generating, or holding a queued run."""
+        """Generating, or holding a run queued until the model is loaded."""
         return self.controller is not None and self.controller.busy
 
     def focus_answer(self) -> None:
-        self.query_one(AnswerView).focus()
+        self._answer_view.focus()
 
     def focus_temperature(self) -> None:
         self.query_one(SamplerControls).focus_temperature()
@@ -241,7 +242,7 @@ class ModelPane(Vertical, can_focus=False):
         controller = self.controller
         if controller is None or message.pane is not self:
             return
-        answer = self.query_one(AnswerView)
+        answer = self._answer_view
         finished: GenerationStats | None = None
         for event in message.events:
             before = controller.state

@@ -67,7 +67,8 @@ def format_figures(figures: StatsFigures) -> Text:
             text.append(" · ", style="dim")
         text.append(label, style="dim")
         text.append(value, style="bold")
-        text.append(unit, style="dim")
+        if value != UNKNOWN:
+            text.append(unit, style="dim")
     return text
 
 
