@@ -7,7 +7,10 @@ module and reused where a fresh one is not the point of the test.
 from __future__ import annotations
 
 import os
+import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -255,3 +258,26 @@ def test_files_the_parent_refuses_never_start_a_worker(tmp_path: Path) -> None:
         handle, outcome = load(path)
         assert isinstance(outcome, LoadFailed) and path.name in outcome.reason, outcome
         assert handle.pid is None
+
+
+def test_the_decode_overhead_benchmark_runs_and_ends_with_its_headline() -> None:
+    script = Path(__file__).parents[2] / "benchmarks" / "decode_overhead.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--tokens", "8", "--models", "smollm2-135m"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert all(": " in line for line in lines)
+    names = {line.split(": ")[0] for line in lines}
+    for figure in (
+        "decode speed tok/s",
+        "engine decode speed tok/s",
+        "overhead ratio",
+        "delivery lag p95 ms",
+        "peak RSS MiB",
+    ):
+        assert f"smollm2-135m {figure}" in names
+    assert re.fullmatch(r"overhead ratio \(min over models\): \d+\.\d\d", lines[-1])
