@@ -7,7 +7,9 @@ running pane; otherwise it is one plain line per event worth keeping.
 
 from __future__ import annotations
 
+import shutil
 import statistics
+import time
 from collections.abc import Sequence
 from typing import IO, Any
 
@@ -18,6 +20,8 @@ DASH = "—"
 """Shown for a figure that cannot be known (metrics.md: never 0 or infinity)."""
 
 _BAR_WIDTH = 12
+_REDRAW_EVERY_S = 0.1
+"""The status line is redrawn at most this often (token batches arrive faster)."""
 
 
 class ProgressPrinter:
@@ -29,17 +33,24 @@ class ProgressPrinter:
         self.tty = stream.isatty() if tty is None else tty
         self._status: dict[int, str] = {}
         self._line_shown = False
+        self._drawn_at = 0.0
 
     def __call__(self, progress: PaneProgress) -> None:
         line = self._permanent_line(progress)
-        if self.tty:
-            self._update_status(progress)
-            self._clear_status()
+        if not self.tty:
             if line:
                 self.stream.write(line + "\n")
-            self._draw_status()
-        elif line:
+                self.stream.flush()
+            return
+        self._update_status(progress)
+        now = time.monotonic()
+        if line is None and now - self._drawn_at < _REDRAW_EVERY_S:
+            return
+        self._drawn_at = now
+        self._clear_status()
+        if line:
             self.stream.write(line + "\n")
+        self._draw_status()
         self.stream.flush()
 
     def close(self) -> None:
@@ -88,6 +99,9 @@ class ProgressPrinter:
         if not self._status:
             return
         text = " | ".join(self._status[pane] for pane in sorted(self._status))
+        width = shutil.get_terminal_size((100, 24)).columns - 1
+        if len(text) > width:  # a wrapped line could not be redrawn in place
+            text = text[: max(0, width - 1)] + "…"
         self.stream.write(text)
         self._line_shown = True
 
