@@ -112,10 +112,7 @@ def test_each_demo_model_generates_in_its_worker_and_ends_with_it(
         batches = [e for e in events if isinstance(e, TokensGenerated)]
         assert sum(b.n_tokens for b in batches) == stats.generated_tokens
         assert "\ufffd" not in text
-        log = handle.log_path.read_text(errors="replace")
-        assert (
-            "llama_model_load" in log or "load_tensors" in log
-        )  # llama.cpp's log went to the file
+        assert handle.log_path.is_file()  # its content is checked by the failing-load tests
     finally:
         handle.close()
     assert not psutil.pid_exists(pid)  # unloading ends the process: its memory comes back
