@@ -16,9 +16,16 @@ from gguf_samples import write_sample_gguf
 
 from engines import hub
 from engines.gguf_info import read_gguf_metadata
-from engines.hub import DownloadError, DownloadProgress, hf_cache_dir, pull
+from engines.hub import (
+    DownloadError,
+    DownloadProgress,
+    cached_model_path,
+    hf_cache_dir,
+    pull,
+    select_model_files,
+)
 from engines.hub_transfer import PARTIAL_SUFFIX
-from engines.model_refs import ModelRefError, resolve_model_ref
+from engines.model_refs import ModelRefError, parse_model_ref, resolve_model_ref
 
 REPO = "tester/Tiny-GGUF"
 
@@ -284,3 +291,57 @@ def test_partial_file_counts_toward_the_space_needed(
 def test_only_hf_refs_can_be_pulled(tmp_path: Path) -> None:
     with pytest.raises(ModelRefError, match="only hf: references can be pulled"):
         pull(str(tmp_path / "m.gguf"))
+
+
+@pytest.mark.parametrize(
+    ("ref", "files", "chosen"),
+    [
+        (
+            "hf:o/r",
+            ["a-Q8_0.gguf", "a-Q4_K_M.gguf", "README.md"],
+            ["a-Q4_K_M.gguf"],
+        ),  # default quant
+        ("hf:o/r", ["only-Q5_K_S.gguf", "mmproj-f16.gguf"], ["only-Q5_K_S.gguf"]),  # the only model
+        ("hf:o/r:q8_0", ["a-Q8_0.gguf", "a-Q4_K_M.gguf"], ["a-Q8_0.gguf"]),
+        ("hf:o/r:Q4_K", ["a-Q4_K_M.gguf", "a-Q4_K.gguf"], ["a-Q4_K.gguf"]),  # Q4_K is not Q4_K_M
+        ("hf:o/r:Q4_0", ["a-Q4_0.gguf", "a-IQ4_0.gguf"], ["a-Q4_0.gguf"]),
+        (
+            "hf:o/r:Q8_0",
+            ["Q8_0/a-Q8_0-00002-of-00002.gguf", "Q8_0/a-Q8_0-00001-of-00002.gguf"],
+            ["Q8_0/a-Q8_0-00001-of-00002.gguf", "Q8_0/a-Q8_0-00002-of-00002.gguf"],
+        ),
+        (
+            "hf:o/r/Q8_0/a-Q8_0-00002-of-00002.gguf",  # naming any shard fetches them all
+            ["Q8_0/a-Q8_0-00001-of-00002.gguf", "Q8_0/a-Q8_0-00002-of-00002.gguf"],
+            ["Q8_0/a-Q8_0-00001-of-00002.gguf", "Q8_0/a-Q8_0-00002-of-00002.gguf"],
+        ),
+    ],
+)
+def test_select_model_files(ref: str, files: list[str], chosen: list[str]) -> None:
+    assert select_model_files(parse_model_ref(ref), files) == chosen
+
+
+@pytest.mark.parametrize(
+    ("ref", "files", "message"),
+    [
+        ("hf:o/r", ["a-Q8_0.gguf", "a-F16.gguf"], "o/r has several GGUF models; name a quant: hf:o/r:QUANT (it has Q8_0, F16)"),
+        ("hf:o/r:Q4_K_M", ["a-Q4_K_M.gguf", "b-Q4_K_M.gguf"], "several files of o/r match Q4_K_M: a-Q4_K_M.gguf, b-Q4_K_M.gguf"),
+        ("hf:o/r:Q8_0", ["a-Q8_0-00001-of-00003.gguf", "a-Q8_0-00003-of-00003.gguf"], "o/r lacks shard a-Q8_0-00002-of-00003.gguf"),
+        ("hf:o/r", ["mmproj-model-f16.gguf"], "o/r has no GGUF files"),
+    ],
+)  # fmt: skip
+def test_select_model_files_errors(ref: str, files: list[str], message: str) -> None:
+    with pytest.raises(ModelRefError) as error:
+        select_model_files(parse_model_ref(ref), files)
+    assert message in str(error.value)
+
+
+def test_partly_cached_sharded_model_is_not_cached(tmp_path: Path) -> None:
+    snapshot = hf_cache_dir() / "models--o--r" / "snapshots" / ("c" * 40)
+    write_sample_gguf(
+        snapshot / "m-Q8_0.gguf", split_max_tensors=1
+    )  # writes m-Q8_0-0000N-of-00003.gguf
+    assert cached_model_path("hf:o/r:Q8_0") == snapshot / "m-Q8_0-00001-of-00003.gguf"
+    (snapshot / "m-Q8_0-00003-of-00003.gguf").unlink()
+    assert cached_model_path("hf:o/r:Q8_0") is None
+    assert cached_model_path("demo:smollm2-135m") is None
