@@ -162,7 +162,7 @@ class RemoteModelHandle(ModelHandle):
         try:
             self.timeouts = self._timeouts()
             warnings = self._key_warnings()
-            models = self._listed_models(warnings)
+            models = self._listed_models()
             chosen = self._choose(models, warnings)
         except (ServerError, ValueError) as exc:
             self._events.put(LoadFailed(_with_key_hint(str(exc), self), f"server: {self.base_url}"))
@@ -194,16 +194,17 @@ class RemoteModelHandle(ModelHandle):
             return [f"environment variable {self.api_key_env} is not set: no API key is sent"]
         return []
 
-    def _listed_models(self, warnings: list[str]) -> list[ServerModel]:
-        """What the server offers; [] with a warning from a server that lists nothing (404)."""
+    def _listed_models(self) -> list[ServerModel]:
+        """What the server offers; a 404 most likely means a wrong base URL."""
         assert self.timeouts is not None
         try:
             return fetch_server_models(self.base_url, self.api_key, self.timeouts)
         except ServerError as exc:
-            if exc.status != 404 or self.model is None:
-                raise
-        warnings.append(f"{self.host} does not list its models (/models answered 404)")
-        return []
+            if exc.status == 404:
+                raise ServerError(
+                    f"{exc} (is the URL right? it usually ends in /v1, e.g. http://HOST:8080/v1)"
+                ) from None
+            raise
 
     def _choose(self, models: list[ServerModel], warnings: list[str]) -> ServerModel | None:
         """The model to ask for: the one named, or the server's only one."""
@@ -223,6 +224,7 @@ class RemoteModelHandle(ModelHandle):
             if model.id == self.model:
                 return model
         if not models:
+            warnings.append(f"{self.host} lists no models; asking it for {self.model!r}")
             return None
         if len(models) == 1:
             # llama-server and llama-cpp-python answer with their one model whatever the name.

@@ -135,6 +135,14 @@ def test_a_server_that_is_down_fails_the_load_in_one_line() -> None:
     assert "\n" not in failed.reason
 
 
+def test_a_wrong_base_url_says_how_a_base_url_looks() -> None:
+    with OpenAIStub(models_status=404, models_error={"detail": "Not Found"}) as stub:
+        handle = RemoteModelHandle(stub.url, "m", None, 2.0)
+        handle.load(ModelSettings(path=stub.url))
+        failed = collect(handle, LoadFailed)[-1]
+    assert "answered 404 Not Found" in failed.reason and "usually ends in /v1" in failed.reason
+
+
 def test_a_401_names_the_status_the_server_message_and_where_the_key_comes_from(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
