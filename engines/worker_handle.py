@@ -257,6 +257,9 @@ class WorkerModelHandle(ModelHandle):
 
     def _precheck(self, settings: ModelSettings) -> str | None:
         """Why this file cannot be loaded, found without starting a worker; None if it may."""
+        path = Path(settings.path)
+        if path.exists() and not path.is_file() and not path.is_dir():
+            return f"{path}: not a regular file (a pipe or a device?), not a GGUF model"
         try:
             metadata = read_gguf_metadata(settings.path)
         except GGUFError as exc:

@@ -217,6 +217,15 @@ def test_bad_files_are_refused_in_the_parent_without_starting_a_worker(
         handle.close()
 
 
+def test_a_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "model.gguf"
+    os.mkfifo(fifo)
+    handle = WorkerModelHandle(STUB)
+    handle.load(ModelSettings(path=str(fifo)))
+    (event,) = handle.next_events(1.0)
+    assert isinstance(event, LoadFailed) and "not a regular file" in event.reason
+
+
 def test_no_path_at_all_is_refused() -> None:
     handle = WorkerModelHandle(STUB)
     handle.load(ModelSettings(path=""))
