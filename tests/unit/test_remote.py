@@ -482,3 +482,22 @@ def test_a_profile_server_pane_opens_a_remote_handle(monkeypatch: pytest.MonkeyP
         "http://127.0.0.1:8080/v1", "qwen", "sk-from-env",
     )  # fmt: skip
     assert handle.api_key_env == "GPU_BOX_KEY"
+
+
+def test_the_readme_examples_for_servers_are_valid(isolated_dirs: Path) -> None:
+    import tomllib
+
+    from profiles.schema import PaneSpec
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Comparing across machines", 1)[1].split("\n## ", 1)[0]
+    pane, config, rpc = [block.split("```", 1)[0] for block in section.split("```toml\n")[1:]]
+    spec = PaneSpec.model_validate(tomllib.loads(pane)["panes"][0])
+    assert spec.api_key_env == "GPU_BOX_KEY" and spec.model.startswith("openai:")
+    write_config(isolated_dirs, config)
+    assert [s.api_key_env for s in configured_servers()] == [None, "VLLM_KEY"]
+    assert configured_timeouts().connect_s == 10.0
+    settings = PaneSpec.model_validate({"model": "x.gguf", **tomllib.loads(rpc)["panes"]})
+    assert settings.settings.to_settings("x.gguf").rpc_servers == (
+        "192.168.1.20:50052", "192.168.1.21:50052",
+    )  # fmt: skip
