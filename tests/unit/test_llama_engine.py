@@ -169,7 +169,7 @@ def run(engine: LlamaEngine, prompt: str, sampling: SamplingParams = GREEDY, con
 
 
 def load_engine(path: Path, **settings) -> LlamaEngine:
-    engine = LlamaEngine(ModelSettings(path=str(path), n_ctx=512, n_threads=2, **settings))
+    engine = LlamaEngine(ModelSettings(path=str(path), n_ctx=512, n_threads=1, **settings))
     engine.load()
     return engine
 
@@ -193,7 +193,7 @@ def test_chat_model_is_prompted_through_its_template(smollm: LlamaEngine) -> Non
     info = smollm.info
     assert info.has_chat_template and info.architecture == "llama"
     assert info.quantization == "Q4_1" and info.n_layers == 30 and info.n_ctx == 512
-    assert info.n_threads == 2 and info.n_gpu_layers_offloaded == 0
+    assert info.n_threads == 1 and info.n_gpu_layers_offloaded == 0
     text, stats, events = run(smollm, "Reply with one word: is the sky blue?")
     assert stats.prompt_mode == "chat"
     assert isinstance(events[0], GenerationStarted) and events[0].prompt_mode == "chat"
