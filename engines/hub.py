@@ -214,14 +214,13 @@ def cached_model_path(ref: ModelRef | str) -> Path | None:
 # --- downloading ------------------------------------------------------------------------------
 
 
-def pull(
-    ref: ModelRef | str, progress: ProgressCallback | None = None, show_bar: bool = False
-) -> Path:
+def pull(ref: ModelRef | str, progress: ProgressCallback | None = None) -> Path:
     """Download the model `ref` names into the HF cache (every shard) and return its first file.
 
-    Already-cached files are not downloaded again. `progress` is called as bytes arrive;
-    `show_bar` shows huggingface_hub's own progress bars on stderr instead. Raises
-    DownloadError or ModelRefError, each with one line.
+    Already-cached files are not downloaded again; a partial file left by an interrupted
+    pull is continued. `progress` is called as bytes arrive (an exception it raises stops
+    the download, keeping the partial file). Raises DownloadError or ModelRefError, each
+    with one line.
     """
     ref = ref if isinstance(ref, ModelRef) else parse_model_ref(ref)
     if ref.kind == "demo":
@@ -239,9 +238,7 @@ def pull(
     needed = _bytes_still_needed(ref.repo_id or "", [repo_files[name] for name in chosen])
     _check_free_space(cache, needed, ref)
     paths = [
-        _download_one(
-            ref, filename, cache, _tqdm_class(progress, show_bar, filename, index, len(chosen))
-        )
+        _download_one(ref, filename, cache, _tqdm_class(progress, filename, index, len(chosen)))
         for index, filename in enumerate(chosen, start=1)
     ]
     return paths[0]
@@ -413,15 +410,8 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0]
 
 
-def _tqdm_class(
-    progress: ProgressCallback | None, show_bar: bool, filename: str, index: int, count: int
-) -> Any:
-    """The progress-bar class handed to huggingface_hub for one file.
-
-    None (huggingface_hub's own bar) when `show_bar`; else a silent bar that reports to `progress`.
-    """
-    if show_bar:
-        return None
+def _tqdm_class(progress: ProgressCallback | None, filename: str, index: int, count: int) -> Any:
+    """The progress-bar class handed to huggingface_hub for one file: draws nothing, calls `progress`."""
     from tqdm import tqdm
 
     class CallbackBar(tqdm):  # type: ignore[misc, type-arg]

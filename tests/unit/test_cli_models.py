@@ -149,6 +149,7 @@ def test_pull_prints_the_cached_path(fake_hub_url: str) -> None:
     assert result.exit_code == 0, result.output
     path = Path(result.stdout.strip())
     assert path.name == "Tiny-Q4_K_M.gguf" and path.is_file()
+    assert "[1/1] Tiny-Q4_K_M.gguf: 100%" in result.stderr
     listed = CliRunner().invoke(cli, ["models", "--json"])
     assert "hf:tester/Tiny-GGUF/Tiny-Q4_K_M.gguf" in [m["ref"] for m in json.loads(listed.stdout)]
 

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from engines.discovery import DiscoveredModel, DiscoveryError, discover_models
 from engines.model_refs import ModelRefError
+
+if TYPE_CHECKING:
+    from engines.hub import DownloadProgress
 
 TABLE_COLUMNS = ("SOURCE", "NAME", "PARAMS", "QUANT", "SIZE", "CONTEXT", "CHAT", "REF")
 """The table's columns; REF is what `llmbench --model` takes, last because it can be long."""
@@ -64,13 +68,45 @@ def pull(ref: str) -> None:
     from engines.hub import DownloadError
     from engines.hub import pull as pull_model
 
+    bars = ProgressBars()
     try:
-        path = pull_model(ref, show_bar=True)
+        path = pull_model(ref, progress=bars.update)
     except (DownloadError, ModelRefError) as exc:
+        bars.close()
         _fail(str(exc))
     except KeyboardInterrupt:
-        _fail("download interrupted")
+        bars.close()
+        _fail(f"download interrupted; run `llmbench pull {ref}` again to continue where it stopped")
+    bars.close()
     click.echo(str(path))
+
+
+class ProgressBars:
+    """One tqdm bar per file on standard error ("[2/3] model-00002-of-00003.gguf")."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._file_index = 0
+
+    def update(self, progress: DownloadProgress) -> None:
+        """Move the current file's bar, opening a new bar when the next file starts."""
+        from tqdm import tqdm
+
+        if progress.file_index != self._file_index:
+            self.close()
+            self._file_index = progress.file_index
+            label = f"[{progress.file_index}/{progress.file_count}] {progress.filename.rsplit('/', 1)[-1]}"
+            self._bar = tqdm(
+                total=progress.total, initial=progress.downloaded, desc=label, unit="B",
+                unit_scale=True, unit_divisor=1024, file=sys.stderr, dynamic_ncols=True,
+            )  # fmt: skip
+            return
+        self._bar.update(progress.downloaded - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def table_row(model: DiscoveredModel) -> list[str]:
