@@ -384,3 +384,61 @@ def test_gpu_layers_on_a_build_without_gpu_give_a_warning(smollm2_path: Path) ->
             assert any("asked for 5 GPU layers" in warning for warning in info.warnings)
     finally:
         engine.close()
+
+
+# --- files llama.cpp cannot load -----------------------------------------------------------
+
+
+def _write_gguf(path: Path, architecture: str, with_llama_keys: bool = False) -> Path:
+    import gguf
+    import numpy as np
+
+    writer = gguf.GGUFWriter(str(path), architecture)
+    writer.add_block_count(1)
+    if with_llama_keys:
+        writer.add_context_length(64)
+        writer.add_embedding_length(8)
+        writer.add_feed_forward_length(16)
+        writer.add_head_count(2)
+    writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda d: _write_gguf(d / "madeup.gguf", "madeup"), "architecture 'madeup'"),
+        (lambda d: _write_gguf(d / "hollow.gguf", "llama", with_llama_keys=True), "could not load"),
+        (lambda d: d / "missing.gguf", "no such file"),
+        (lambda d: d, "directory"),
+    ],
+    ids=["unknown-architecture", "missing-tensors", "missing-file", "directory"],
+)
+def test_a_file_llama_cpp_cannot_load_is_a_one_line_error_naming_it(
+    tmp_path: Path, make, expected: str
+) -> None:
+    path = make(tmp_path)
+    engine = LlamaEngine(ModelSettings(path=str(path), n_ctx=512, n_threads=1))
+    with pytest.raises(EngineError) as caught:
+        engine.load()
+    message = str(caught.value)
+    assert path.name in message and expected in message and "\n" not in message
+    engine.close()
+
+
+def test_truncated_gguf_is_refused_before_llama_cpp_sees_it(tmp_path: Path) -> None:
+    whole = _write_gguf(tmp_path / "whole.gguf", "llama", with_llama_keys=True).read_bytes()
+    truncated = tmp_path / "truncated.gguf"
+    truncated.write_bytes(whole[:40])
+    with pytest.raises(EngineError, match="truncated.gguf"):
+        LlamaEngine(ModelSettings(path=str(truncated), n_ctx=512)).load()
+
+
+def test_generating_before_loading_is_an_error() -> None:
+    engine = LlamaEngine(ModelSettings(path="/nowhere/model.gguf"))
+    with pytest.raises(EngineError, match="not loaded"):
+        engine.generate(GenerationRequest("hi"), lambda event: None, NoControl())
