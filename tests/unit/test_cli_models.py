@@ -84,11 +84,12 @@ def test_models_json(demo_paths: None, smollm2_path: Path) -> None:
     assert listed["demo:gemma3-270m"]["metadata"]["has_chat_template"] is False
 
 
-def test_real_command_on_this_machine(gemma_path: Path, isolated_dirs: Path) -> None:
+def test_real_command_on_this_machine(gemma_path: Path, tmp_path: Path) -> None:
     """The installed `llmbench models`, in a fresh process, finds both demo models."""
-    env = dict(
-        os.environ, LLMBENCH_CACHE_DIR=str(gemma_path.parent.parent)
-    )  # Gemma already assembled there
+    cache = tmp_path / "llmbench-cache"
+    (cache / "demo").mkdir(parents=True)
+    (cache / "demo" / gemma_path.name).symlink_to(gemma_path)  # assembled once already: not again
+    env = dict(os.environ, LLMBENCH_CACHE_DIR=str(cache))
     script = Path(sys.executable).parent / "llmbench"
     result = subprocess.run(
         [str(script), "models"], capture_output=True, text=True, env=env, timeout=120
