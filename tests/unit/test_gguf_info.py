@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import struct
-import time
 from pathlib import Path
 
 import pytest
@@ -40,10 +39,13 @@ def test_gemma_header_is_a_base_model_with_explicit_head_sizes(gemma_path: Path)
     assert meta.license == "gemma"
 
 
-def test_reading_a_large_vocabulary_is_fast_and_reads_little(
+def test_reading_a_large_vocabulary_reads_little_of_the_file(
     gemma_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Gemma's 262k-token vocabulary is skipped, and the 250 MB of weights are never read."""
+    """Gemma's 262k-token vocabulary is skipped, and the 250 MB of weights are never read.
+
+    (Speed is measured in benchmarks/gguf_header.py, not asserted here: the CI box is shared.)
+    """
     bytes_read = 0
     real_open = Path.open
 
@@ -60,12 +62,8 @@ def test_reading_a_large_vocabulary_is_fast_and_reads_little(
         stream.read = read  # type: ignore[method-assign]
         return stream
 
-    read_gguf_metadata(gemma_path)  # warm the OS page cache
     monkeypatch.setattr(Path, "open", counting_open)
-    started = time.perf_counter()
     read_gguf_metadata(gemma_path)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 0.5, f"header read took {elapsed:.3f} s"
     assert 0 < bytes_read < gemma_path.stat().st_size / 20
 
 
