@@ -263,7 +263,7 @@ class RemoteModelHandle(ModelHandle):
             backend=f"remote ({self.base_url})",
             n_gpu_layers_requested=settings.n_gpu_layers,
             n_gpu_layers_offloaded=0,
-            n_threads=0,
+            n_threads=None,
             llama_cpp_python_version="",
             llama_cpp_version=str(props.get("build_info") or ""),
             load_s=load_s,

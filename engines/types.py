@@ -92,7 +92,8 @@ class ModelInfo:
     """The llama.cpp backend this build really has: "CPU", "CUDA", "Metal", "Vulkan", ..."""
     n_gpu_layers_requested: int
     n_gpu_layers_offloaded: int
-    n_threads: int
+    n_threads: int | None
+    """CPU threads generating; None for a model served elsewhere."""
     llama_cpp_python_version: str
     llama_cpp_version: str = ""
     """llama.cpp's build/commit string where the binding exposes it."""

@@ -174,6 +174,7 @@ def test_headless_run_compares_a_local_pane_and_a_server_pane(
     assert local["peak_rss_mib"] > 50
     assert remote["peak_rss_mib"] is None and remote["gpu_mem_mib"] is None
     assert remote["energy_j"] is None and remote["engine_decode_tps"] is None
+    assert remote["n_threads"] is None and local["n_threads"] >= 1
     assert "no token counts" in result.stderr  # llama-cpp-python sends no usage when streaming
 
 

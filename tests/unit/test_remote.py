@@ -113,7 +113,7 @@ def test_load_describes_the_served_model_and_leaves_the_unknown_unknown() -> Non
     assert info.quantization == "Q4_K_M"
     assert info.n_params == 134515008 and info.n_ctx_train == 8192 and info.n_ctx == 4096
     assert info.llama_cpp_version == "b6000-abc"
-    assert info.file_size is None and info.n_layers is None
+    assert info.file_size is None and info.n_layers is None and info.n_threads is None
     assert info.name == "served"
     assert info.warnings == ()
     assert handle.pid is None and handle.alive
