@@ -292,6 +292,9 @@ async def test_a_failing_pane_stays_in_its_pane(engines: FakeEngines) -> None:
         assert "out of context" in str(broken.border_subtitle)
         assert "load failed: not a GGUF file" in str(noload.border_subtitle)
         assert "no model file at missing:nowhere" in str(missing.border_subtitle)
+        assert (
+            "✗ no model file at missing:nowhere" in missing.query_one(AnswerView).text_with_markers
+        )
         assert good.answer == "".join(engines.default.tokens)
         await wait_until(pilot, lambda: len(app.results) == 1)
     results, _ = read_history()
@@ -310,7 +313,8 @@ async def test_a_crashed_worker_shows_why_and_running_again_starts_a_new_one(
         await wait_until(pilot, lambda: panes(app)[1].state is PaneState.DONE)
         fragile = panes(app)[0]
         assert "worker crashed: killed by signal 9" in str(fragile.border_subtitle)
-        assert "⟨crashed⟩" in fragile.query_one(AnswerView).text_with_markers
+        shown = fragile.query_one(AnswerView).text_with_markers
+        assert "⟨crashed⟩" in shown and "✗ worker crashed: killed by signal 9" in shown
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: len(engines.handles["fragile"]) == 2)
         await wait_until(pilot, lambda: fragile.state is PaneState.CRASHED)
@@ -419,7 +423,9 @@ async def test_help_lists_the_bindings(engines: FakeEngines) -> None:
         rows = [table.get_row_at(i) for i in range(table.row_count)]
         keys_by_action = {row[2]: row[1] for row in rows}
         assert "ctrl+r / f5" in keys_by_action["Run the prompt on every pane"]
-        assert keys_by_action["T+"] == "]"
+        assert (
+            keys_by_action["Raise the temperature by 0.1 (current pane, or all when linked)"] == "]"
+        )
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
 

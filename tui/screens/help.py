@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Static
 
 HELP_INTRO = (
     "Type a prompt and run it on every pane. Letter keys act outside text fields: "
@@ -80,7 +80,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as box:
             box.border_title = "llmbench keys (escape closes)"
-            yield Label(HELP_INTRO, classes="help--intro")
+            yield Static(HELP_INTRO, classes="help--intro")
             table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, show_cursor=False)
             table.add_columns("where", "keys", "what")
             for row in self._rows:

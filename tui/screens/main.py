@@ -38,6 +38,9 @@ PlanBuilder = Callable[[Profile], list[PanePlan]]
 NARROW_WIDTH = 100
 """Below this many columns the panes stack instead of standing side by side."""
 
+COMPARISON_MIN_HEIGHT = 30
+"""The comparison opens by itself after a run only on terminals at least this tall."""
+
 MAX_PANES = 8
 TEMPERATURE_STEP = 0.1
 
@@ -69,17 +72,71 @@ class WorkbenchScreen(Screen):
         Binding(
             "escape", "leave_field", "Leave field", priority=True, tooltip="Leave the text field"
         ),
-        Binding("left_square_bracket", "nudge_temperature(-0.1)", "T−", key_display="["),
-        Binding("right_square_bracket", "nudge_temperature(0.1)", "T+", key_display="]"),
-        Binding("t", "type_temperature", "Set T", show=False),
-        Binding("l", "toggle_link", "Link T"),
-        Binding("r", "toggle_rerun", "Re-run on change"),
-        Binding("e", "edit_sampling", "Sampling", show=False),
-        Binding("a", "add_pane", "Add pane", show=False),
-        Binding("d", "remove_pane", "Remove pane", show=False),
-        Binding("y", "copy_answer", "Copy answer", show=False),
-        Binding("c", "toggle_comparison", "Comparison", show=False),
-        Binding("p", "focus_prompt", "Edit prompt", show=False),
+        Binding(
+            "left_square_bracket",
+            "nudge_temperature(-0.1)",
+            "T−",
+            key_display="[",
+            tooltip="Lower the temperature by 0.1 (current pane, or all when linked)",
+        ),
+        Binding(
+            "right_square_bracket",
+            "nudge_temperature(0.1)",
+            "T+",
+            key_display="]",
+            tooltip="Raise the temperature by 0.1 (current pane, or all when linked)",
+        ),
+        Binding(
+            "t",
+            "type_temperature",
+            "Set T",
+            show=False,
+            tooltip="Type an exact temperature for the current pane",
+        ),
+        Binding(
+            "l",
+            "toggle_link",
+            "Link T",
+            tooltip="Link temperatures: changes move every pane together",
+        ),
+        Binding(
+            "r",
+            "toggle_rerun",
+            "Re-run on change",
+            tooltip="Re-run on change: a finished pane generates again when a value changes",
+        ),
+        Binding(
+            "e",
+            "edit_sampling",
+            "Sampling",
+            show=False,
+            tooltip="Edit every sampling value of the current pane",
+        ),
+        Binding("a", "add_pane", "Add pane", show=False, tooltip="Add a pane: choose a model"),
+        Binding(
+            "d",
+            "remove_pane",
+            "Remove pane",
+            show=False,
+            tooltip="Remove the current pane (its model is unloaded)",
+        ),
+        Binding(
+            "y",
+            "copy_answer",
+            "Copy answer",
+            show=False,
+            tooltip="Copy the current pane's answer (OSC 52, works over SSH)",
+        ),
+        Binding(
+            "c",
+            "toggle_comparison",
+            "Comparison",
+            show=False,
+            tooltip="Show or hide the comparison of the last run",
+        ),
+        Binding(
+            "p", "focus_prompt", "Edit prompt", show=False, tooltip="Move the cursor to the prompt"
+        ),
     ]
     """Screen keys. Single letters act only outside text fields (escape leaves a field)."""
 
@@ -126,6 +183,7 @@ class WorkbenchScreen(Screen):
         self._next_pane_id = 0
         self._current_pane_id: int | None = None
         self._sequential_queue: list[ModelPane] = []
+        self._comparison_announced = False
 
     # --- layout ------------------------------------------------------------------------
 
@@ -304,6 +362,7 @@ class WorkbenchScreen(Screen):
         for pane in panes:
             self._run_pane(pane)
         self.query_one("#comparison").display = False
+        self._comparison_announced = False
 
     def _run_pane(self, pane: ModelPane) -> None:
         editor = self.query_one(PromptEditor)
@@ -349,7 +408,11 @@ class WorkbenchScreen(Screen):
         comparison = self.query_one("#comparison")
         if rows and hasattr(comparison, "show_results"):
             comparison.show_results(rows)
-            comparison.display = True
+            if self.size.height >= COMPARISON_MIN_HEIGHT:
+                comparison.display = True
+            elif not comparison.display and not self._comparison_announced:
+                self.notify("the comparison is ready: press c to see it")
+            self._comparison_announced = True
 
     def action_toggle_comparison(self) -> None:
         """Show or hide the comparison of the last run."""

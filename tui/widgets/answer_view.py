@@ -37,8 +37,9 @@ def _break_index(text: str, width: int) -> int:
 class AnswerView(ScrollView, can_focus=True):
     """A read-only, word-wrapped, incrementally appended text with inline markers."""
 
-    COMPONENT_CLASSES = {"answer-view--marker"}
-    """`answer-view--marker`: the style of inserted markers such as `⟨T=0.9⟩`."""
+    COMPONENT_CLASSES = {"answer-view--marker", "answer-view--error"}
+    """`answer-view--marker`: inserted markers such as `⟨T=0.9⟩`; `answer-view--error`: why a
+    run failed, written under the text."""
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
@@ -83,6 +84,10 @@ class AnswerView(ScrollView, can_focus=True):
     def add_marker(self, label: str) -> None:
         """Insert a marker at the current end of the text, e.g. `⟨T=0.9⟩`."""
         self._add(label, "marker")
+
+    def add_error(self, reason: str) -> None:
+        """Write why the run failed on its own line under the text."""
+        self._add(("\n" if self._open_text else "") + f"✗ {reason}", "error")
 
     def clear(self) -> None:
         """Forget all text (a new run starts)."""
@@ -181,6 +186,10 @@ class AnswerView(ScrollView, can_focus=True):
             spans = self._open
         else:
             return Strip.blank(width, base)
-        marker: Style = base + self.get_component_rich_style("answer-view--marker")
-        segments = [Segment(text, marker if kind == "marker" else base) for text, kind in spans]
+        styles: dict[str, Style] = {
+            "text": base,
+            "marker": base + self.get_component_rich_style("answer-view--marker"),
+            "error": base + self.get_component_rich_style("answer-view--error"),
+        }
+        segments = [Segment(text, styles[kind]) for text, kind in spans]
         return Strip(segments).extend_cell_length(width, base).crop(0, width)

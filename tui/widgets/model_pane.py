@@ -51,6 +51,9 @@ STATE_STYLES = {
 }
 
 
+FAILED_STATES = (PaneState.ERROR, PaneState.CRASHED)
+
+
 def describe_model(info: ModelInfo) -> str:
     """What the model is, in one line: parameters, quant, size, context, backend, GPU layers."""
     parts = []
@@ -166,6 +169,8 @@ class ModelPane(Vertical, can_focus=False):
         self.border_title = plan.label
         if plan.error is None:
             self._pump()
+        else:
+            self._answer_view.add_error(plan.error)
         self._refresh_header()
         self._state_changed()
 
@@ -256,6 +261,8 @@ class ModelPane(Vertical, can_focus=False):
                 finished = event.stats
             elif isinstance(event, WorkerCrashed) and before is PaneState.GENERATING:
                 answer.add_marker(" ⟨crashed⟩")
+            if controller.state in FAILED_STATES and before not in FAILED_STATES:
+                answer.add_error(controller.reason)
         self._refresh_header()
         self._refresh_live()
         if finished is not None:
@@ -281,7 +288,7 @@ class ModelPane(Vertical, can_focus=False):
         key = (self.state, self.controller.reason if self.controller else "")
         if key != self._shown_state:
             self._shown_state = key
-            self.set_class(self.state in (PaneState.ERROR, PaneState.CRASHED), "-failed")
+            self.set_class(self.state in FAILED_STATES, "-failed")
             self.set_class(self.state is PaneState.GENERATING, "-generating")
             self.post_message(self.StateChanged(self))
 
