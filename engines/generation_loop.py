@@ -6,6 +6,10 @@ token's bytes (cached per token id), turn them into UTF-8-correct text, look for
 strings, stamp the time the text is ready, send a batch every ~30 ms, and evaluate the
 token. Nothing in the loop allocates per token beyond two list appends.
 
+After each evaluation the loop waits for llama.cpp to finish (`llama_synchronize`), so
+llama.cpp's own eval-time counter measures the evaluation alone and not the Python work
+before the next sample (llama.cpp stops that clock at the next synchronisation).
+
 The prompt is evaluated with the longest common prefix of the previous run's tokens
 reused (the prompt cache). Its last token is always evaluated on its own, in a fresh run
 as in a cached one, so a re-run computes exactly what the first run did and gives the same
@@ -152,6 +156,7 @@ def run_generation(
         take_change = control.take_sampling_change
         clock = time.perf_counter
         chain_pointer = chain.pointer
+        remember_evaluated = engine._cached_tokens.append
 
         generated: list[int] = []
         changes: list[SamplingChange] = []
@@ -223,7 +228,7 @@ def run_generation(
                     f"{engine.file_name}: llama.cpp could not evaluate token {n_generated} "
                     f"(llama_decode returned {result})"
                 )
-            engine._cached_tokens.append(token)
+            remember_evaluated(token)
 
         utf8.discard_pending()
         batcher.flush(extra_text="" if stops.stopped else stops.finish())

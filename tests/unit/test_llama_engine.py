@@ -371,19 +371,51 @@ def test_stats_follow_the_metrics_definitions(smollm: LlamaEngine) -> None:
 
 
 @pytest.mark.real_model
-def test_gpu_layers_on_a_build_without_gpu_give_a_warning(smollm2_path: Path) -> None:
-    engine = load_engine(smollm2_path, n_gpu_layers=5)
-    try:
-        info = engine.info
-        from engines.backend import backend_info
+def test_unusable_load_settings_give_warnings_and_default_threads(smollm2_path: Path) -> None:
+    from engines.backend import backend_info
+    from engines.threads import default_threads
 
+    engine = LlamaEngine(
+        ModelSettings(
+            path=str(smollm2_path),
+            n_ctx=512,
+            n_threads=None,
+            n_gpu_layers=5,
+            rpc_servers=("127.0.0.1:50052",),
+        )
+    )
+    try:
+        info = engine.load()
+        assert info.n_threads == default_threads(1)
         if backend_info().gpu_offload:
-            assert info.n_gpu_layers_offloaded == 5 and not info.warnings
+            assert info.n_gpu_layers_offloaded == 5
         else:
             assert info.n_gpu_layers_offloaded == 0
             assert any("asked for 5 GPU layers" in warning for warning in info.warnings)
+        if not engine._lib.llama_supports_rpc():
+            assert any("127.0.0.1:50052" in warning for warning in info.warnings)
     finally:
         engine.close()
+
+
+@pytest.mark.real_model
+def test_live_max_tokens_change_ends_the_run_there(smollm: LlamaEngine) -> None:
+    shorter = GREEDY.with_changes(max_tokens=6)
+    control = ScriptedControl(change_at_call=4, change=shorter)
+    _, stats, _ = run(smollm, POEM, control=control)
+    assert stats.stop_reason == "length" and stats.generated_tokens == 6
+    assert stats.sampling_changes[0].at_token == 3
+
+
+@pytest.mark.real_model
+def test_load_reports_progress_up_to_one(smollm2_path: Path) -> None:
+    engine = LlamaEngine(ModelSettings(path=str(smollm2_path), n_ctx=512, n_threads=1))
+    seen: list[float] = []
+    try:
+        engine.load(seen.append)
+    finally:
+        engine.close()
+    assert seen[-1] == 1.0 and seen == sorted(seen) and len(seen) >= 2
 
 
 # --- files llama.cpp cannot load -----------------------------------------------------------
