@@ -115,7 +115,8 @@ def _demo_models() -> Iterator[tuple[str, str, str, Path]]:
 
 
 def _hf_cache_models() -> Iterator[tuple[str, str, str, Path]]:
-    from engines.hub import hf_cache_dir, is_projector
+    from engines.hub import hf_cache_dir
+    from engines.repo_files import is_projector
 
     cache = hf_cache_dir()
     if not cache.is_dir():
@@ -154,7 +155,7 @@ def _is_model_file(name: str) -> bool:
 
 def _gguf_models_under(folder: Path) -> Iterator[Path]:
     """Model files under `folder`, recursively, hidden folders skipped, in sorted order."""
-    from engines.hub import is_projector
+    from engines.repo_files import is_projector
 
     if not folder.is_dir():
         return

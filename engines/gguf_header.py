@@ -93,7 +93,7 @@ class _Cursor:
 
     def __init__(self, stream: BinaryIO, file_size: int) -> None:
         self._stream = stream
-        self._file_size = file_size
+        self.file_size = file_size
         self._buf = b""
         self._pos = 0
         self._buf_start = 0
@@ -106,7 +106,7 @@ class _Cursor:
     def _ensure(self, n: int) -> None:
         if self._pos + n <= len(self._buf):
             return
-        if self.offset + n > self._file_size:
+        if self.offset + n > self.file_size:
             raise HeaderTruncated
         rest = self._buf[self._pos :]
         self._buf_start = self.offset
@@ -130,7 +130,7 @@ class _Cursor:
         return value
 
     def skip(self, n: int) -> None:
-        if self.offset + n > self._file_size:
+        if self.offset + n > self.file_size:
             raise HeaderTruncated
         if self._pos + n <= len(self._buf):
             self._pos += n
@@ -140,7 +140,7 @@ class _Cursor:
 
     def string(self) -> str:
         length = self.unpack("Q")
-        if length > self._file_size:
+        if length > self.file_size:
             raise HeaderTruncated
         return self.read(length).decode("utf-8", errors="replace")
 
@@ -190,7 +190,7 @@ def parse_header(stream: BinaryIO, file_size: int) -> GGUFHeader:
         raise UnsupportedVersion(version)
     count_fmt = "I" if version == 1 else "Q"
     n_tensors, n_kv = cursor.unpack(count_fmt), cursor.unpack(count_fmt)
-    if n_tensors > cursor._file_size or n_kv > cursor._file_size:
+    if n_tensors > cursor.file_size or n_kv > cursor.file_size:
         raise HeaderCorrupt(f"{n_tensors} tensors, {n_kv} keys")
     kv: dict[str, Any] = {}
     for _ in range(n_kv):
@@ -219,7 +219,7 @@ def _read_value(cursor: _Cursor, type_id: int, version: int) -> Any:
     if type_id == _ARRAY:
         item_type = cursor.unpack("I")
         count = cursor.unpack("I" if version == 1 else "Q")
-        if count > cursor._file_size:
+        if count > cursor.file_size:
             raise HeaderTruncated
         if count <= SMALL_ARRAY_LIMIT:
             return [_read_value(cursor, item_type, version) for _ in range(count)]

@@ -22,10 +22,10 @@ from engines.hub import (
     cached_model_path,
     hf_cache_dir,
     pull,
-    select_model_files,
 )
 from engines.hub_transfer import PARTIAL_SUFFIX
 from engines.model_refs import ModelRefError, parse_model_ref, resolve_model_ref
+from engines.repo_files import select_model_files
 
 REPO = "tester/Tiny-GGUF"
 
