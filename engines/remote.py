@@ -322,8 +322,11 @@ class RemoteModelHandle(ModelHandle):
         self, connection: ServerConnection, response, tally: StreamTally
     ) -> GenerationStats:
         error: str | None = None
+        whole = "json" in (response.getheader("Content-Type") or "")
         try:
-            for payload in iter_sse_data(response):
+            if whole:
+                tally.add_whole(response.read())
+            for payload in [] if whole else iter_sse_data(response):
                 tally.add(payload)
                 if tally.done or tally.error:
                     break
@@ -346,6 +349,13 @@ class RemoteModelHandle(ModelHandle):
             error = f"{self.base_url} ended the stream mid-answer, after {tally.text_tokens} tokens"
         if error is not None:
             return tally.stats("error", error)
+        if whole:
+            self._events.put(
+                Warned(
+                    f"{self.host} answered without streaming: the whole answer came at once, "
+                    "so TTFT is the full time and decode speed is unknown"
+                )
+            )
         if not tally.has_counts and not self._usage_notice_given:
             self._usage_notice_given = True
             self._events.put(

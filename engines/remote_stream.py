@@ -147,6 +147,30 @@ class StreamTally:
             if text:
                 self._add_text(text, now)
 
+    def add_whole(self, body: bytes) -> None:
+        """Take a whole chat completion, from a server that answered without streaming."""
+        now = time.perf_counter()
+        try:
+            completion = json.loads(body)
+        except ValueError:
+            completion = None
+        if not isinstance(completion, dict):
+            self.error = "the answer is not a chat completion (JSON)"
+            return
+        if "error" in completion:
+            self.error = message_in(completion) or "the server reported an error"
+            return
+        self.usage = completion.get("usage") if isinstance(completion.get("usage"), dict) else {}
+        if isinstance(completion.get("timings"), dict):
+            self.timings = completion["timings"]
+        for choice in completion.get("choices") or []:
+            if isinstance(choice, dict):
+                self.finish_reason = str(choice.get("finish_reason") or "stop")
+                text = self._text_of(choice.get("message") or {})
+                if text:
+                    self._add_text(text, now)
+        self.done = True
+
     def _text_of(self, delta: dict[str, Any]) -> str:
         """The delta's text; reasoning (thinking) text inside <think> tags, as a local model writes it."""
         reasoning = delta.get("reasoning_content") or delta.get("reasoning") or ""

@@ -30,6 +30,8 @@ class StubReply:
     """End with `data: [DONE]`; False drops the connection after the chunks."""
     hang_s: float = 0.0
     """Wait this long before answering at all."""
+    whole: Any = None
+    """Answer 200 with this JSON body instead of a stream (a server that does not stream)."""
     forever: bool = False
     """After the chunks, keep sending one token per `chunk_delay_s` until the client goes."""
 
@@ -144,8 +146,8 @@ class OpenAIStub:
                 reply = stub._next_reply()
                 if reply.hang_s:
                     time.sleep(reply.hang_s)
-                if reply.status >= 400:
-                    self._json(reply.status, reply.error)
+                if reply.status >= 400 or reply.whole is not None:
+                    self._json(reply.status, reply.error if reply.status >= 400 else reply.whole)
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")

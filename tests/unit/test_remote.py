@@ -374,6 +374,21 @@ def test_a_sampling_change_while_answering_applies_to_the_next_request() -> None
     assert [b["temperature"] for b in stub.chat_bodies()] == [0.3, 1.6]
 
 
+def test_a_server_that_does_not_stream_still_answers_and_says_what_that_costs() -> None:
+    completion = {
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Blue."}, "finish_reason": "length"}],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 2},
+    }  # fmt: skip
+    with OpenAIStub(replies=[StubReply(whole=completion)]) as stub:
+        handle = loaded(stub)
+        text, finished, events = generate(handle)
+    assert text == "Blue."
+    stats = finished.stats
+    assert (stats.stop_reason, stats.prompt_tokens, stats.generated_tokens) == ("length", 9, 2)
+    assert stats.ttft_s is not None and stats.decode_tps is None
+    assert any("without streaming" in e.message for e in events if isinstance(e, Warned))
+
+
 def test_reasoning_text_is_shown_inside_think_tags() -> None:
     reasoning = {"choices": [{"index": 0, "delta": {"reasoning_content": "hmm"}}]}
     with OpenAIStub(
