@@ -157,16 +157,19 @@ class RemoteModelHandle(ModelHandle):
         self._thread.start()
 
     def _run_load(self, settings: ModelSettings) -> None:
+        try:
+            self._load(settings)
+        except (ServerError, ValueError) as exc:
+            self._events.put(LoadFailed(_with_key_hint(str(exc), self)))
+        except Exception as exc:  # noqa: BLE001 - a bug here must still end the load in its pane
+            self._events.put(LoadFailed(f"{type(exc).__name__}: {one_line(str(exc))}"))
+
+    def _load(self, settings: ModelSettings) -> None:
         started = time.perf_counter()
         self._events.put(LoadProgressed(0.0))
-        try:
-            self.timeouts = self._timeouts()
-            warnings = self._key_warnings()
-            models = self._listed_models()
-            chosen = self._choose(models, warnings)
-        except (ServerError, ValueError) as exc:
-            self._events.put(LoadFailed(_with_key_hint(str(exc), self), f"server: {self.base_url}"))
-            return
+        self.timeouts = self._timeouts()
+        warnings = self._key_warnings()
+        chosen = self._choose(self._listed_models(), warnings)
         self._events.put(LoadProgressed(0.5))
         self.server_kind = server_kind(self.base_url, chosen)
         props = {}
