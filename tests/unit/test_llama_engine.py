@@ -258,8 +258,9 @@ def test_same_seed_gives_the_same_text_at_temperature_0_8(smollm: LlamaEngine) -
 def test_gemma_seed_reproducibility(gemma: LlamaEngine) -> None:
     warm = SamplingParams(temperature=0.8, max_tokens=16, seed=7)
     one, _, _ = run(gemma, "Once upon a time", warm)
-    two, _, _ = run(gemma, "Once upon a time", warm)
+    two, stats, _ = run(gemma, "Once upon a time", warm)
     assert one == two
+    assert stats.cached_prompt_tokens == stats.prompt_tokens - 1  # a sliding-window model too
 
 
 @pytest.mark.real_model
@@ -352,6 +353,16 @@ def test_prompt_longer_than_the_context_is_a_clear_error(smollm: LlamaEngine) ->
     assert "shorten it or raise n_ctx" in message
     # The engine still works afterwards.
     assert run(smollm, POEM, GREEDY.with_changes(max_tokens=3))[1].generated_tokens == 3
+
+
+@pytest.mark.real_model
+def test_a_full_context_ends_the_answer_with_length(gemma: LlamaEngine) -> None:
+    prompt = "one two three " * 165
+    _, stats, _ = run(gemma, prompt, GREEDY.with_changes(max_tokens=48, repeat_penalty=1.0))
+    room = 512 - stats.prompt_tokens
+    assert 0 < room < 48
+    assert stats.stop_reason == "length" and stats.generated_tokens == room
+    assert run(gemma, "Hello", GREEDY.with_changes(max_tokens=2))[1].generated_tokens == 2
 
 
 @pytest.mark.real_model
