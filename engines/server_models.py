@@ -10,7 +10,8 @@ llmbench's `config.toml` may list servers and the timeouts used to talk to them:
 
 `list_server_models(url)` names what one server offers; `configured_server_models()`
 lists every configured server's models as `openai:URL#MODEL` references (a server that
-is down gets its one-line error instead), for `llmbench models` and the model picker.
+is down gets its one-line error instead), and `served_models_as_discovered()` gives the
+same as discovery entries, for `llmbench models` and the model picker.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engines.openai_client import ServerConnection, ServerError, Timeouts, split_base_url
+
+if TYPE_CHECKING:
+    from engines.discovery import DiscoveredModel
 
 CONFIG_FILE_NAME = "config.toml"
 LISTING_TIMEOUTS = Timeouts(connect_s=3.0, read_s=10.0)
@@ -222,6 +226,24 @@ def configured_server_models() -> list[ServerListing]:
             continue
         listings.append(ServerListing(server, tuple(models)))
     return listings
+
+
+def served_models_as_discovered() -> list[DiscoveredModel]:
+    """The configured servers' models as `engines.discovery.DiscoveredModel` entries (source
+    "server", path the server URL, no GGUF metadata), so `llmbench models` and the model
+    picker can list them beside the local files. A server that cannot be listed gives one
+    entry carrying its error. Raises ServerConfigError for a bad config file.
+    """
+    from engines.discovery import DiscoveredModel
+
+    found: list[DiscoveredModel] = []
+    for listing in configured_server_models():
+        url = listing.server.url
+        if listing.error is not None:
+            found.append(DiscoveredModel("server", f"openai:{url}", url, url, None, listing.error))
+        for model in listing.models:
+            found.append(DiscoveredModel("server", model_ref(url, model.id), model.id, url, None))
+    return found
 
 
 def _positive_int(value: Any) -> int | None:

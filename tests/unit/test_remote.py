@@ -442,6 +442,21 @@ def test_configured_servers_list_their_models_as_references(
     assert (timeouts.connect_s, timeouts.read_s) == (1.5, 30.0)
 
 
+def test_served_models_come_as_discovery_entries(isolated_dirs: Path) -> None:
+    from engines.server_models import served_models_as_discovered
+
+    down = f"http://127.0.0.1:{free_port()}/v1"
+    with OpenAIStub(models=[{"id": "a", "owned_by": "vllm"}, {"id": "b"}]) as stub:
+        write_config(isolated_dirs, f'servers = ["{stub.url}", "{down}"]\n')
+        entries = served_models_as_discovered()
+    assert [(e.source, e.ref, e.name, e.error) for e in entries[:2]] == [
+        ("server", f"openai:{stub.url}#a", "a", None),
+        ("server", f"openai:{stub.url}#b", "b", None),
+    ]
+    assert entries[2].ref == f"openai:{down}" and "connection refused" in entries[2].error
+    assert entries[0].to_dict()["metadata"] is None
+
+
 def test_no_config_means_no_servers_and_default_timeouts() -> None:
     assert configured_servers() == []
     assert configured_timeouts().read_s == 120.0
