@@ -14,7 +14,7 @@ import signal
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -22,7 +22,6 @@ from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
 from profiles.plan import build_plan, open_handle
-from profiles.results import RunResult
 from profiles.schema import Profile
 from tui.pane_controller import EngineFactory
 from tui.run_records import (
@@ -34,6 +33,9 @@ from tui.run_records import (
 )
 from tui.screens.main import PlanBuilder, WorkbenchScreen
 from tui.widgets.model_pane import ModelPane
+
+if TYPE_CHECKING:
+    from profiles.results import RunResult
 
 PROFILE_NAME_HINT = "letters, digits, '.', '_' and '-'; at most 64 characters"
 
@@ -399,6 +401,11 @@ class WorkbenchApp(App[None]):
                 bench.action_toggle_comparison,
             ),
             ("Edit prompt", "Move the cursor to the prompt (p)", bench.action_focus_prompt),
+            (
+                "Fold or unfold the machine panel",
+                "CPU, RAM and GPUs in one line or in full (m)",
+                bench.action_toggle_resources,
+            ),
             ("Open profile…", "Open a saved or bundled profile (ctrl+o)", self.action_open_profile),
             ("Save profile", "Save the profile (ctrl+s)", self.action_save_profile),
             (

@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from engines.types import GenerationRequest, GenerationStats, ModelInfo
 from profiles.plan import PanePlan
-from profiles.results import RunResult
+
+if TYPE_CHECKING:
+    from profiles.results import RunResult
 
 ExportFormat = Literal["markdown", "json"]
 
@@ -57,6 +59,8 @@ class RunRecorder:
 
     def record(self, run: FinishedRun) -> RunResult:
         """The run's RunResult, appended to the history when enabled."""
+        from profiles.results import RunResult
+
         result = RunResult.from_run(
             plan=run.plan,
             info=run.info,

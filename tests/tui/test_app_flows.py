@@ -480,3 +480,38 @@ async def test_sighup_quits_cleanly_and_keeps_finished_results(engines: FakeEngi
     assert all(not engines.last(label).alive for label in ("a", "b"))
     results, _ = read_history()
     assert sorted(r.pane_label for r in results) == ["a", "b"]
+
+
+def test_startup_profile_from_the_command_line_options() -> None:
+    from tui.launch import LaunchError, startup_profile
+
+    default = startup_profile(None, [])
+    assert default.name == "small-vs-large" and len(default.panes) == 2 and default.prompt
+    models = startup_profile(None, ["demo:smollm2-135m", "/tmp/x.gguf"])
+    assert models.name == "models"
+    assert [p.model for p in models.panes] == ["demo:smollm2-135m", "/tmp/x.gguf"]
+    assert models.prompt == default.prompt, "ready to run with the demo prompt"
+    swept = startup_profile("temperature-sweep", ["demo:gemma3-270m"])
+    assert swept.name == "temperature-sweep" and [p.model for p in swept.panes] == [
+        "demo:gemma3-270m"
+    ]
+    with pytest.raises(LaunchError, match="no-such-profile"):
+        startup_profile("no-such-profile", [])
+
+
+def test_the_command_line_rejects_a_bad_profile_in_one_line(tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[sampling]\ntemprature = 3\n[[panes]]\nmodel = "demo:smollm2-135m"\n')
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "llmbench"), "--profile", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("llmbench: ") and "temprature" in done.stderr

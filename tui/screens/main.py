@@ -137,6 +137,13 @@ class WorkbenchScreen(Screen):
         Binding(
             "p", "focus_prompt", "Edit prompt", show=False, tooltip="Move the cursor to the prompt"
         ),
+        Binding(
+            "m",
+            "toggle_resources",
+            "Machine",
+            show=False,
+            tooltip="Fold or unfold the machine panel (CPU, RAM, GPUs)",
+        ),
     ]
     """Screen keys. Single letters act only outside text fields (escape leaves a field)."""
 
@@ -534,6 +541,12 @@ class WorkbenchScreen(Screen):
             return
         self.app.copy_to_clipboard(pane.answer)
         self.notify(f"copied {len(pane.answer)} characters of {pane.label}'s answer")
+
+    def action_toggle_resources(self) -> None:
+        """Fold the machine panel to one line, or unfold it."""
+        panel = self.query_one("#resources")
+        if hasattr(panel, "toggle_collapsed"):
+            panel.toggle_collapsed()
 
     def action_focus_prompt(self) -> None:
         """Move the cursor to the prompt."""

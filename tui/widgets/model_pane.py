@@ -63,10 +63,12 @@ def describe_model(info: ModelInfo) -> str:
         parts.append(info.quantization)
     if info.file_size:
         parts.append(_short_bytes(info.file_size))
-    parts.append(f"ctx {info.n_ctx}")
+    if info.n_ctx:  # 0: a server that does not say
+        parts.append(f"ctx {info.n_ctx}")
     parts.append(info.backend)
-    layers = f"/{info.n_layers}" if info.n_layers else ""
-    parts.append(f"GPU {info.n_gpu_layers_offloaded}{layers} layers")
+    if not info.backend.startswith("remote"):  # a server's GPU layers are not known here
+        layers = f"/{info.n_layers}" if info.n_layers else ""
+        parts.append(f"GPU {info.n_gpu_layers_offloaded}{layers} layers")
     if not info.has_chat_template:
         parts.append("no chat template")
     return " · ".join(parts)
