@@ -170,8 +170,15 @@ def run_comparison(
         ]
         for thread in threads:
             thread.start()
-        for thread in threads:
-            thread.join()
+        try:
+            for thread in threads:
+                thread.join()
+        except KeyboardInterrupt:
+            # Let every pane cancel and close its worker before giving up.
+            context.cancel.set()
+            for thread in threads:
+                thread.join(timeout=10)
+            raise
     outcome.results = [result for _, _, result in sorted(context.finished, key=lambda f: f[:2])]
     outcome.failures.sort(key=lambda f: f.pane)
     return outcome
@@ -349,7 +356,9 @@ class _PaneRun:
         last_event_at = time.perf_counter()
         cancel_sent = False
         while True:
-            if cancellable and self.context.cancel.is_set() and not cancel_sent:
+            if self.context.cancel.is_set() and not cancel_sent:
+                if not cancellable:
+                    raise PaneFailed("cancelled before it finished")
                 self.handle.cancel()
                 cancel_sent = True
             events = self.handle.next_events(timeout=_POLL_S)

@@ -8,7 +8,6 @@ a bad profile. Every failure is one line, never a traceback.
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +88,7 @@ def _sweep_option(name: str, kind: type, help_text: str):
 @click.option(
     "--repeat",
     type=click.IntRange(min=1),
+    metavar="N",
     default=1,
     show_default=True,
     help="Measured runs per pane; the table shows mean ± standard deviation.",
@@ -96,6 +96,7 @@ def _sweep_option(name: str, kind: type, help_text: str):
 @click.option(
     "--warmup",
     type=click.IntRange(min=0),
+    metavar="N",
     default=0,
     show_default=True,
     help="Unmeasured runs per pane before the measured ones.",
@@ -104,7 +105,7 @@ def _sweep_option(name: str, kind: type, help_text: str):
     "--parallel/--sequential",
     "parallel",
     default=False,
-    help="Run panes at the same time, or one after another (default: the fair mode).",
+    help="Run panes at the same time, or one after another (default: sequential, fair for speed).",
 )
 @click.option(
     "--json",
@@ -148,6 +149,10 @@ def _sweep_option(name: str, kind: type, help_text: str):
 def run(**options: Any) -> None:
     """Run a comparison headless and print (or export) the results.
 
+    The panes come from a profile and/or --model options. A sampling option given a
+    comma list runs every pane at every value: two models with --temperature 0.2,0.7,1.2
+    make six panes. Panes run one after another unless --parallel is given.
+
     \b
     Examples:
       llmbench run --profile small-vs-large --prompt "Why is the sky blue?" --json out.json
@@ -178,7 +183,6 @@ def _run(options: dict[str, Any]) -> int:
     mode = "parallel" if options["parallel"] else "sequential"
     plans = build_plan(profile, parallel=options["parallel"])
     printer = ProgressPrinter(sys.stderr, total_panes=len(plans))
-    cancel = threading.Event()
     try:
         outcome = run_comparison(
             plans,
@@ -190,10 +194,8 @@ def _run(options: dict[str, Any]) -> int:
             on_progress=printer,
             history=not options["no_history"],
             profile_name=profile.name,
-            cancel=cancel,
         )
     finally:
-        cancel.set()
         printer.close()
     click.echo(results_table(plans, outcome, show_text=options["show_text"]))
     if outcome.failures:
