@@ -296,3 +296,25 @@ def test_results_round_trip_through_the_history_file(isolated_dirs: Path) -> Non
     stored = read_history()[0][0]
     assert stored == outcome.results[0]
     assert stored.sampling.temperature == 0.2 and stored.sampling.seed == 9
+
+
+@pytest.mark.parametrize("mode", ["sequential", "parallel"])
+def test_ctrl_c_closes_every_handle_before_it_propagates(mode: str) -> None:
+    import signal
+
+    long = FakeScript(tokens=(" t",) * 500, token_delay_s=0.01)
+    factory = Factory({0: long, 1: long})
+    # A real SIGINT (as Ctrl-C sends), so that a main thread blocked in join() wakes up.
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        run_comparison(
+            [plan(0, max_tokens=500), plan(1, max_tokens=500)],
+            "Hi",
+            mode=mode,
+            handle_factory=factory,
+        )
+    assert time.perf_counter() - started < 3  # a whole answer would take 5 s
+    assert factory.handles and all(not handle.alive for handle in factory.handles.values())
+    assert sorted(factory.events("close")) == sorted(factory.handles)
