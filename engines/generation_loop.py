@@ -162,6 +162,7 @@ def run_generation(
         changes: list[SamplingChange] = []
         stop_reason = "length"
         n_generated = 0
+        n_evaluated = 0
         n_sampled = 0
         sampling_s = 0.0
         first_ready = last_ready = 0.0
@@ -229,6 +230,7 @@ def run_generation(
                     f"(llama_decode returned {result})"
                 )
             remember_evaluated(token)
+            n_evaluated += 1
 
         utf8.discard_pending()
         batcher.flush(extra_text="" if stops.stopped else stops.finish())
@@ -239,10 +241,11 @@ def run_generation(
     finally:
         chain.close()
 
+    # llama_perf_context reports counts of at least 1 (to spare divisions by zero), so the
+    # counts are ours and the times llama.cpp's.
     prompt_ms = after_prompt.t_p_eval_ms + after_prompt.t_eval_ms
-    prompt_evaluated = after_prompt.n_p_eval + after_prompt.n_eval
+    prompt_evaluated = len(tokens) - cached
     eval_ms = finished.t_eval_ms - after_prompt.t_eval_ms
-    evaluated = finished.n_eval - after_prompt.n_eval
     return GenerationStats(
         stop_reason=stop_reason,
         prompt_mode=mode,
@@ -251,7 +254,7 @@ def run_generation(
         ttft_s=None,
         prompt_tps=prompt_evaluated / (prompt_ms / 1000) if prompt_ms > 0 else None,
         decode_tps=decode_speed(n_generated, first_ready, last_ready),
-        engine_decode_tps=evaluated / (eval_ms / 1000) if evaluated > 0 and eval_ms > 0 else None,
+        engine_decode_tps=n_evaluated / (eval_ms / 1000) if n_evaluated and eval_ms > 0 else None,
         sampling_ms_per_token=sampling_s * 1000 / n_sampled if n_sampled else None,
         peak_rss_mib=batcher.peak_rss_mib,
         cached_prompt_tokens=cached,

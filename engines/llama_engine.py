@@ -157,6 +157,7 @@ class LlamaEngine:
         context_params.n_threads = n_threads
         context_params.n_threads_batch = n_threads
         context_params.no_perf = False
+        context_params.n_outputs_max = 1
         ctx = lib.llama_init_from_model(model, context_params)
         if not ctx:
             self.close()

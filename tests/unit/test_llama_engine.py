@@ -376,7 +376,9 @@ def test_stats_follow_the_metrics_definitions(smollm: LlamaEngine) -> None:
     assert indexes == [sum(b.n_tokens for b in batches[:i]) for i in range(len(batches))]
     assert stats.decode_tps == pytest.approx(39 / (times[-1] - times[0]))
     assert stats.engine_decode_tps and stats.prompt_tps and stats.sampling_ms_per_token
-    assert 0.5 < stats.decode_tps / stats.engine_decode_tps < 1.05
+    # Every interval between two ready times holds one llama.cpp evaluation plus our own
+    # work, so the user's speed can only be below llama.cpp's (clock rounding aside).
+    assert 0.5 < stats.decode_tps / stats.engine_decode_tps <= 1.001
     assert stats.peak_rss_mib and stats.peak_rss_mib > 50
     assert stats.ttft_s is None
 
