@@ -58,7 +58,7 @@ def describe_model(info: ModelInfo) -> str:
     """What the model is, in one line: parameters, quant, size, context, backend, GPU layers."""
     parts = []
     if info.n_params:
-        parts.append(_short_count(info.n_params) + " params")
+        parts.append(_short_count(info.n_params))
     if info.quantization:
         parts.append(info.quantization)
     if info.file_size:
@@ -68,7 +68,7 @@ def describe_model(info: ModelInfo) -> str:
     parts.append(info.backend)
     if not info.backend.startswith("remote"):  # a server's GPU layers are not known here
         layers = f"/{info.n_layers}" if info.n_layers else ""
-        parts.append(f"GPU {info.n_gpu_layers_offloaded}{layers} layers")
+        parts.append(f"{info.n_gpu_layers_offloaded}{layers} layers on GPU")
     if not info.has_chat_template:
         parts.append("no chat template")
     return " · ".join(parts)
