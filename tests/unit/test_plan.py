@@ -152,6 +152,24 @@ def test_open_handle_gives_a_worker_handle_for_a_local_pane() -> None:
         handle.close()
 
 
+def test_open_handle_gives_a_remote_handle_for_a_server_pane(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engines.remote import RemoteModelHandle
+
+    monkeypatch.setenv("MY_KEY", "sk-test")
+    ref = "openai:http://127.0.0.1:9/v1#tiny"
+    plan = build_plan(profile(PaneSpec(model=ref, api_key_env="MY_KEY")), resolve=RESOLVE)[0]
+    handle = open_handle(plan)  # nothing is contacted until load()
+    try:
+        assert isinstance(handle, RemoteModelHandle)
+        assert (handle.base_url, handle.model) == ("http://127.0.0.1:9/v1", "tiny")
+        assert handle.api_key == "sk-test" and handle.api_key_env == "MY_KEY"
+        assert handle.pid is None
+    finally:
+        handle.close()
+
+
 def test_grid_multiplies_panes_by_swept_values_and_names_them() -> None:
     panes = [PaneSpec(model="a.gguf", label="A"), PaneSpec(model="b.gguf", label="B")]
     grid = expand_grid(panes, {"temperature": [0.2, 0.7, 1.2], "max_tokens": [16]})
