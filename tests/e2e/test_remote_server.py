@@ -184,6 +184,7 @@ async def test_the_workbench_runs_a_local_pane_and_a_server_pane(
     from profiles.store import load_profile
     from tui.app import make_app
     from tui.pane_controller import PaneState
+    from tui.widgets.model_pane import describe_model
 
     monkeypatch.setenv(KEY_ENV, API_KEY)
     profile = load_profile(str(mixed_profile(server, tmp_path)))
@@ -207,6 +208,8 @@ async def test_the_workbench_runs_a_local_pane_and_a_server_pane(
         assert local.answer.strip() and remote.answer.strip()
         info = remote.controller.info
         assert info.backend == f"remote ({server.url})"
+        header = describe_model(info)
+        assert "remote (" in header and "GPU" not in header and "ctx 0" not in header
         stats = remote.controller.stats
         assert stats.ttft_s > 0 and 1 <= stats.generated_tokens <= MAX_TOKENS
         assert stats.peak_rss_mib is None
