@@ -21,6 +21,7 @@ early (end of sequence) is reported, since its partner then runs alone for a whi
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 
@@ -47,6 +48,7 @@ def main() -> int:
     solo_plans = _shorter(build_plan(profile, parallel=False), args.tokens, args.n_ctx)
     print(f"profile: {profile.name}")
     print(f"cores: {available_cores()}")
+    print(f"load average before (1 min): {os.getloadavg()[0]:.2f}")
     solo = _run(solo_plans, "sequential")
     solo_speed = _decode_speeds(solo)
 
@@ -80,6 +82,12 @@ def main() -> int:
             ratio = after / before
             efficiency += ratio
             print(f"{name} parallel/solo: {ratio:.2f}")
+    print(f"load average after (1 min): {os.getloadavg()[0]:.2f}")
+    if efficiency > len(solo_plans) * 1.05:
+        print(
+            "note: above the limit of one per pane, so the machine was busy: other load hurts "
+            "a solo model that spin-waits on every core more than panes with a core each"
+        )
     print(f"parallel efficiency: {efficiency:.2f}")
     return 0
 
