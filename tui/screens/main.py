@@ -227,7 +227,7 @@ class WorkbenchScreen(Screen):
         if self.panes:
             self._select_pane(self.panes[0])
         self._apply_width(self.size.width)
-        self._resolve([spec for spec in self._pane_specs.values()], list(self._pane_specs))
+        self._resolve()
 
     def on_resize(self, event: Resize) -> None:
         self._apply_width(event.size.width)
@@ -237,8 +237,14 @@ class WorkbenchScreen(Screen):
 
     # --- resolving models in the background -------------------------------------------
 
-    def _resolve(self, specs: list[PaneSpec], pane_ids: list[int]) -> None:
-        """Resolve the panes' models off the UI thread; PlansReady starts their loading."""
+    def _resolve(self) -> None:
+        """Resolve every pane's model off the UI thread; PlansReady starts the new ones.
+
+        The whole profile is planned each time, so a pane added later shares the CPU
+        threads with the panes already there (parallel mode).
+        """
+        pane_ids = list(self._pane_specs)
+        specs = [self._pane_specs[pane_id] for pane_id in pane_ids]
         profile = self.profile.model_copy(update={"panes": specs})
 
         def plan() -> None:
@@ -294,7 +300,7 @@ class WorkbenchScreen(Screen):
             return None
         pane = self._new_pane(PaneSpec(model=model_ref))
         self.query_one("#panes").mount(pane)
-        self._resolve([self._pane_specs[pane.pane_id]], [pane.pane_id])
+        self._resolve()
         self._select_pane(pane)
         self._edited()
         return pane

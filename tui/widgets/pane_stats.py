@@ -31,15 +31,19 @@ class StatsFigures:
 
     @classmethod
     def from_stats(cls, stats: GenerationStats, **process: float | None) -> StatsFigures:
-        """The final figures of a finished generation (process figures may be added)."""
+        """The final figures of a finished generation: the run's peak RSS and GPU memory, or
+        the worker's latest sampled figures where the run has none."""
         return cls(
             ttft_s=stats.ttft_s,
             decode_tps=stats.decode_tps,
             tokens=stats.generated_tokens,
             elapsed_s=stats.elapsed_s,
-            rss_mib=process.get("rss_mib", stats.peak_rss_mib),
-            cpu_percent=process.get("cpu_percent"),
-            gpu_mem_mib=process.get("gpu_mem_mib", stats.gpu_mem_mib),
+            rss_mib=stats.peak_rss_mib
+            if stats.peak_rss_mib is not None
+            else process.get("rss_mib"),
+            gpu_mem_mib=stats.gpu_mem_mib
+            if stats.gpu_mem_mib is not None
+            else process.get("gpu_mem_mib"),
         )
 
 
