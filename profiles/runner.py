@@ -339,7 +339,8 @@ class _PaneRun:
         """The stats with energy and the worker's GPU memory, where this machine can tell."""
         changes: dict[str, float | None] = {}
         reading = _stop_energy_meter(meter)
-        if reading is not None:
+        # This machine's energy says nothing about a model served elsewhere.
+        if reading is not None and self.plan.kind == "local":
             if stats.energy_j is None and getattr(reading, "gpu_j", None) is not None:
                 changes["energy_j"] = reading.gpu_j
             if stats.cpu_energy_j is None and getattr(reading, "cpu_j", None) is not None:

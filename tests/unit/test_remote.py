@@ -531,3 +531,28 @@ def test_the_readme_examples_for_servers_are_valid(isolated_dirs: Path) -> None:
     assert settings.settings.to_settings("x.gguf").rpc_servers == (
         "192.168.1.20:50052", "192.168.1.21:50052",
     )  # fmt: skip
+
+
+def test_this_machines_energy_is_never_charged_to_a_server_pane(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server pane's energy cannot be known from here; a local meter must not fill it in."""
+    from types import SimpleNamespace
+
+    import profiles.runner as runner
+    from profiles.plan import build_plan
+    from profiles.schema import Profile
+
+    monkeypatch.setattr(runner, "_start_energy_meter", lambda: "meter")
+    monkeypatch.setattr(
+        runner, "_stop_energy_meter", lambda m: SimpleNamespace(gpu_j=5.0, cpu_j=3.0)
+    )
+    with OpenAIStub(replies=[llama_server_stream()]) as stub:
+        profile = Profile.model_validate(
+            {"name": "remote", "panes": [{"model": f"openai:{stub.url}"}]}
+        )
+        outcome = runner.run_comparison(build_plan(profile), "Colour?", history=False)
+    assert outcome.ok, outcome.failures
+    [result] = outcome.results
+    assert result.figures.energy_j is None and result.figures.cpu_energy_j is None
+    assert result.figures.generated_tokens == 3
