@@ -219,7 +219,10 @@ def test_a_missing_model_fails_its_pane_and_the_other_is_reported(llmbench, tmp_
     rows = table_rows(result.stdout)
     assert rows[0].rstrip().endswith("FAILED")
     assert rows[1].rstrip().endswith(("length", "stop"))
-    assert "Failed panes:" in result.stdout and str(missing) in result.stdout
+    assert "Failed panes:" in result.stdout
+    failure_line = next(line for line in result.stdout.splitlines() if line.startswith("  [1] "))
+    reason = failure_line.split("): ", 1)[1]
+    assert str(missing) in reason and ("no such" in reason or "not found" in reason), reason
     assert "FAILED" in result.stderr
     records = read_json(out_json)["results"]
     assert [r["model_ref"] for r in records] == [SMOL]
@@ -236,10 +239,10 @@ def test_a_broken_gguf_beside_a_good_one_exits_1(
     assert result.returncode == 1
     rows = table_rows(result.stdout)
     assert "FAILED" not in rows[0] and "FAILED" in rows[1]
-    failure_line = next(
-        line for line in result.stdout.splitlines() if "broken.gguf" in line and "[2]" in line
-    )
-    assert "truncated" in failure_line.lower() or "broken" in failure_line.lower()
+    failure_line = next(line for line in result.stdout.splitlines() if line.startswith("  [2] "))
+    reason = failure_line.split("): ", 1)[1].lower()
+    assert "broken.gguf" in reason
+    assert any(word in reason for word in ("truncated", "corrupt", "incomplete")), reason
 
 
 def test_a_bad_profile_exits_2_with_one_line(llmbench, tmp_path: Path) -> None:
