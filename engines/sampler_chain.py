@@ -12,7 +12,8 @@ lookup per vocabulary entry every token; instead the chain first keeps the top
 `top_k + REPEAT_PENALTY_LAST_N` candidates, which provably contain the top `top_k` after
 penalising (a penalty > 1 only lowers logits, and at most `REPEAT_PENALTY_LAST_N` tokens are
 penalised), then penalises, then applies top-k. The result is the same as penalising the
-whole vocabulary first, at a fraction of the cost.
+whole vocabulary first, at a fraction of the cost (while that wider top-k stays within
+llama.cpp's fast partial sort, `PARTIAL_SORT_LIMIT`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ REPEAT_PENALTY_LAST_N = 64
 
 MIN_KEEP = 1
 """Candidates top-p and min-p always keep."""
+
+PARTIAL_SORT_LIMIT = 128
+"""llama.cpp's top-k uses a partial sort up to this k and a much slower bucket sort above
+it (1.8 ms instead of 0.3 ms a token over Gemma's 262k vocabulary), so the wider top-k
+before the repeat penalty is only used up to here; above, the penalty sees every token."""
 
 
 def check_sampling(params: SamplingParams) -> None:
@@ -77,8 +83,8 @@ class SamplerChain:
         penalise = p.repeat_penalty != 1.0
         greedy = p.temperature <= 0.0
         if penalise:
-            if p.repeat_penalty > 1.0 and (greedy or p.top_k > 0):
-                keep = (1 if greedy else p.top_k) + REPEAT_PENALTY_LAST_N
+            keep = (1 if greedy else p.top_k) + REPEAT_PENALTY_LAST_N
+            if p.repeat_penalty > 1.0 and (greedy or p.top_k > 0) and keep <= PARTIAL_SORT_LIMIT:
                 self._add(f"top_k({keep})", llama_cpp.llama_sampler_init_top_k(keep))
             self._add(
                 f"penalties({p.repeat_penalty})",

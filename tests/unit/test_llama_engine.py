@@ -101,6 +101,12 @@ def test_sampling_chain_passes_every_value_explicitly() -> None:
     chain.close()
 
 
+def test_a_wide_top_k_penalises_the_whole_vocabulary_instead_of_a_slow_wider_sort() -> None:
+    chain = SamplerChain(SamplingParams(top_k=100, repeat_penalty=1.1), n_vocab=1000)
+    assert chain.stages[:2] == ["penalties(1.1)", "top_k(100)"]
+    chain.close()
+
+
 def test_repeat_penalty_of_one_adds_no_penalty_stage() -> None:
     chain = SamplerChain(SamplingParams(temperature=0.0, repeat_penalty=1.0), n_vocab=1000)
     assert chain.stages == ["greedy"]
@@ -252,6 +258,21 @@ def test_same_seed_gives_the_same_text_at_temperature_0_8(smollm: LlamaEngine) -
     other, _, _ = run(smollm, POEM, warm.with_changes(seed=99))
     assert one == two
     assert other != one
+
+
+@pytest.mark.real_model
+@pytest.mark.parametrize("temperature", [0.0, 0.9])
+def test_penalising_after_a_wider_top_k_matches_penalising_every_token(
+    smollm: LlamaEngine, monkeypatch: pytest.MonkeyPatch, temperature: float
+) -> None:
+    import engines.sampler_chain
+
+    values = SamplingParams(temperature=temperature, repeat_penalty=1.5, max_tokens=40, seed=11)
+    narrow, _, _ = run(smollm, POEM, values)
+    monkeypatch.setattr(engines.sampler_chain, "PARTIAL_SORT_LIMIT", 0)  # penalise all
+    assert SamplerChain(values, 1000).stages[0] == "penalties(1.5)"
+    everything, _, _ = run(smollm, POEM, values)
+    assert narrow == everything
 
 
 @pytest.mark.real_model
