@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
 from profiles.plan import build_plan, open_handle
 from profiles.schema import Profile
+from tui.keys import APP_BINDINGS, APP_LETTER_ACTIONS, BUILTIN_BINDINGS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory
 from tui.run_records import (
     ExportFormat,
@@ -47,33 +47,8 @@ class WorkbenchApp(App[None]):
     TITLE = "llmbench"
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False, key_display="?"),
-        Binding("q", "quit_key", "Quit"),
-        Binding("ctrl+s", "save_profile", "Save", show=False, tooltip="Save the profile"),
-        Binding(
-            "S",
-            "save_profile_as",
-            "Save as",
-            show=False,
-            tooltip="Save the profile under a new name",
-        ),
-        Binding(
-            "ctrl+o", "open_profile", "Open", show=False, tooltip="Open a saved or bundled profile"
-        ),
-        Binding(
-            "x",
-            "export('markdown')",
-            "Export",
-            show=False,
-            tooltip="Export the comparison as Markdown",
-        ),
-    ]
-    """App keys; `q`, `?`, `S` and `x` act outside text fields (ctrl+q quits anywhere)."""
-
-    LETTER_ACTIONS = {"quit_key", "save_profile_as", "export"}
-    """Actions bound to letters: hidden from the footer while a text field has focus."""
+    BINDINGS = APP_BINDINGS
+    """App keys (see `tui.keys`)."""
 
     def __init__(
         self,
@@ -333,139 +308,24 @@ class WorkbenchApp(App[None]):
         if any(type(screen).__name__ == "HelpScreen" for screen in self.screen_stack):
             return
         self.push_screen(
-            HelpScreen(
-                [("panes", WorkbenchScreen.BINDINGS), ("app", self.BINDINGS + _builtin_bindings())]
-            )
+            HelpScreen([("panes", WORKBENCH_BINDINGS), ("app", APP_BINDINGS + BUILTIN_BINDINGS)])
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.LETTER_ACTIONS and isinstance(self.focused, TextArea | Input):
+        if action in APP_LETTER_ACTIONS and isinstance(self.focused, TextArea | Input):
             return False
         return True
 
     # --- command palette -------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from tui.palette import workbench_commands
+
         yield from super().get_system_commands(screen)
         try:
-            bench = self.workbench
+            yield from workbench_commands(self)
         except LookupError:
             return
-        commands: list[tuple[str, str, Callable[[], Any]]] = [
-            ("Run", "Run the prompt on every pane (ctrl+r, F5)", bench.action_run),
-            ("Stop", "Stop every pane's generation (escape, F6)", bench.action_stop),
-            (
-                "Temperature up",
-                "Raise the current pane's temperature by 0.1 (])",
-                partial(bench.action_nudge_temperature, 0.1),
-            ),
-            (
-                "Temperature down",
-                "Lower the current pane's temperature by 0.1 ([)",
-                partial(bench.action_nudge_temperature, -0.1),
-            ),
-            (
-                "Set temperature…",
-                "Type an exact temperature for the current pane (or all, when linked)",
-                self._ask_temperature,
-            ),
-            (
-                "Link temperatures",
-                "Toggle: temperature changes move every pane together (l)",
-                bench.action_toggle_link,
-            ),
-            (
-                "Re-run on change",
-                "Toggle: a finished pane generates again when its values change (r)",
-                bench.action_toggle_rerun,
-            ),
-            (
-                "Edit sampling…",
-                "All sampling values of the current pane (e)",
-                bench.action_edit_sampling,
-            ),
-            ("Add pane…", "Add a model pane (a)", bench.action_add_pane),
-            (
-                "Remove pane",
-                "Remove the current pane and unload its model (d)",
-                bench.action_remove_pane,
-            ),
-            (
-                "Copy answer",
-                "Copy the current pane's answer to the clipboard (y)",
-                bench.action_copy_answer,
-            ),
-            (
-                "Show or hide comparison",
-                "The table and charts of the last run (c)",
-                bench.action_toggle_comparison,
-            ),
-            ("Edit prompt", "Move the cursor to the prompt (p)", bench.action_focus_prompt),
-            (
-                "Fold or unfold the machine panel",
-                "CPU, RAM and GPUs in one line or in full (m)",
-                bench.action_toggle_resources,
-            ),
-            ("Open profile…", "Open a saved or bundled profile (ctrl+o)", self.action_open_profile),
-            ("Save profile", "Save the profile (ctrl+s)", self.action_save_profile),
-            (
-                "Save profile as…",
-                "Save the profile under a new name (S)",
-                self.action_save_profile_as,
-            ),
-            (
-                "Export Markdown",
-                "Export the comparison to a Markdown file in the current folder (x)",
-                partial(self.action_export, "markdown"),
-            ),
-            (
-                "Export JSON",
-                "Export the comparison to a JSON file in the current folder",
-                partial(self.action_export, "json"),
-            ),
-            (
-                "Export Markdown to…",
-                "Choose where to write the Markdown export",
-                partial(self.action_export_to, "markdown"),
-            ),
-            (
-                "Export JSON to…",
-                "Choose where to write the JSON export",
-                partial(self.action_export_to, "json"),
-            ),
-            ("Help: keys", "Every key binding (F1, ?)", self.action_help),
-        ]
-        for title, help_text, callback in commands:
-            yield SystemCommand(title, help_text, callback)
-
-    def _ask_temperature(self) -> None:
-        from tui.screens.text_prompt import TextPromptScreen
-        from tui.widgets.sampler_controls import parse_temperature
-
-        def problem(text: str) -> str | None:
-            try:
-                parse_temperature(text)
-            except ValueError as error:
-                return str(error)
-            return None
-
-        def chosen(text: str | None) -> None:
-            if text:
-                self.workbench.set_temperature(parse_temperature(text))
-
-        pane = self.workbench.current_pane
-        value = f"{pane.sampling.temperature:g}" if pane else ""
-        self.push_screen(
-            TextPromptScreen("Temperature (0 to 2)", value=value, check=problem), chosen
-        )
-
-
-def _builtin_bindings() -> list[Binding]:
-    return [
-        Binding("ctrl+q", "quit", "Quit (anywhere)"),
-        Binding("ctrl+p", "command_palette", "Command palette: every action"),
-        Binding("tab,shift+tab", "focus_next", "Move between fields and panes"),
-    ]
 
 
 KEPT_STOP_REASONS = ("stop", "length")

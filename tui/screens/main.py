@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container
 from textual.events import DescendantFocus, Resize
 from textual.message import Message
@@ -28,6 +27,7 @@ from textual.widgets import Footer, Header, Input, Static, TextArea
 from engines.types import SamplingParams
 from profiles.plan import PanePlan
 from profiles.schema import PaneSpec, Profile, SamplingOverrides
+from tui.keys import TEXT_FREE_ACTIONS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory, PaneState, RunOutcome
 from tui.widgets.model_pane import ModelPane
 from tui.widgets.prompt_editor import PromptEditor
@@ -64,91 +64,8 @@ class WorkbenchScreen(Screen):
 
     AUTO_FOCUS = "#prompt"
 
-    BINDINGS = [
-        Binding("ctrl+r", "run", "Run", priority=True, tooltip="Run the prompt on every pane"),
-        Binding("f5", "run", "Run", show=False, priority=True),
-        Binding("escape", "stop", "Stop", priority=True, tooltip="Stop every pane's generation"),
-        Binding("f6", "stop", "Stop", show=False, priority=True),
-        Binding(
-            "escape", "leave_field", "Leave field", priority=True, tooltip="Leave the text field"
-        ),
-        Binding(
-            "left_square_bracket",
-            "nudge_temperature(-0.1)",
-            "T−",
-            key_display="[",
-            tooltip="Lower the temperature by 0.1 (current pane, or all when linked)",
-        ),
-        Binding(
-            "right_square_bracket",
-            "nudge_temperature(0.1)",
-            "T+",
-            key_display="]",
-            tooltip="Raise the temperature by 0.1 (current pane, or all when linked)",
-        ),
-        Binding(
-            "t",
-            "type_temperature",
-            "Set T",
-            show=False,
-            tooltip="Type an exact temperature for the current pane",
-        ),
-        Binding(
-            "l",
-            "toggle_link",
-            "Link T",
-            tooltip="Link temperatures: changes move every pane together",
-        ),
-        Binding(
-            "r",
-            "toggle_rerun",
-            "Re-run on change",
-            tooltip="Re-run on change: a finished pane generates again when a value changes",
-        ),
-        Binding(
-            "e",
-            "edit_sampling",
-            "Sampling",
-            show=False,
-            tooltip="Edit every sampling value of the current pane",
-        ),
-        Binding("a", "add_pane", "Add pane", show=False, tooltip="Add a pane: choose a model"),
-        Binding(
-            "d",
-            "remove_pane",
-            "Remove pane",
-            show=False,
-            tooltip="Remove the current pane (its model is unloaded)",
-        ),
-        Binding(
-            "y",
-            "copy_answer",
-            "Copy answer",
-            show=False,
-            tooltip="Copy the current pane's answer (OSC 52, works over SSH)",
-        ),
-        Binding(
-            "c",
-            "toggle_comparison",
-            "Comparison",
-            show=False,
-            tooltip="Show or hide the comparison of the last run",
-        ),
-        Binding(
-            "p", "focus_prompt", "Edit prompt", show=False, tooltip="Move the cursor to the prompt"
-        ),
-        Binding(
-            "m",
-            "toggle_resources",
-            "Machine",
-            show=False,
-            tooltip="Fold or unfold the machine panel (CPU, RAM, GPUs)",
-        ),
-    ]
-    """Screen keys. Single letters act only outside text fields (escape leaves a field)."""
-
-    TEXT_FREE_ACTIONS = {"run", "stop", "leave_field"}
-    """Actions whose keys also work while typing in a text field."""
+    BINDINGS = WORKBENCH_BINDINGS
+    """Screen keys (see `tui.keys`)."""
 
     link_temperature: reactive[bool] = reactive(False)
     """Temperature changes apply to every pane together."""
@@ -351,7 +268,7 @@ class WorkbenchScreen(Screen):
     # --- bindings --------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action not in self.TEXT_FREE_ACTIONS and isinstance(self.focused, TextArea | Input):
+        if action not in TEXT_FREE_ACTIONS and isinstance(self.focused, TextArea | Input):
             return False
         if action == "stop":
             return any(pane.busy for pane in self.panes)
