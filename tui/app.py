@@ -164,7 +164,7 @@ class WorkbenchApp(App[None]):
             current = self.workbench.current_profile()
         except LookupError:
             return
-        self.unsaved = current != self.profile
+        self.unsaved = current != same_form(self.profile)
         self._update_title()
 
     # --- history ---------------------------------------------------------------------------
@@ -260,7 +260,7 @@ class WorkbenchApp(App[None]):
 
     def _saved(self, profile: Profile, path: Path) -> None:
         self.profile, self.profile_path = profile, path
-        self.unsaved = self.workbench.current_profile() != profile
+        self.unsaved = self.workbench.current_profile() != same_form(profile)
         self._update_title()
         self.notify(f"saved {profile.name} to {path}")
 
@@ -353,6 +353,26 @@ def _finished_run(pane: ModelPane, profile: Profile) -> FinishedRun | None:
         text=pane.answer,
         mode=profile.mode,
         profile_name=profile.name,
+    )
+
+
+def same_form(profile: Profile) -> Profile:
+    """The profile as the workbench writes it back: pane overrides only where they differ
+    from the defaults, an empty system prompt as None (so only real edits count as unsaved)."""
+    from profiles.schema import SamplingOverrides
+
+    panes = [
+        pane.model_copy(
+            update={
+                "sampling": SamplingOverrides.between(
+                    profile.sampling, pane.sampling_params(profile.sampling)
+                )
+            }
+        )
+        for pane in profile.panes
+    ]
+    return profile.model_copy(
+        update={"panes": panes, "system_prompt": profile.system_prompt or None}
     )
 
 

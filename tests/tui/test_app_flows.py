@@ -370,6 +370,19 @@ async def test_save_marks_clean_and_open_restores_the_profile(engines: FakeEngin
         assert [p.sampling.temperature for p in panes(app)] == [0.8, 0.7]
 
 
+async def test_an_edit_undone_is_not_an_unsaved_change(engines: FakeEngines) -> None:
+    profile = make_profile("a", "b", temperature=0.7)
+    profile.panes[0].sampling.temperature = 0.7  # an explicit override equal to the default
+    app = fake_app(profile, engines)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await leave_prompt(pilot)
+        await pilot.press("right_square_bracket")
+        assert "*" in app.title
+        await pilot.press("left_square_bracket")
+        assert "*" not in app.title
+
+
 async def test_save_as_asks_for_a_valid_name(engines: FakeEngines) -> None:
     app = fake_app(make_profile("a"), engines)
     async with app.run_test(size=SIZE) as pilot:
@@ -505,7 +518,9 @@ def test_the_command_line_rejects_a_bad_profile_in_one_line(tmp_path) -> None:
     from pathlib import Path
 
     bad = tmp_path / "bad.toml"
-    bad.write_text('name = "bad"\n[sampling]\ntemprature = 3\n[[panes]]\nmodel = "demo:smollm2-135m"\n')
+    bad.write_text(
+        'name = "bad"\n[sampling]\ntemprature = 3\n[[panes]]\nmodel = "demo:smollm2-135m"\n'
+    )
     done = subprocess.run(
         [str(Path(sys.executable).parent / "llmbench"), "--profile", str(bad)],
         capture_output=True,
