@@ -37,6 +37,9 @@ from tui.widgets.model_pane import ModelPane
 if TYPE_CHECKING:
     from profiles.results import RunResult
 
+QUIT_WAIT_S = 10.0
+"""The longest quitting waits for model workers to end and history writes to finish."""
+
 PROFILE_NAME_HINT = "letters, digits, '.', '_' and '-'; at most 64 characters"
 
 
@@ -110,14 +113,17 @@ class WorkbenchApp(App[None]):
         self.call_later(self.action_quit)
 
     async def action_quit(self) -> None:
-        """Stop every model worker, let pending history writes finish, then exit."""
+        """Stop every model worker and let pending history writes finish, then exit."""
         try:
             self.workbench.close_all()
         except LookupError:
             pass
-        history_writes = [worker for worker in self.workers if worker.group == "history"]
-        if history_writes:
-            await self.workers.wait_for_complete(history_writes)
+        pending = [worker for worker in self.workers if worker.group in ("history", "close")]
+        if pending:
+            try:
+                await asyncio.wait_for(self.workers.wait_for_complete(pending), QUIT_WAIT_S)
+            except TimeoutError:
+                pass
         self.exit()
 
     async def action_quit_key(self) -> None:
@@ -126,7 +132,8 @@ class WorkbenchApp(App[None]):
 
     def on_unmount(self) -> None:
         try:
-            self.workbench.close_all()
+            for pane in self.workbench.panes:
+                pane.close()  # quick when quit already closed it; the last resort otherwise
         except LookupError:
             pass
         if self.resource_sampler is not None:

@@ -353,7 +353,7 @@ async def test_save_marks_clean_and_open_restores_the_profile(engines: FakeEngin
         await pilot.pause()
         assert app.profile.name == "temperature-sweep"
         assert "temperature-sweep" in app.title
-        assert all(not handle.alive for handle in old_handles), "the old models were unloaded"
+        await wait_until(pilot, lambda: not any(handle.alive for handle in old_handles))
 
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: isinstance(app.screen, OpenProfileScreen))

@@ -232,16 +232,20 @@ class WorkbenchScreen(Screen):
         self._pane_specs.pop(pane.pane_id, None)
         if pane in self._sequential_queue:
             self._sequential_queue.remove(pane)
-        self.run_worker(pane.close, thread=True, group="close", name=f"close pane {pane.pane_id}")
+        self.app.run_worker(pane.close, thread=True, group="close", name=f"close {pane.label}")
         pane.remove()
         self._current_pane_id = None
         self._edited()
         self.call_after_refresh(self._show_comparison_if_idle)
 
     def close_all(self) -> None:
-        """Stop every model worker (the app is quitting)."""
+        """Stop every pane's model worker, all at once, off the UI thread.
+
+        The app's workers do it (group "close"), so they outlive this screen when another
+        profile replaces it; the app waits for them before it exits.
+        """
         for pane in self.panes:
-            pane.close()
+            self.app.run_worker(pane.close, thread=True, group="close", name=f"close {pane.label}")
 
     # --- profile state ---------------------------------------------------------------
 
