@@ -86,8 +86,13 @@ def decode_tokens(engine: LlamaEngine, tokens: list[int]) -> None:
         )
 
 
-def evaluate_prompt(engine: LlamaEngine, tokens: list[int]) -> int:
-    """Evaluate the prompt, reusing the cached prefix; returns the prompt tokens reused."""
+def evaluate_prompt(
+    engine: LlamaEngine, tokens: list[int], cancelled: Callable[[], bool] = lambda: False
+) -> int | None:
+    """Evaluate the prompt, reusing the cached prefix; returns the prompt tokens reused.
+
+    `cancelled` is asked before each batch of `n_batch` tokens; None if it said yes.
+    """
     lib = engine._lib
     memory = engine._memory
     previous = engine._cached_tokens
@@ -97,6 +102,8 @@ def evaluate_prompt(engine: LlamaEngine, tokens: list[int]) -> int:
             break
         reuse += 1
     reuse = min(reuse, len(tokens) - 1)
+    if memory is None:
+        reuse = 0
     if reuse > 0 and engine._n_swa > 0:
         # A sliding-window cache forgets old positions; reuse only what it still holds.
         if lib.llama_memory_seq_pos_min(memory, 0) > max(0, reuse - engine._n_swa):
@@ -108,9 +115,15 @@ def evaluate_prompt(engine: LlamaEngine, tokens: list[int]) -> int:
     engine._cached_tokens = tokens[:reuse]
     body = tokens[reuse:-1]
     for start in range(0, len(body), engine._n_batch):
-        decode_tokens(engine, body[start : start + engine._n_batch])
+        if cancelled():
+            return None
+        chunk = body[start : start + engine._n_batch]
+        decode_tokens(engine, chunk)
+        engine._cached_tokens.extend(chunk)
+    if cancelled():
+        return None
     decode_tokens(engine, tokens[-1:])
-    engine._cached_tokens = list(tokens)
+    engine._cached_tokens.append(tokens[-1])
     return reuse
 
 
@@ -132,10 +145,12 @@ def run_generation(
         raise EngineError(f"{engine.file_name}: {error}") from error
     try:
         lib.llama_perf_context_reset(ctx)
-        cached = evaluate_prompt(engine, tokens)
+        cached = evaluate_prompt(engine, tokens, control.cancelled)
         synchronize = lib.llama_synchronize
         synchronize(ctx)
         after_prompt = lib.llama_perf_context(ctx)
+        if cached is None:
+            return _cancelled_during_prompt(mode, len(tokens))
 
         room = engine._n_ctx - len(tokens)
         max_new = min(sampling.max_tokens, room)
@@ -259,4 +274,18 @@ def run_generation(
         peak_rss_mib=batcher.peak_rss_mib,
         cached_prompt_tokens=cached,
         sampling_changes=tuple(changes),
+    )
+
+
+def _cancelled_during_prompt(mode: PromptMode, prompt_tokens: int) -> GenerationStats:
+    return GenerationStats(
+        stop_reason="cancelled",
+        prompt_mode=mode,
+        prompt_tokens=prompt_tokens,
+        generated_tokens=0,
+        ttft_s=None,
+        prompt_tps=None,
+        decode_tps=None,
+        engine_decode_tps=None,
+        peak_rss_mib=peak_rss_now(),
     )

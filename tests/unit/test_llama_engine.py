@@ -286,10 +286,26 @@ def test_gemma_seed_reproducibility(gemma: LlamaEngine) -> None:
 
 @pytest.mark.real_model
 def test_cancel_stops_before_the_next_token(smollm: LlamaEngine) -> None:
-    control = ScriptedControl(cancel_at_call=6)
+    run(smollm, POEM, GREEDY.with_changes(max_tokens=1))  # cache the prompt: one check for it
+    control = ScriptedControl(cancel_at_call=7)  # the prompt's check, then 5 tokens, then stop
     _, stats, _ = run(smollm, POEM, control=control)
     assert stats.stop_reason == "cancelled"
     assert stats.generated_tokens == 5
+
+
+@pytest.mark.real_model
+def test_cancel_during_a_long_prompt_stops_between_batches(smollm2_path: Path) -> None:
+    engine = load_engine(smollm2_path, n_batch=8)
+    try:
+        _, stats, events = run(engine, POEM, control=ScriptedControl(cancel_at_call=3))
+        assert stats.stop_reason == "cancelled" and stats.generated_tokens == 0
+        assert not [event for event in events if isinstance(event, TokensGenerated)]
+        assert len(engine._cached_tokens) == 16  # two batches of 8 were evaluated
+        # What was evaluated before the cancel is reused by the next run.
+        text, again, _ = run(engine, POEM, GREEDY.with_changes(max_tokens=4))
+        assert again.cached_prompt_tokens == 16 and again.generated_tokens == 4 and text
+    finally:
+        engine.close()
 
 
 @pytest.mark.real_model
