@@ -156,28 +156,30 @@ def run_comparison(
         cancel=cancel or threading.Event(),
         idle_timeout_s=idle_timeout_s,
         outcome=outcome,
+        host=_host_info(),  # read once, before any pane runs
     )
     if mode == "sequential" or len(plans) <= 1:
         for plan in plans:
             _PaneRun(plan, context, gate=None).run()
     else:
         gate = threading.Barrier(len(plans))
-        threads = [
-            threading.Thread(
-                target=_PaneRun(plan, context, gate).run, name=f"pane-{plan.index}", daemon=True
-            )
-            for plan in plans
-        ]
-        for thread in threads:
-            thread.start()
+        panes = [_PaneRun(plan, context, gate) for plan in plans]
         try:
-            for thread in threads:
-                thread.join()
+            for pane in panes:
+                threading.Thread(
+                    target=pane.run, name=f"pane-{pane.plan.index}", daemon=True
+                ).start()
+                pane.started = True
+            for pane in panes:
+                pane.done.wait()
         except KeyboardInterrupt:
-            # Let every pane cancel and close its worker before giving up.
+            # Let every pane cancel and close its worker before giving up. (Waiting on our
+            # own events: a Thread.join interrupted by Ctrl-C can wrongly return at once.)
             context.cancel.set()
-            for thread in threads:
-                thread.join(timeout=10)
+            gate.abort()  # panes waiting for one that never started go on (and stop)
+            for pane in panes:
+                if pane.started:
+                    pane.done.wait(timeout=10)
             raise
     outcome.results = [result for _, _, result in sorted(context.finished, key=lambda f: f[:2])]
     outcome.failures.sort(key=lambda f: f.pane)
@@ -204,6 +206,7 @@ class _RunContext:
     finished: list[tuple[int, int, RunResult]] = field(default_factory=list)
     """(pane index, repetition, result) in the order they finished."""
     host: Any = None
+    """This machine (`engines.host.HostInfo`), recorded in every result."""
 
     @property
     def steps(self) -> int:
@@ -214,12 +217,6 @@ class _RunContext:
             return
         with self.lock:
             self.on_progress(progress)
-
-    def host_info(self) -> Any:
-        with self.lock:
-            if self.host is None:
-                self.host = _host_info()
-            return self.host
 
 
 class _PaneRun:
@@ -234,6 +231,10 @@ class _PaneRun:
         self.handle: ModelHandle | None = None
         self.gate_crossings = 0
         self.sha256: str | None = None
+        self.started = False
+        """Whether a thread was started for this pane (parallel mode)."""
+        self.done = threading.Event()
+        """Set when the pane has finished or failed and closed its handle."""
 
     def run(self) -> None:
         try:
@@ -253,6 +254,7 @@ class _PaneRun:
             self._fail(f"{type(exc).__name__}: {_one_line(str(exc))}")
         finally:
             self._close()
+            self.done.set()
             self._keep_step_with_other_panes()
 
     # --- loading ----------------------------------------------------------------------
@@ -274,6 +276,8 @@ class _PaneRun:
                 self._progress("loading", load_fraction=event.fraction)
             elif isinstance(event, ModelLoaded):
                 self._progress("loaded", load_fraction=1.0)
+                for warning in event.info.warnings:
+                    self._progress("warning", message=warning)
                 return event.info
             elif isinstance(event, LoadFailed):
                 raise PaneFailed(event.reason, event.detail)
@@ -321,7 +325,7 @@ class _PaneRun:
                 request=request,
                 text="".join(text_parts),
                 mode=context.mode,
-                host=context.host_info(),
+                host=context.host,
                 profile_name=context.profile_name,
                 repetition=repetition,
                 sha256=self.sha256,
@@ -449,9 +453,13 @@ def _append_history(result: RunResult) -> None:
 
 
 def _host_info() -> Any:
+    """This machine, or None if it cannot be read (results then carry no host)."""
     from engines.host import host_info
 
-    return host_info()
+    try:
+        return host_info()
+    except Exception:  # noqa: BLE001 - provenance is never worth failing a run over
+        return None
 
 
 def _start_energy_meter() -> Any:

@@ -276,6 +276,16 @@ def test_progress_reports_each_phase_in_order() -> None:
     assert all(p.steps == 3 and p.repetitions == 2 for p in seen)
 
 
+def test_load_warnings_reach_the_progress_display() -> None:
+    seen: list[PaneProgress] = []
+    warning = "GPU layers asked for, but this llama.cpp build has no GPU backend"
+    factory = Factory({0: FakeScript(info={"warnings": (warning,)})})
+    outcome = run_comparison([plan(0)], "Hi", handle_factory=factory, on_progress=seen.append)
+    assert outcome.ok
+    assert [p.message for p in seen if p.phase == "warning"] == [warning]
+    assert outcome.results[0].model.load_warnings == [warning]
+
+
 def test_cancel_stops_the_running_generation() -> None:
     cancel = threading.Event()
     long = FakeScript(tokens=(" t",) * 200, token_delay_s=0.01)
@@ -309,9 +319,18 @@ def test_ctrl_c_closes_every_handle_before_it_propagates(mode: str) -> None:
 
     long = FakeScript(tokens=(" t",) * 500, token_delay_s=0.01)
     factory = Factory({0: long, 1: long})
-    # A real SIGINT (as Ctrl-C sends), so that a main thread blocked in join() wakes up.
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
+
+    def press_ctrl_c_while_generating() -> None:
+        deadline = time.perf_counter() + 5
+        while len(factory.events("generate")) < (2 if mode == "parallel" else 1):
+            if time.perf_counter() > deadline:
+                return
+            time.sleep(0.01)
+        time.sleep(0.1)
+        # A real SIGINT (as Ctrl-C sends), so that a main thread blocked in join() wakes up.
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=press_ctrl_c_while_generating, daemon=True).start()
     started = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
         run_comparison(
