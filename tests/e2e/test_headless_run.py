@@ -269,6 +269,8 @@ def test_a_bad_profile_exits_2_with_one_line(llmbench, tmp_path: Path) -> None:
         (("-m", SMOL, "--prompt-file", "missing.txt"), "cannot read the prompt file missing.txt"),
         (("--profile", "no-such-profile", "--prompt", "x"), "no-such-profile"),
         (("-m", SMOL, "--prompt", "x", "--repeat", "0"), "--repeat"),
+        (("-m", SMOL, "--prompt", "x", "--n-ctx", "64"), "--n-ctx: input should be greater"),
+        (("-m", SMOL, "-m", SMOL, "--prompt", "x", "--seed", ",".join("123456789")), "at most 16"),
     ],
 )
 def test_bad_usage_exits_2_with_one_line(llmbench, args: tuple[str, ...], message: str) -> None:

@@ -48,8 +48,8 @@ def _comma_list(kind: type):
         try:
             return [kind(item) for item in items]
         except ValueError:
-            expected = "whole numbers" if kind is int else "numbers"
-            raise click.BadParameter(f"{value!r}: expected {expected}, e.g. 0.2,0.7") from None
+            expected = "whole numbers, e.g. 20,40" if kind is int else "numbers, e.g. 0.2,0.7"
+            raise click.BadParameter(f"{value!r}: expected {expected}") from None
 
     return parse
 
@@ -282,9 +282,12 @@ def _validation_line(error, what: str, dashes: bool = False) -> str:
     """The first problem of a pydantic error as one line, naming the option where possible."""
     item = error.errors(include_url=False)[0]
     loc = [str(part) for part in item.get("loc", ()) if not isinstance(part, int)]
-    where = f"--{loc[-1].replace('_', '-')}" if dashes and loc else what
+    if dashes and loc:
+        where = f"--{loc[-1].replace('_', '-')}"
+    else:
+        where = f"{what} ({'.'.join(loc)})" if loc and not what.startswith("--") else what
     value = item.get("input")
-    shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
+    shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
     return f"{where}: {item.get('msg', 'invalid value').lower()}{shown}"
 
 
