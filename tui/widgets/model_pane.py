@@ -136,6 +136,7 @@ class ModelPane(Vertical, can_focus=False):
         self._process_figures = process_figures
         """Optional callable pid -> dict(rss_mib, cpu_percent, gpu_mem_mib) for the stats line."""
         self._shown_state: tuple | None = None
+        self._shown_header: tuple | None = None
         self._answer_view = AnswerView(classes="pane--answer")
         self.border_title = label
 
@@ -295,7 +296,24 @@ class ModelPane(Vertical, can_focus=False):
             self.post_message(self.StateChanged(self))
 
     def _refresh_header(self) -> None:
+        """Redraw the model line and the state, only when something they show changed."""
         controller = self.controller
+        key = (
+            None
+            if controller is None
+            else (
+                controller.state,
+                controller.reason,
+                controller.load_fraction,
+                controller.pending is not None,
+                controller.info,
+                len(controller.warnings),
+                controller.stats is not None and controller.stats.stop_reason,
+            )
+        )
+        if key is not None and key == self._shown_header:
+            return
+        self._shown_header = key
         model = self.query_one(".pane--model", Static)
         if controller is None:
             model.update(Text("finding the model…", style="dim"))
