@@ -149,7 +149,9 @@ class LlamaEngine:
                 "it may be corrupt or of an architecture this llama.cpp does not support"
             )
         self._model = model
-        n_batch = max(1, min(settings.n_batch, settings.n_ctx))
+        n_batch = max(
+            1, min(settings.n_batch, settings.n_ctx) if settings.n_ctx > 0 else settings.n_batch
+        )
         context_params = lib.llama_context_default_params()
         context_params.n_ctx = settings.n_ctx
         context_params.n_batch = n_batch
@@ -169,7 +171,7 @@ class LlamaEngine:
         self._memory = lib.llama_get_memory(ctx)
         self._vocab = lib.llama_model_get_vocab(model)
         self._n_ctx = lib.llama_n_ctx(ctx)
-        self._n_batch = n_batch
+        self._n_batch = lib.llama_n_batch(ctx)
         self._n_vocab = lib.llama_vocab_n_tokens(self._vocab)
         self._n_swa = lib.llama_model_n_swa(model) if hasattr(lib, "llama_model_n_swa") else 0
         self._pieces = {}
