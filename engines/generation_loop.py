@@ -198,6 +198,8 @@ def run_generation(
                 max_new = min(change.max_tokens, room)
                 stops.replace_stops(change.stop)
                 check_stops = stops.active
+                if not check_stops:
+                    texts_append(stops.finish())  # held back for a stop string that is gone
                 changes.append(SamplingChange(at_token=n_generated, sampling=change))
                 emit(SamplingChanged(request.request_id, n_generated, change))
                 last_flush = clock()
