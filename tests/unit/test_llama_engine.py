@@ -377,6 +377,15 @@ def test_stop_string_ends_the_answer_before_it(smollm: LlamaEngine) -> None:
 
 
 @pytest.mark.real_model
+def test_stop_string_set_live_applies_to_the_rest_of_the_answer(smollm: LlamaEngine) -> None:
+    full, _, _ = run(smollm, POEM)
+    stop = full.split()[len(full.split()) // 2]
+    control = ScriptedControl(change_at_call=3, change=GREEDY.with_changes(stop=(stop,)))
+    text, stats, _ = run(smollm, POEM, control=control)
+    assert stats.stop_reason == "stop" and text == full[: full.index(stop)]
+
+
+@pytest.mark.real_model
 def test_max_tokens_ends_with_length(smollm: LlamaEngine) -> None:
     _, stats, events = run(smollm, POEM, GREEDY.with_changes(max_tokens=7))
     assert stats.stop_reason == "length" and stats.generated_tokens == 7
