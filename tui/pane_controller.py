@@ -16,6 +16,7 @@ never waits on the model.
 from __future__ import annotations
 
 import enum
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -49,6 +50,11 @@ EngineFactory = Callable[[PanePlan], ModelHandle]
 BATCH_WINDOW_S = 0.03
 """Events that arrive within this window after the first are delivered together (one
 screen update per window, however fast the tokens come)."""
+
+WORKER_NICENESS = 5
+"""How much lower than the interface a model worker runs (Unix niceness), so typing stays
+instant while models use every core. Both panes get the same value: fairness between
+models is unchanged."""
 
 POLL_TIMEOUT_S = 0.1
 """How long the pump waits for events before it checks whether it should stop."""
@@ -243,6 +249,8 @@ class PaneController:
                 self.load_fraction = fraction
             case ModelLoaded(info=info):
                 self.info, self.load_fraction = info, 1.0
+                if self.handle is not None and self.handle.pid:
+                    lower_priority(self.handle.pid, WORKER_NICENESS)
                 self.warnings.extend(info.warnings)
                 self.state = PaneState.READY
                 if self.pending is not None:
@@ -278,6 +286,28 @@ class PaneController:
             )
             live.last_ready = batch.ready_times[-1]
         live.tokens += batch.n_tokens
+
+
+def lower_priority(pid: int, niceness: int) -> None:
+    """Make process `pid` (every thread of it, and threads it starts later) `niceness`
+    lower than this process. Does nothing where the system does not allow it."""
+    if not hasattr(os, "setpriority"):
+        return
+    target = os.getpriority(os.PRIO_PROCESS, 0) + niceness
+    try:
+        tasks = (
+            [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+            if os.path.isdir("/proc")
+            else [pid]
+        )
+    except OSError:
+        tasks = [pid]
+    for task in tasks:
+        try:
+            if os.getpriority(os.PRIO_PROCESS, task) < target:
+                os.setpriority(os.PRIO_PROCESS, task, target)
+        except OSError:
+            continue
 
 
 def _finished_state(stats: GenerationStats) -> tuple[PaneState, str]:

@@ -530,3 +530,22 @@ def test_the_command_line_rejects_a_bad_profile_in_one_line(tmp_path) -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("llmbench: ") and "temprature" in done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no process priorities here")
+def test_model_workers_run_below_the_interface() -> None:
+    import subprocess
+    import sys
+
+    from tui.pane_controller import lower_priority
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        lower_priority(child.pid, 3)
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(mine + 3, 19)
+        lower_priority(child.pid, 3)
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(mine + 3, 19), "never lowered twice"
+    finally:
+        child.kill()
+        child.wait()

@@ -51,6 +51,7 @@ class AnswerView(ScrollView, can_focus=True):
         self._open: list[Span] = []
         self._open_text = ""
         self._wrap_width = 0
+        self._styles: dict[str, Style] | None = None
 
     # --- public API --------------------------------------------------------------
 
@@ -176,20 +177,31 @@ class AnswerView(ScrollView, can_focus=True):
 
     # --- drawing -----------------------------------------------------------------
 
+    def _line_styles(self) -> dict[str, Style]:
+        """The style of each kind of span, computed once per style change (not per line)."""
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = {
+                "text": base,
+                "marker": base + self.get_component_rich_style("answer-view--marker"),
+                "error": base + self.get_component_rich_style("answer-view--error"),
+            }
+        return self._styles
+
+    def notify_style_update(self) -> None:
+        self._styles = None
+        super().notify_style_update()
+
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        styles = self._line_styles()
+        base = styles["text"]
         if index < len(self._lines):
             spans = self._lines[index]
         elif index == len(self._lines) and self._open:
             spans = self._open
         else:
             return Strip.blank(width, base)
-        styles: dict[str, Style] = {
-            "text": base,
-            "marker": base + self.get_component_rich_style("answer-view--marker"),
-            "error": base + self.get_component_rich_style("answer-view--error"),
-        }
         segments = [Segment(text, styles[kind]) for text, kind in spans]
         return Strip(segments).extend_cell_length(width, base).crop(0, width)
