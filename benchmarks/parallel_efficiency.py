@@ -15,13 +15,18 @@ So that the panes really overlap for their whole answer, each parallel pane is a
 about the same generation time (`--seconds`), from its solo speed; a model that stops
 early (end of sequence) is reported, since its partner then runs alone for a while.
 
-    .venv/bin/python benchmarks/parallel_efficiency.py [--profile NAME] [--tokens N] [--seconds S]
+    .venv/bin/python benchmarks/parallel_efficiency.py [--profile NAME] [--tokens N]
+        [--seconds S] [--repeat N]
+
+Each leg runs one warm-up and `--repeat` measured answers per model (each model loaded
+once per leg; in parallel the panes start each answer together) and uses the median.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 from dataclasses import replace
 
@@ -42,6 +47,9 @@ def main() -> int:
         "--seconds", type=float, default=2.0, help="parallel answer length in seconds"
     )
     parser.add_argument("--n-ctx", type=int, default=1024)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="measured runs per leg (the median is used)"
+    )
     args = parser.parse_args()
 
     profile = load_profile(args.profile)
@@ -49,7 +57,8 @@ def main() -> int:
     print(f"profile: {profile.name}")
     print(f"cores: {available_cores()}")
     print(f"load average before (1 min): {os.getloadavg()[0]:.2f}")
-    solo = _run(solo_plans, "sequential")
+    print(f"runs per leg (median): {args.repeat}")
+    solo = _run(solo_plans, "sequential", args.repeat)
     solo_speed = _decode_speeds(solo)
 
     parallel_plans = build_plan(profile, parallel=True)
@@ -64,7 +73,7 @@ def main() -> int:
         )
         for plan in parallel_plans
     ]
-    parallel = _run(parallel_plans, "parallel")
+    parallel = _run(parallel_plans, "parallel", args.repeat)
     parallel_speed = _decode_speeds(parallel)
 
     efficiency = 0.0
@@ -75,9 +84,15 @@ def main() -> int:
         print(f"{name} solo decode tok/s: {_fmt(before)}")
         print(f"{name} parallel threads: {parallel_plan.settings.n_threads}")
         print(f"{name} parallel decode tok/s: {_fmt(after)}")
-        for result in parallel.results:
-            if result.pane_index == parallel_plan.index and result.figures.stop_reason != "length":
-                print(f"{name} note: stopped early ({result.figures.generated_tokens} tokens)")
+        early = [
+            result.figures.generated_tokens
+            for result in parallel.results
+            if result.pane_index == parallel_plan.index and result.figures.stop_reason != "length"
+        ]
+        if early:
+            print(
+                f"{name} note: stopped early in {len(early)} run(s) ({min(early)} tokens or more)"
+            )
         if before and after:
             ratio = after / before
             efficiency += ratio
@@ -103,8 +118,8 @@ def _shorter(plans: list[PanePlan], tokens: int, n_ctx: int) -> list[PanePlan]:
     ]
 
 
-def _run(plans: list[PanePlan], mode: str) -> ComparisonOutcome:
-    outcome = run_comparison(plans, PROMPT, mode=mode, warmup=1, history=False)
+def _run(plans: list[PanePlan], mode: str, repeat: int) -> ComparisonOutcome:
+    outcome = run_comparison(plans, PROMPT, mode=mode, repeat=repeat, warmup=1, history=False)
     for failure in outcome.failures:
         print(f"failed: {failure.label}: {failure.reason}", file=sys.stderr)
     if outcome.failures:
@@ -113,11 +128,12 @@ def _run(plans: list[PanePlan], mode: str) -> ComparisonOutcome:
 
 
 def _decode_speeds(outcome: ComparisonOutcome) -> dict[int, float]:
-    return {
-        result.pane_index: result.figures.decode_tps
-        for result in outcome.results
-        if result.pane_index is not None and result.figures.decode_tps is not None
-    }
+    """Each pane's median decode speed over its measured runs."""
+    speeds: dict[int, list[float]] = {}
+    for result in outcome.results:
+        if result.pane_index is not None and result.figures.decode_tps is not None:
+            speeds.setdefault(result.pane_index, []).append(result.figures.decode_tps)
+    return {index: statistics.median(values) for index, values in speeds.items()}
 
 
 def _fmt(value: float | None) -> str:
