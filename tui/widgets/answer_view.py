@@ -52,6 +52,8 @@ class AnswerView(ScrollView, can_focus=True):
         self._open_text = ""
         self._wrap_width = 0
         self._styles: dict[str, Style] | None = None
+        self.placeholder = ""
+        """A dim line shown while there is no text (e.g. how to start a run)."""
 
     # --- public API --------------------------------------------------------------
 
@@ -89,6 +91,12 @@ class AnswerView(ScrollView, can_focus=True):
     def add_error(self, reason: str) -> None:
         """Write why the run failed on its own line under the text."""
         self._add(("\n" if self._open_text else "") + f"✗ {reason}", "error")
+
+    def set_placeholder(self, text: str) -> None:
+        """Change the line shown while there is no text."""
+        if text != self.placeholder:
+            self.placeholder = text
+            self.refresh()
 
     def clear(self) -> None:
         """Forget all text (a new run starts)."""
@@ -197,6 +205,9 @@ class AnswerView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         styles = self._line_styles()
         base = styles["text"]
+        if not self._spans and index == 0 and self.placeholder:
+            hint = Strip([Segment(self.placeholder, base + Style(dim=True, italic=True))])
+            return hint.extend_cell_length(width, base).crop(0, width)
         if index < len(self._lines):
             spans = self._lines[index]
         elif index == len(self._lines) and self._open:

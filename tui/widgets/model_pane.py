@@ -53,6 +53,13 @@ STATE_STYLES = {
 
 FAILED_STATES = (PaneState.ERROR, PaneState.CRASHED)
 
+PLACEHOLDERS = {
+    PaneState.RESOLVING: "finding the model…",
+    PaneState.LOADING: "loading the model… ctrl+r already works: the run starts when it is ready",
+    PaneState.READY: "ready: ctrl+r (or F5) runs the prompt",
+}
+"""What an empty answer area says, by state."""
+
 
 def describe_model(info: ModelInfo) -> str:
     """What the model is, in one line: parameters, quant, size, context, backend, GPU layers."""
@@ -329,6 +336,7 @@ class ModelPane(Vertical, can_focus=False):
                 Text(controller.plan.model_ref, style="dim", no_wrap=True, overflow="ellipsis")
             )
         self.border_subtitle = self._state_text()
+        self._answer_view.set_placeholder(PLACEHOLDERS.get(self.state, ""))
 
     def _state_text(self) -> Text:
         controller = self.controller

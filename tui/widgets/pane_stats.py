@@ -54,10 +54,10 @@ def _number(value: float | None, fmt: str, unit: str = "") -> str:
 def format_figures(figures: StatsFigures) -> Text:
     """The stats line as styled text: label dim, value bright."""
     parts: list[tuple[str, str, str]] = [
-        ("TTFT ", _number(figures.ttft_s, ".2f"), "s"),
+        ("TTFT ", _number(figures.ttft_s, ".2f"), " s"),
         ("", _number(figures.decode_tps, ".1f"), " tok/s"),
         ("", _number(figures.tokens, "d"), " tok"),
-        ("", _number(figures.elapsed_s, ".1f"), "s"),
+        ("", _number(figures.elapsed_s, ".1f"), " s"),
     ]
     if figures.rss_mib is not None:
         parts.append(("RSS ", _number(figures.rss_mib, ".0f"), " MiB"))
@@ -71,8 +71,7 @@ def format_figures(figures: StatsFigures) -> Text:
             text.append(" · ", style="dim")
         text.append(label, style="dim")
         text.append(value, style="bold")
-        if value != UNKNOWN:
-            text.append(unit, style="dim")
+        text.append(unit, style="dim")
     return text
 
 
