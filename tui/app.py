@@ -3,7 +3,7 @@
 `make_app(profile, engine_factory, ...)` builds the app; the CLI (`tui.launch`) and the
 tests use it alike. The app owns what outlives one screen: the profile and its unsaved
 mark, the history of finished results, exports, the resource sampler, the command
-palette, help, and a clean exit (also on SIGHUP, when an SSH session drops). The panes
+palette, help, and a clean exit (also on SIGHUP, when an SSH session drops, and SIGTERM). The panes
 and everything done to them live in `tui.screens.main.WorkbenchScreen`.
 """
 
@@ -101,13 +101,13 @@ class WorkbenchApp(App[None]):
         raise LookupError("the workbench screen is not open")
 
     def _install_hangup_handler(self) -> None:
-        """Quit cleanly when the terminal goes away (an SSH session drops)."""
-        if not hasattr(signal, "SIGHUP"):
-            return
-        try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hung_up)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass
+        """Quit cleanly when the terminal goes away (SIGHUP: an SSH session drops) or when
+        asked to end (SIGTERM)."""
+        for signum in _quit_signals():
+            try:
+                asyncio.get_running_loop().add_signal_handler(signum, self._hung_up)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
 
     def _hung_up(self) -> None:
         self.call_later(self.action_quit)
@@ -138,9 +138,9 @@ class WorkbenchApp(App[None]):
             pass
         if self.resource_sampler is not None:
             self.resource_sampler.stop()
-        if hasattr(signal, "SIGHUP"):
+        for signum in _quit_signals():
             try:
-                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+                asyncio.get_running_loop().remove_signal_handler(signum)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
 
@@ -361,6 +361,11 @@ def _finished_run(pane: ModelPane, profile: Profile) -> FinishedRun | None:
         mode=profile.mode,
         profile_name=profile.name,
     )
+
+
+def _quit_signals() -> list[signal.Signals]:
+    """The signals that quit the workbench cleanly, where the platform has them."""
+    return [getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name)]
 
 
 def same_form(profile: Profile) -> Profile:

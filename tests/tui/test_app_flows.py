@@ -482,13 +482,17 @@ async def test_quit_closes_every_worker(engines: FakeEngines) -> None:
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this platform")
-async def test_sighup_quits_cleanly_and_keeps_finished_results(engines: FakeEngines) -> None:
+@pytest.mark.parametrize("signal_name", ["SIGHUP", "SIGTERM"])
+async def test_a_hangup_quits_cleanly_and_keeps_finished_results(
+    engines: FakeEngines, signal_name: str
+) -> None:
+    """SIGHUP is what an SSH session that drops sends; SIGTERM what `kill` sends."""
     app = fake_app(make_profile("a", "b"), engines, history=True)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, app)
         await pilot.press("ctrl+r")
         await wait_until(pilot, all_in(app, PaneState.DONE))
-        os.kill(os.getpid(), signal.SIGHUP)
+        os.kill(os.getpid(), getattr(signal, signal_name))
         await wait_until(pilot, lambda: not app.is_running)
     assert all(not engines.last(label).alive for label in ("a", "b"))
     results, _ = read_history()
@@ -545,7 +549,9 @@ def test_model_workers_run_below_the_interface() -> None:
         lower_priority(child.pid, 3)
         assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(mine + 3, 19)
         lower_priority(child.pid, 3)
-        assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(mine + 3, 19), "never lowered twice"
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(mine + 3, 19), (
+            "never lowered twice"
+        )
     finally:
         child.kill()
         child.wait()
