@@ -11,7 +11,9 @@ the history as it finishes) and reports panes that failed without stopping the o
 
 Energy (`engines.energy.RunEnergyMeter` around each generation) and the worker's own GPU
 memory (`engines.nvml.Nvml.gpu_memory_of_pid`) are filled into the figures here, so every
-front end gets them the same way.
+front end gets them the same way. Energy is the whole board's (and CPU package's), so
+panes that run in parallel each see the energy of all of them: only sequential runs give
+one model's energy. A pane served elsewhere gets none of this machine's energy.
 """
 
 from __future__ import annotations
