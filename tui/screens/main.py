@@ -21,16 +21,17 @@ from textual.events import DescendantFocus, Resize
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Static, TextArea
+from textual.widgets import Footer, Header, Input, TextArea
 
 from engines.types import SamplingParams
 from profiles.plan import PanePlan
 from profiles.schema import PaneSpec, Profile, SamplingOverrides
 from tui.keys import TEXT_FREE_ACTIONS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory, PaneState, RunOutcome
+from tui.widgets.comparison_table import ComparisonTable
 from tui.widgets.model_pane import ModelPane
 from tui.widgets.prompt_editor import PromptEditor
+from tui.widgets.resource_panel import ResourcePanel
 
 PlanBuilder = Callable[[Profile], list[PanePlan]]
 """Turns a profile into one PanePlan per pane (may block: it resolves model references)."""
@@ -42,21 +43,11 @@ COMPARISON_MIN_HEIGHT = 30
 """The comparison opens by itself after a run only on terminals at least this tall."""
 
 MAX_PANES = 8
-TEMPERATURE_STEP = 0.1
 
 
 def clamp_temperature(value: float) -> float:
     """A temperature kept within 0..2 and rounded to two decimals (no 0.30000000000000004)."""
     return round(min(max(value, 0.0), 2.0), 2)
-
-
-def _comparison_widget() -> Widget:
-    """E2's comparison table, or a marked placeholder until it exists."""
-    try:
-        from tui.widgets.comparison_table import ComparisonTable
-    except ImportError:
-        return Static("[comparison table: tui/widgets/comparison_table.py]", id="comparison")
-    return ComparisonTable(id="comparison")
 
 
 class WorkbenchScreen(Screen):
@@ -117,18 +108,9 @@ class WorkbenchScreen(Screen):
         with Container(id="panes"):
             for spec in self.profile.panes:
                 yield self._new_pane(spec)
-        yield _comparison_widget()
-        yield self._resource_panel()
+        yield ComparisonTable(id="comparison")
+        yield ResourcePanel(getattr(self.app, "resource_sampler", None), id="resources")
         yield Footer()
-
-    def _resource_panel(self) -> Widget:
-        """E2's resource panel fed by the app's sampler, or a marked placeholder."""
-        sampler = getattr(self.app, "resource_sampler", None)
-        try:
-            from tui.widgets.resource_panel import ResourcePanel
-        except ImportError:
-            return Static("[resource panel: tui/widgets/resource_panel.py]", id="resources")
-        return ResourcePanel(sampler, id="resources")
 
     def _new_pane(self, spec: PaneSpec) -> ModelPane:
         pane_id = self._next_pane_id
@@ -339,8 +321,8 @@ class WorkbenchScreen(Screen):
             for pane in panes
             if pane.controller is not None and pane.controller.stats is not None
         ]
-        comparison = self.query_one("#comparison")
-        if rows and hasattr(comparison, "show_results"):
+        comparison = self.query_one(ComparisonTable)
+        if rows:
             comparison.show_results(rows)
             if self.size.height >= COMPARISON_MIN_HEIGHT:
                 comparison.display = True
@@ -471,9 +453,7 @@ class WorkbenchScreen(Screen):
 
     def action_toggle_resources(self) -> None:
         """Fold the machine panel to one line, or unfold it."""
-        panel = self.query_one("#resources")
-        if hasattr(panel, "toggle_collapsed"):
-            panel.toggle_collapsed()
+        self.query_one(ResourcePanel).toggle_collapsed()
 
     def action_focus_prompt(self) -> None:
         """Move the cursor to the prompt."""
