@@ -11,12 +11,8 @@ from textual.widgets import DataTable, Input, ProgressBar, Static
 from engines.discovery import DiscoveredModel
 from engines.gguf_info import GGUFMetadata
 from engines.hub import DownloadError, DownloadProgress
-from tui.screens.model_picker import (
-    DownloadCancelled,
-    ModelPickerScreen,
-    fit_summary,
-    looks_like_reference,
-)
+from tui.screens.model_picker import DownloadCancelled, ModelPickerScreen
+from tui.screens.picker_entries import fit_summary, looks_like_reference
 
 GIB = 1024**3
 MIB = 1024**2

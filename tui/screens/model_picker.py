@@ -21,13 +21,13 @@ with a progress bar), then returned. Escape cancels, and stops a download at its
 chunk.
 
 Everything slow is injectable, so tests and snapshots pass fixed lists and fake downloads.
+What each row says (figures, fit) is worked out in `tui/screens/picker_entries.py`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from textual import on, work
@@ -39,107 +39,17 @@ from textual.widgets import DataTable, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from engines.discovery import DiscoveredModel
-from engines.gguf_info import GGUFMetadata
 from engines.hub import DownloadError, DownloadProgress
-from engines.memory_fit import available_ram_bytes, estimate_memory, format_bytes, free_gpu_bytes
+from engines.memory_fit import available_ram_bytes, format_bytes, free_gpu_bytes
 from engines.model_refs import ModelRefError, parse_model_ref
+from tui.screens.picker_entries import PickerEntry, looks_like_reference, make_entry
 
-UNKNOWN = "—"
 PROGRESS_INTERVAL_S = 0.1
 """At most this often does a download's progress reach the screen."""
 
 
 class DownloadCancelled(Exception):
     """Raised from the progress callback to stop a download when the picker closes."""
-
-
-@dataclass(frozen=True)
-class PickerEntry:
-    """One row of the picker: a discovered model and whether it fits, ready to show."""
-
-    ref: str
-    source: str
-    name: str
-    params: str
-    quant: str
-    size: str
-    context: str
-    chat: str
-    fits: str
-    """E.g. "RAM ✓", "RAM ✗ 5.1 GiB", "RAM ✓ GPU ✓"; "?" when the file could not be read."""
-    detail: str
-    """One line for the status bar when the row is highlighted."""
-
-    def matches(self, words: Sequence[str]) -> bool:
-        """Whether every word appears somewhere in the row (case-insensitive)."""
-        haystack = " ".join((self.ref, self.source, self.name, self.params, self.quant)).lower()
-        return all(word in haystack for word in words)
-
-
-def short_count(count: int | None) -> str:
-    """135000000 → "135M"; "—" when unknown."""
-    if not count:
-        return UNKNOWN
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if count >= limit:
-            value = count / limit
-            return f"{value:.1f}{suffix}" if value < 10 else f"{value:.0f}{suffix}"
-    return str(count)
-
-
-def fit_summary(
-    metadata: GGUFMetadata, n_ctx: int, ram_available: int, gpu_free: int | None
-) -> tuple[str, str]:
-    """("RAM ✓ GPU ✗ 5.1 GiB", detail line) for loading `metadata` with an `n_ctx` context."""
-    on_cpu = estimate_memory(metadata, n_ctx, 0)
-    needs = format_bytes(on_cpu.ram_bytes)
-    fits = "RAM ✓" if on_cpu.ram_bytes <= ram_available else f"RAM ✗ {needs}"
-    detail = f"needs about {needs} of RAM for a {on_cpu.n_ctx}-token context, {format_bytes(ram_available)} available"
-    if gpu_free is not None:
-        offloaded = estimate_memory(metadata, n_ctx, -1)
-        gpu_needs = format_bytes(offloaded.gpu_bytes)
-        fits += " GPU ✓" if offloaded.gpu_bytes <= gpu_free else f" GPU ✗ {gpu_needs}"
-        detail += f"; all layers on the GPU: {gpu_needs}, {format_bytes(gpu_free)} free"
-    return fits, detail
-
-
-def make_entry(
-    model: DiscoveredModel, n_ctx: int, ram_available: int, gpu_free: int | None
-) -> PickerEntry:
-    """The row for one discovered model."""
-    metadata = model.metadata
-    if metadata is None:
-        error = model.error or "its metadata could not be read"
-        return PickerEntry(
-            model.ref, model.source, model.name, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, "?",
-            f"{model.ref}: {error}",
-        )  # fmt: skip
-    fits, detail = fit_summary(metadata, n_ctx, ram_available, gpu_free)
-    return PickerEntry(
-        ref=model.ref,
-        source=model.source,
-        name=model.name,
-        params=short_count(metadata.n_params),
-        quant=metadata.quantization or UNKNOWN,
-        size=format_bytes(metadata.file_size),
-        context=f"{metadata.context_length:,}" if metadata.context_length else UNKNOWN,
-        chat="yes" if metadata.has_chat_template else "no",
-        fits=fits,
-        detail=f"{model.ref}: {detail}",
-    )
-
-
-def looks_like_reference(text: str) -> bool:
-    """Whether the input is a reference to take as written rather than a filter."""
-    text = text.strip()
-    if not text:
-        return False
-    if text.startswith(("/", "./", "../", "~")) or text.lower().endswith(".gguf"):
-        return True
-    try:
-        return parse_model_ref(text).kind != "path"
-    except ModelRefError:
-        return ":" in text  # a scheme we do not know: say so rather than filter on it
 
 
 def _default_discover() -> Sequence[DiscoveredModel]:
