@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from test_comparison_table import FAILED, FAST_SMALL, SLOW_LARGE
+from test_model_picker import GIB, MODELS, PickerApp
+from test_resource_panel import ListSampler, NoGpu, PanelApp, make_gpu, make_sample
 from textual.app import App, ComposeResult
 
-from tests.tui.test_comparison_table import FAILED, FAST_SMALL, SLOW_LARGE
-from tests.tui.test_model_picker import GIB, MODELS, PickerApp
-from tests.tui.test_resource_panel import ListSampler, NoGpu, PanelApp, make_gpu, make_sample
 from tui.screens.model_picker import ModelPickerScreen
 from tui.widgets.comparison_table import ComparisonTable
 from tui.widgets.resource_panel import ResourcePanel
