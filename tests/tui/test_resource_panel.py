@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from engines.nvml import GPUSample, default_nvml
+from engines.nvml import GPUSample, Nvml, default_nvml
 from engines.resources import ResourceSample, ResourceSampler
 from tui.widgets.resource_panel import GpuRow, ResourcePanel, short_gpu_name
 from tui.widgets.sparkline_row import ScaledSparkline, bucket_maxima, per_core_strip
@@ -155,6 +158,58 @@ async def test_with_the_real_sampler_on_this_machine():
             if not default_nvml().available:
                 note = str(panel.query_one("#gpu-note", Static).render())
                 assert note == f"GPU  {default_nvml().reason}"
+    finally:
+        sampler.stop()
+
+
+def load_fake_nvml():
+    """helper C's stand-in pynvml module (tests/unit/fake_nvml.py), loaded by path."""
+    name = "e2_fake_nvml"
+    if name not in sys.modules:
+        path = Path(__file__).parents[1] / "unit" / "fake_nvml.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while it loads
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+async def wait_for(pilot, ready) -> None:
+    deadline = time.monotonic() + 5
+    while not ready() and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+    assert ready()
+
+
+async def test_gpu_rows_from_the_real_sampler_over_a_stand_in_nvml():
+    fake = load_fake_nvml()
+    gpus = [fake.FakeGpu(), fake.FakeGpu(name="NVIDIA RTX 4090", utilization=90)]
+    nvml = Nvml(module=fake.FakeNvmlModule(gpus=gpus))
+    sampler = ResourceSampler(interval_s=0.05, history_s=5, nvml=nvml).start()
+    panel = ResourcePanel(sampler, nvml=nvml, poll_interval_s=0.05)
+    try:
+        async with PanelApp(panel).run_test(size=(100, 10)) as pilot:
+            await wait_for(
+                pilot,
+                lambda: len(panel.query(GpuRow)) == 2 and "%" in row_text(panel, "#gpu-row-1"),
+            )
+            assert row_text(panel, "#gpu-row-0") == "GPU0 Fake 24GB  37% 2.0/24.0 GiB 150 W"
+            assert row_text(panel, "#gpu-row-1") == "GPU1 RTX 4090  90% 2.0/24.0 GiB 150 W"
+            assert not panel.query_one("#gpu-note").display
+    finally:
+        sampler.stop()
+
+
+async def test_a_missing_driver_is_one_plain_line():
+    nvml = Nvml(module=load_fake_nvml().FakeNvmlModule(init_error=12))
+    sampler = ResourceSampler(interval_s=0.05, history_s=5, nvml=nvml).start()
+    panel = ResourcePanel(sampler, nvml=nvml, poll_interval_s=0.05)
+    try:
+        async with PanelApp(panel).run_test(size=(100, 10)) as pilot:
+            note = panel.query_one("#gpu-note", Static)
+            await wait_for(pilot, lambda: str(note.render()) != "")
+            assert nvml.reason and str(note.render()) == f"GPU  {nvml.reason}"
+            assert note.display and not panel.query(GpuRow)
     finally:
         sampler.stop()
 
