@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from textual.app import App
 from textual.widgets import DataTable, Input, ProgressBar, Static
 
@@ -280,6 +281,7 @@ async def test_a_failing_discovery_is_reported_not_raised():
         assert app.result is None
 
 
+@pytest.mark.real_model  # reads the demo models' files (the demo extra), loads none
 async def test_real_discovery_lists_the_demo_models():
     app = PickerApp(ModelPickerScreen())
     async with app.run_test(size=(120, 30)) as pilot:
