@@ -150,6 +150,26 @@ def running_llmbench() -> str:
     return "\n".join(lines) or "(none found)"
 
 
+def end_leftovers(marker: str) -> None:
+    """End this test's llmbench (and its workers) if it outlived its terminal (a hang at exit).
+
+    Only processes whose command line names this test's own profile file are touched.
+    """
+    mine = [
+        process
+        for process in psutil.process_iter(["cmdline"])
+        if marker in " ".join(process.info["cmdline"] or [])
+    ]
+    for process in mine:
+        try:
+            for child in process.children(recursive=True):
+                child.kill()
+            process.kill()
+        except psutil.NoSuchProcess:
+            continue
+    psutil.wait_procs(mine, timeout=5)
+
+
 def first_words(answer: str, limit: int = 24) -> str:
     """The start of the answer's first non-empty line, cut at a word boundary (so it cannot
     wrap on a 56-column pane and must appear as is on one screen line)."""
@@ -192,6 +212,7 @@ def test_llmbench_runs_both_demo_models_in_a_real_terminal(tmp_path: Path) -> No
         assert status == "0", f"llmbench exited with status {status}:\n{tmux.screen()}"
     finally:
         subprocess.run([TMUX, "-L", tmux.socket, "kill-server"], capture_output=True)
+        end_leftovers(str(profile))
 
     results, warnings = read_history()
     assert warnings == []
