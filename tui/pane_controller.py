@@ -47,7 +47,7 @@ from profiles.plan import PanePlan
 EngineFactory = Callable[[PanePlan], ModelHandle]
 """Opens the (not yet loaded) ModelHandle for a pane: `profiles.plan.open_handle` or a fake."""
 
-BATCH_WINDOW_S = 0.03
+BATCH_WINDOW_S = 0.05
 """Events that arrive within this window after the first are delivered together (one
 screen update per window, however fast the tokens come)."""
 

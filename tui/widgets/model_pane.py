@@ -323,17 +323,18 @@ class ModelPane(Vertical, can_focus=False):
         self._shown_header = key
         model = self.query_one(".pane--model", Static)
         if controller is None:
-            model.update(Text("finding the model…", style="dim"))
+            model.update(Text("finding the model…", style="dim"), layout=False)
         elif controller.info is not None:
             line = Text(
                 describe_model(controller.info), style="dim", no_wrap=True, overflow="ellipsis"
             )
             for warning in controller.warnings:
                 line.append(f"  ⚠ {warning}", style="yellow")
-            model.update(line)
+            model.update(line, layout=False)
         else:
             model.update(
-                Text(controller.plan.model_ref, style="dim", no_wrap=True, overflow="ellipsis")
+                Text(controller.plan.model_ref, style="dim", no_wrap=True, overflow="ellipsis"),
+                layout=False,
             )
         self.border_subtitle = self._state_text()
         self._answer_view.set_placeholder(PLACEHOLDERS.get(self.state, ""))

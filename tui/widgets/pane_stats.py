@@ -87,7 +87,7 @@ class PaneStats(Static):
         """Show these figures (only redraws when they changed)."""
         if figures != self.figures:
             self.figures = figures
-            self.update(format_figures(figures))
+            self.update(format_figures(figures), layout=False)  # one line, fixed size
 
     def on_mount(self) -> None:
         self.update(format_figures(self.figures))

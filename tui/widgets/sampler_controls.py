@@ -94,7 +94,7 @@ class SamplerControls(Horizontal):
         temperature = self.query_one("#temperature", Input)
         if not temperature.has_focus:
             temperature.value = f"{sampling.temperature:.2f}"
-        self.query_one(".sampler--summary", Static).update(sampling_summary(sampling))
+        self.query_one(".sampler--summary", Static).update(sampling_summary(sampling), layout=False)
 
     def focus_temperature(self) -> None:
         """Put the cursor in the temperature input (to type an exact value)."""
