@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -37,6 +38,7 @@ LOAD_TIMEOUT_S = 120
 """Generous: the models load in worker processes on a machine other jobs may be using."""
 RUN_TIMEOUT_S = 180
 QUIT_TIMEOUT_S = 60
+HANGUP_TIMEOUT_S = 30
 
 PROFILE = """\
 version = 1
@@ -180,40 +182,68 @@ def first_words(answer: str, limit: int = 24) -> str:
     return cut[: cut.rfind(" ")] if " " in cut else cut
 
 
-@pytest.mark.timeout(LOAD_TIMEOUT_S + RUN_TIMEOUT_S + 120)
-@pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
-@pytest.mark.skipif(not LLMBENCH.exists(), reason="the llmbench console script is not installed")
-def test_llmbench_runs_both_demo_models_in_a_real_terminal(tmp_path: Path) -> None:
+@dataclass
+class Session:
+    """llmbench running in a private tmux session on the e2e profile."""
+
+    tmux: Tmux
+    profile: Path
+    exit_file: Path
+    """Written by the shell with llmbench's exit status once it ends."""
+
+    def run_prompt(self) -> str:
+        """Wait for both models, type PROMPT over the prompt, run it; the screen when both are done."""
+        self.tmux.wait_for(lambda s: "llmbench · e2e" in s, 30, "the workbench to open")
+        self.tmux.wait_for(lambda s: s.count("● ready") == 2, LOAD_TIMEOUT_S, "both models to load")
+        self.tmux.replace_prompt(PROMPT)
+        self.tmux("send-keys", "-t", "e2e", "C-r")
+        self.tmux.wait_for(lambda s: s.count("● done") == 2, RUN_TIMEOUT_S, "both answers")
+        return self.tmux.wait_for(lambda s: "decode/s" in s, 10, "the comparison table")
+
+    def llmbench_processes(self) -> list[psutil.Process]:
+        """This session's llmbench and its model workers, while they run (not the shell: its
+        command line holds the profile's path inside one argument, llmbench's as its own)."""
+        found = []
+        for process in psutil.process_iter(["cmdline"]):
+            if str(self.profile) in (process.info["cmdline"] or []):
+                try:
+                    found += [process, *process.children(recursive=True)]
+                except psutil.NoSuchProcess:
+                    continue
+        return found
+
+
+@pytest.fixture
+def session(tmp_path: Path, request: pytest.FixtureRequest):
+    """Start llmbench in tmux (120x40) with the test's isolated directories; end it after.
+
+    Parametrized indirectly with "shell" (default: a shell runs llmbench and records its exit
+    status, as in an interactive SSH login) or "exec" (llmbench is the terminal's session
+    leader itself, as with `ssh -t host llmbench` or `tmux new-session llmbench`).
+    """
+    how = getattr(request, "param", "shell")
+    if TMUX is None:
+        pytest.skip("tmux is not installed")
+    if not LLMBENCH.exists():
+        pytest.skip("the llmbench console script is not installed")
     profile = tmp_path / "e2e.toml"
     profile.write_text(PROFILE)
     tmux = Tmux(f"llmbench-e2e-{os.getpid()}", tmp_path / "tmux.conf")
     env_options = [f"-e{name}={os.environ[name]}" for name in ISOLATED_ENV if name in os.environ]
     exit_file = tmp_path / "exit-status"
-    command = f"{LLMBENCH} --profile {profile}; echo $? > {exit_file}"
+    command = f"{LLMBENCH} --profile {profile}"
+    command = f"exec {command}" if how == "exec" else f"{command}; echo $? > {exit_file}"
     tmux("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", "-c", str(tmp_path),
          *env_options, command)  # fmt: skip
     try:
-        tmux.wait_for(lambda s: "llmbench · e2e" in s, 30, "the workbench to open")
-        tmux.wait_for(lambda s: s.count("● ready") == 2, LOAD_TIMEOUT_S, "both models to load")
-
-        tmux.replace_prompt(PROMPT)
-        tmux("send-keys", "-t", "e2e", "C-r")
-        screen = tmux.wait_for(lambda s: s.count("● done") == 2, RUN_TIMEOUT_S, "both answers")
-        screen = tmux.wait_for(lambda s: "decode/s" in s, 10, "the comparison table")
-
-        tmux("send-keys", "-t", "e2e", "C-q")
-        deadline = time.monotonic() + QUIT_TIMEOUT_S
-        while not exit_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert exit_file.exists(), (
-            f"llmbench still running {QUIT_TIMEOUT_S}s after ctrl+q:\n{running_llmbench()}"
-        )
-        status = exit_file.read_text().strip()
-        assert status == "0", f"llmbench exited with status {status}:\n{tmux.screen()}"
+        yield Session(tmux, profile, exit_file)
     finally:
         subprocess.run([TMUX, "-L", tmux.socket, "kill-server"], capture_output=True)
         end_leftovers(str(profile))
 
+
+def assert_answers_recorded(screen: str | None) -> None:
+    """Both panes' results are in the history; with a screen, their answers were on it."""
     results, warnings = read_history()
     assert warnings == []
     answers = {result.pane_label: result for result in results}
@@ -221,6 +251,54 @@ def test_llmbench_runs_both_demo_models_in_a_real_terminal(tmp_path: Path) -> No
     for label, result in answers.items():
         assert result.prompt == PROMPT
         assert result.text.strip(), f"{label} answered nothing"
-        words = first_words(result.text)
-        assert words in screen, f"{label}'s answer {words!r} is not on the screen:\n{screen}"
+        if screen is not None:
+            words = first_words(result.text)
+            assert words in screen, f"{label}'s answer {words!r} is not on the screen:\n{screen}"
+
+
+@pytest.mark.timeout(LOAD_TIMEOUT_S + RUN_TIMEOUT_S + 120)
+def test_llmbench_runs_both_demo_models_in_a_real_terminal(session: Session) -> None:
+    screen = session.run_prompt()
     assert screen.count("● done (length)") == 2  # 24 greedy tokens each: both hit max_tokens
+
+    session.tmux("send-keys", "-t", "e2e", "C-q")
+    deadline = time.monotonic() + QUIT_TIMEOUT_S
+    while not session.exit_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert session.exit_file.exists(), (
+        f"llmbench still running {QUIT_TIMEOUT_S}s after ctrl+q:\n{running_llmbench()}"
+    )
+    status = session.exit_file.read_text().strip()
+    assert status == "0", f"llmbench exited with status {status}:\n{session.tmux.screen()}"
+    assert_answers_recorded(screen)
+
+
+HANGUP_HANG = (
+    "llmbench can hang for good when its terminal goes away: Textual's shutdown blocks writing "
+    "to the dead terminal (main thread in WriterThread.write → Queue.put, from App._shutdown → "
+    "LinuxDriver.disable_input). Every time when llmbench is the terminal's session leader, "
+    "sometimes under a shell. Remove these marks once fixed."
+)
+
+
+@pytest.mark.timeout(LOAD_TIMEOUT_S + RUN_TIMEOUT_S + 120)
+@pytest.mark.parametrize(
+    "session",
+    [
+        pytest.param("shell", marks=pytest.mark.xfail(strict=False, reason=HANGUP_HANG)),
+        pytest.param("exec", marks=pytest.mark.xfail(strict=True, reason=HANGUP_HANG)),
+    ],
+    indirect=True,
+)
+def test_a_dropped_terminal_ends_llmbench_and_keeps_the_results(session: Session) -> None:
+    """Like an SSH session that drops: the terminal goes away (SIGHUP) with no quit key."""
+    session.run_prompt()
+    processes = session.llmbench_processes()
+    assert len(processes) >= 3  # llmbench and its two model workers
+    session.tmux("kill-server")
+    gone, alive = psutil.wait_procs(processes, timeout=HANGUP_TIMEOUT_S)
+    assert not alive, (
+        f"{len(alive)} of llmbench's processes still run {HANGUP_TIMEOUT_S}s after the "
+        f"terminal went away:\n{running_llmbench()}"
+    )
+    assert_answers_recorded(screen=None)
