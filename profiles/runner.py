@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from engines.protocol import (
     GenerationFinished,
@@ -35,73 +35,35 @@ from engines.protocol import (
     WorkerCrashed,
 )
 from engines.types import GenerationRequest, GenerationStats, ModelInfo
+from profiles import run_adapters
 from profiles.plan import PanePlan, open_handle
+from profiles.run_report import ComparisonOutcome, PaneFailure, PaneProgress, Phase, RunMode
+
+# Where results, history, provenance and machine figures come from (tests replace these).
+_build_result = run_adapters.build_result
+_model_sha256 = run_adapters.model_sha256
+_append_history = run_adapters.append_history
+_host_info = run_adapters.host_info
+_start_energy_meter = run_adapters.start_energy_meter
+_stop_energy_meter = run_adapters.stop_energy_meter
+_gpu_memory_of_pid = run_adapters.gpu_memory_of_pid
+
+__all__ = [
+    "ComparisonOutcome",
+    "PaneFailure",
+    "PaneProgress",
+    "Phase",
+    "RunMode",
+    "run_comparison",
+]
 
 if TYPE_CHECKING:
     from profiles.results import RunResult
-
-RunMode = Literal["sequential", "parallel"]
-
-Phase = Literal["loading", "loaded", "generating", "generated", "finished", "failed", "warning"]
-"""loading → loaded → (generating → generated)* per step → finished; or failed at any point.
-"warning" carries a message that is not a failure."""
 
 IDLE_TIMEOUT_S = 600.0
 """A worker that sends nothing for this long (loading or generating) fails its pane."""
 
 _POLL_S = 0.25
-
-
-@dataclass(frozen=True)
-class PaneProgress:
-    """What one pane is doing now, for a progress display."""
-
-    pane: int
-    """The pane's index in the plan."""
-    label: str
-    phase: Phase
-    step: int = 0
-    """0-based index of the generation among all of the pane's steps (warm-ups first)."""
-    steps: int = 1
-    """Warm-ups plus measured repetitions."""
-    repetitions: int = 1
-    """Measured repetitions (the last `repetitions` of the steps)."""
-    warmup: bool = False
-    """Whether the current generation is a warm-up (not measured, not recorded)."""
-    tokens: int = 0
-    """Tokens generated so far in the current generation."""
-    max_tokens: int = 0
-    load_fraction: float | None = None
-    """Loading progress 0 to 1; None on the first "loading" report, before the model answers."""
-    message: str = ""
-    """The failure reason, a warning, or a short summary of a finished generation."""
-
-
-@dataclass(frozen=True)
-class PaneFailure:
-    """A pane that could not finish: its model did not load, its worker died, or it errored."""
-
-    pane: int
-    label: str
-    model_ref: str
-    reason: str
-    """One line a person can act on."""
-    detail: str = ""
-    """Extra context, e.g. the tail of llama.cpp's log."""
-
-
-@dataclass
-class ComparisonOutcome:
-    """Everything a comparison produced: results (pane order, then repetition) and failures."""
-
-    mode: RunMode
-    results: list[RunResult] = field(default_factory=list)
-    failures: list[PaneFailure] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """Whether every pane finished."""
-        return not self.failures
 
 
 ProgressCallback = Callable[[PaneProgress], None]
@@ -431,67 +393,6 @@ class _PaneRun:
                 **values,
             )
         )
-
-
-# --- the pieces other modules provide -----------------------------------------------
-
-
-def _build_result(**values: Any) -> RunResult:
-    from profiles.results import RunResult
-
-    return RunResult.from_run(**values)
-
-
-def _model_sha256(info: ModelInfo) -> str | None:
-    from profiles.results import model_sha256
-
-    return model_sha256(info)
-
-
-def _append_history(result: RunResult) -> None:
-    from profiles.history import append_result
-
-    append_result(result)
-
-
-def _host_info() -> Any:
-    """This machine, or None if it cannot be read (results then carry no host)."""
-    from engines.host import host_info
-
-    try:
-        return host_info()
-    except Exception:  # noqa: BLE001 - provenance is never worth failing a run over
-        return None
-
-
-def _start_energy_meter() -> Any:
-    """A started energy meter, or None where this machine cannot measure energy."""
-    try:
-        from engines.energy import RunEnergyMeter
-
-        meter = RunEnergyMeter()
-        meter.start()
-    except Exception:  # noqa: BLE001 - energy is a bonus figure, never a failure
-        return None
-    return meter
-
-
-def _stop_energy_meter(meter: Any) -> Any:
-    if meter is None:
-        return None
-    try:
-        return meter.stop()
-    except Exception:  # noqa: BLE001 - energy is a bonus figure, never a failure
-        return None
-
-
-def _gpu_memory_of_pid(pid: int) -> float | None:
-    from engines.nvml import default_nvml
-
-    try:
-        return default_nvml().gpu_memory_of_pid(pid)
-    except Exception:  # noqa: BLE001 - GPU memory is shown as "—" when unknown
-        return None
 
 
 def _summary(stats: GenerationStats) -> str:

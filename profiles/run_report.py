@@ -1,0 +1,71 @@
+"""What a comparison run reports: each pane's progress, its failure, and the outcome.
+
+Plain data shared by `profiles.runner` (which produces it) and the front ends that show
+it (`llmbench run`'s progress and table; the workbench).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from profiles.results import RunResult
+
+RunMode = Literal["sequential", "parallel"]
+
+Phase = Literal["loading", "loaded", "generating", "generated", "finished", "failed", "warning"]
+"""loading → loaded → (generating → generated)* per step → finished; or failed at any point.
+"warning" carries a message that is not a failure."""
+
+
+@dataclass(frozen=True)
+class PaneProgress:
+    """What one pane is doing now, for a progress display."""
+
+    pane: int
+    """The pane's index in the plan."""
+    label: str
+    phase: Phase
+    step: int = 0
+    """0-based index of the generation among all of the pane's steps (warm-ups first)."""
+    steps: int = 1
+    """Warm-ups plus measured repetitions."""
+    repetitions: int = 1
+    """Measured repetitions (the last `repetitions` of the steps)."""
+    warmup: bool = False
+    """Whether the current generation is a warm-up (not measured, not recorded)."""
+    tokens: int = 0
+    """Tokens generated so far in the current generation."""
+    max_tokens: int = 0
+    load_fraction: float | None = None
+    """Loading progress 0 to 1; None on the first "loading" report, before the model answers."""
+    message: str = ""
+    """The failure reason, a warning, or a short summary of a finished generation."""
+
+
+@dataclass(frozen=True)
+class PaneFailure:
+    """A pane that could not finish: its model did not load, its worker died, or it errored."""
+
+    pane: int
+    label: str
+    model_ref: str
+    reason: str
+    """One line a person can act on."""
+    detail: str = ""
+    """Extra context, e.g. the tail of llama.cpp's log."""
+
+
+@dataclass
+class ComparisonOutcome:
+    """Everything a comparison produced: results (pane order, then repetition) and failures."""
+
+    mode: RunMode
+    results: list[RunResult] = field(default_factory=list)
+    failures: list[PaneFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every pane finished."""
+        return not self.failures
