@@ -108,6 +108,12 @@ class WorkbenchApp(App[None]):
                 asyncio.get_running_loop().add_signal_handler(signum, self._hung_up)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
+        # Textual can block for good writing to a terminal that is gone (tui/hangup.py).
+        from tui.hangup import install_exit_watchdog
+
+        install_exit_watchdog(
+            _quit_signals(), grace_s=QUIT_WAIT_S + 5, loop=asyncio.get_running_loop()
+        )
 
     def _hung_up(self) -> None:
         self.call_later(self.action_quit)

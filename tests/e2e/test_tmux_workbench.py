@@ -273,25 +273,14 @@ def test_llmbench_runs_both_demo_models_in_a_real_terminal(session: Session) -> 
     assert_answers_recorded(screen)
 
 
-HANGUP_HANG = (
-    "llmbench can hang for good when its terminal goes away: Textual's shutdown blocks writing "
-    "to the dead terminal (main thread in WriterThread.write → Queue.put, from App._shutdown → "
-    "LinuxDriver.disable_input). Every time when llmbench is the terminal's session leader, "
-    "sometimes under a shell. Remove these marks once fixed."
-)
-
-
 @pytest.mark.timeout(LOAD_TIMEOUT_S + RUN_TIMEOUT_S + 120)
-@pytest.mark.parametrize(
-    "session",
-    [
-        pytest.param("shell", marks=pytest.mark.xfail(strict=False, reason=HANGUP_HANG)),
-        pytest.param("exec", marks=pytest.mark.xfail(strict=True, reason=HANGUP_HANG)),
-    ],
-    indirect=True,
-)
+@pytest.mark.parametrize("session", ["shell", "exec"], indirect=True)
 def test_a_dropped_terminal_ends_llmbench_and_keeps_the_results(session: Session) -> None:
-    """Like an SSH session that drops: the terminal goes away (SIGHUP) with no quit key."""
+    """Like an SSH session that drops: the terminal goes away (SIGHUP) with no quit key.
+
+    Under a shell (an interactive SSH login) and as the terminal's session leader itself
+    (`ssh -t host llmbench`), where Textual used to hang for good (see tui/hangup.py).
+    """
     session.run_prompt()
     processes = session.llmbench_processes()
     assert len(processes) >= 3  # llmbench and its two model workers
