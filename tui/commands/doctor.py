@@ -17,8 +17,7 @@ from engines import backend as backend_api
 from engines import nvml as nvml_api
 from engines.energy import DEFAULT_POWERCAP_ROOT, rapl_package_domains, rapl_status
 from engines.host import host_info
-
-GIB = 1024**3
+from tui.formatting import format_bytes
 
 
 def doctor_report() -> dict[str, Any]:
@@ -62,7 +61,7 @@ def _gpu_energy_status(has_gpu: bool, power: list[bool], counter: list[bool]) ->
 
 
 def _gib(value: int | None) -> str:
-    return "unknown" if value is None else f"{value / GIB:.1f} GiB"
+    return format_bytes(value, unknown="unknown")
 
 
 def format_report(report: dict[str, Any]) -> str:

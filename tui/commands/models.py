@@ -13,6 +13,7 @@ import click
 
 from engines.discovery import DiscoveredModel, DiscoveryError, discover_models
 from engines.model_refs import ModelRefError
+from tui.formatting import format_bytes, short_count
 
 if TYPE_CHECKING:
     from engines.hub import DownloadProgress
@@ -137,24 +138,13 @@ def format_table(rows: list[list[str]]) -> str:
 
 
 def format_params(n: int | None) -> str:
-    """135_000_000 → "135M", 3_210_000_000 → "3.2B"."""
-    if not n:
-        return "?"
-    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if n >= scale:
-            value = n / scale
-            return f"{value:.1f}{suffix}" if value < 10 else f"{value:.0f}{suffix}"
-    return str(n)
+    """A parameter count as the listing writes it ("135M", "3.2B"); "?" when unknown."""
+    return short_count(n, unknown="?")
 
 
-def format_size(n: int) -> str:
-    """Bytes in binary units: "93.8 MiB", "4.1 GiB"."""
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
+def format_size(n: int | None) -> str:
+    """A file size as the listing writes it ("93.8 MiB"); "?" when unknown."""
+    return format_bytes(n, unknown="?")
 
 
 def _fail(message: str) -> None:

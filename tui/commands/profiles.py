@@ -16,6 +16,7 @@ from profiles.export import human_params, result_to_record
 from profiles.history import HistoryLookupError, find_result, history_path, read_history
 from profiles.results import RunResult
 from profiles.store import list_profiles, profiles_dir, resolve_profile
+from tui.formatting import speed
 
 BAD_INPUT = 2
 """Exit code for a profile or result that cannot be found or read."""
@@ -125,10 +126,6 @@ def _short_date(result: RunResult) -> str:
         return result.created_at
 
 
-def _speed(value: float | None) -> str:
-    return DASH if value is None else f"{value:.1f}"
-
-
 @click.group(invoke_without_command=True)
 @click.option(
     "--limit", "-n", default=20, show_default=True, help="How many recent runs to list (0: all)."
@@ -151,7 +148,7 @@ def history(ctx: click.Context, limit: int) -> None:
             r.pane_label,
             r.model_ref,
             str(r.figures.generated_tokens),
-            _speed(r.figures.decode_tps),
+            speed(r.figures.decode_tps),
             r.figures.stop_reason,
         ]
         for r in shown

@@ -40,8 +40,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from engines.discovery import DiscoveredModel
 from engines.hub import DownloadError, DownloadProgress
-from engines.memory_fit import available_ram_bytes, format_bytes, free_gpu_bytes
+from engines.memory_fit import available_ram_bytes, free_gpu_bytes
 from engines.model_refs import ModelRefError, parse_model_ref
+from tui.formatting import format_bytes
 from tui.screens.picker_entries import PickerEntry, looks_like_reference, make_entry
 
 PROGRESS_INTERVAL_S = 0.1

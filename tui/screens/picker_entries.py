@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 from engines.discovery import DiscoveredModel
 from engines.gguf_info import GGUFMetadata
-from engines.memory_fit import estimate_memory, format_bytes
+from engines.memory_fit import estimate_memory
 from engines.model_refs import ModelRefError, parse_model_ref
-
-UNKNOWN = "—"
+from tui.formatting import UNKNOWN, format_bytes, short_count
 
 
 @dataclass(frozen=True)
@@ -40,17 +39,6 @@ class PickerEntry:
         """Whether every word appears somewhere in the row (case-insensitive)."""
         haystack = " ".join((self.ref, self.source, self.name, self.params, self.quant)).lower()
         return all(word in haystack for word in words)
-
-
-def short_count(count: int | None) -> str:
-    """135000000 → "135M"; "—" when unknown."""
-    if not count:
-        return UNKNOWN
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if count >= limit:
-            value = count / limit
-            return f"{value:.1f}{suffix}" if value < 10 else f"{value:.0f}{suffix}"
-    return str(count)
 
 
 def fit_summary(

@@ -20,10 +20,10 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tui.formatting import UNKNOWN, chart_value
+
 EIGHTHS = " ▏▎▍▌▋▊▉"
 """Partial blocks: index n is n eighths of a cell wide."""
-
-UNKNOWN = "—"
 
 
 def block_bar(value: float, maximum: float, width: int) -> str:
@@ -33,11 +33,6 @@ def block_bar(value: float, maximum: float, width: int) -> str:
     eighths = max(1, round(min(value / maximum, 1.0) * width * 8))
     full, remainder = divmod(eighths, 8)
     return "█" * full + (EIGHTHS[remainder] if remainder else "")
-
-
-def format_value(value: float) -> str:
-    """A chart value: one decimal below 100, whole numbers above."""
-    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
 class BarChart(Widget):
@@ -104,7 +99,7 @@ class BarChart(Widget):
         if not self.bars:
             return text
         label_width = min(max(len(label) for label, _ in self.bars), 16)
-        shown = [format_value(v) if v is not None else UNKNOWN for _, v in self.bars]
+        shown = [chart_value(v) if v is not None else UNKNOWN for _, v in self.bars]
         value_width = max(len(v) for v in shown)
         bar_width = max(self.size.width - label_width - value_width - 3, 1)
         maximum = max((v for _, v in self.bars if v is not None), default=0.0)

@@ -32,12 +32,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
 from engines.types import GenerationStats, ModelInfo
+from tui.formatting import UNKNOWN, short_count
 from tui.widgets.bar_chart import BarChart
 
 ComparisonRow = tuple[str, GenerationStats, ModelInfo | None]
 """One pane's result: its label, its figures and what the model was (None if it never loaded)."""
 
-UNKNOWN = "—"
 BEST_MARK = "★"
 MODEL_COLUMN_MIN_WIDTH = 90
 """Below this width the model column is left out (each pane's header already says it)."""
@@ -105,18 +105,10 @@ def describe_model(info: ModelInfo | None) -> str:
         return UNKNOWN
     parts = []
     if info.n_params:
-        parts.append(_short_count(info.n_params))
+        parts.append(short_count(info.n_params))
     if info.quantization:
         parts.append(info.quantization)
     return " ".join(parts) or info.architecture or UNKNOWN
-
-
-def _short_count(count: int) -> str:
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if count >= limit:
-            value = count / limit
-            return f"{value:.1f}{suffix}" if value < 10 else f"{value:.0f}{suffix}"
-    return str(count)
 
 
 def format_cell(column: Column, value: float | None, best: float | None) -> Text:

@@ -31,6 +31,7 @@ from engines.protocol import (
 )
 from engines.types import GenerationStats, ModelInfo, SamplingParams
 from profiles.plan import PanePlan
+from tui.formatting import format_bytes, short_count
 from tui.pane_controller import EngineFactory, PaneController, PaneState, RunOutcome
 from tui.widgets.answer_view import AnswerView
 from tui.widgets.pane_stats import PaneStats, StatsFigures
@@ -65,11 +66,11 @@ def describe_model(info: ModelInfo) -> str:
     """What the model is, in one line: parameters, quant, size, context, backend, GPU layers."""
     parts = []
     if info.n_params:
-        parts.append(_short_count(info.n_params))
+        parts.append(short_count(info.n_params))
     if info.quantization:
         parts.append(info.quantization)
     if info.file_size:
-        parts.append(_short_bytes(info.file_size))
+        parts.append(format_bytes(info.file_size))
     if info.n_ctx:  # 0: a server that does not say
         parts.append(f"ctx {info.n_ctx}")
     parts.append(info.backend)
@@ -79,20 +80,6 @@ def describe_model(info: ModelInfo) -> str:
     if not info.has_chat_template:
         parts.append("no chat template")
     return " · ".join(parts)
-
-
-def _short_count(n: int) -> str:
-    for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if n >= size:
-            return f"{n / size:.3g}{unit}"
-    return str(n)
-
-
-def _short_bytes(n: int) -> str:
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{n} B"
 
 
 def temperature_marker(sampling: SamplingParams) -> str:

@@ -13,8 +13,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from engines.types import GenerationStats
-
-UNKNOWN = "—"
+from tui.formatting import number
 
 
 @dataclass(frozen=True)
@@ -47,27 +46,23 @@ class StatsFigures:
         )
 
 
-def _number(value: float | None, fmt: str, unit: str = "") -> str:
-    return UNKNOWN if value is None else f"{value:{fmt}}{unit}"
-
-
 def format_figures(figures: StatsFigures) -> Text:
     """The stats line as styled text: label dim, value bright."""
     parts: list[tuple[str, str, str]] = [
-        ("TTFT ", _number(figures.ttft_s, ".2f"), " s"),
-        ("", _number(figures.decode_tps, ".1f"), " tok/s"),
-        ("", _number(figures.tokens, "d"), " tok"),
-        ("", _number(figures.elapsed_s, ".1f"), " s"),
+        ("TTFT ", number(figures.ttft_s, ".2f"), " s"),
+        ("", number(figures.decode_tps, ".1f"), " tok/s"),
+        ("", number(figures.tokens, "d"), " tok"),
+        ("", number(figures.elapsed_s, ".1f"), " s"),
     ]
     if figures.rss_mib is not None:
-        parts.append(("RSS ", _number(figures.rss_mib, ".0f"), " MiB"))
+        parts.append(("RSS ", number(figures.rss_mib, ".0f"), " MiB"))
     if figures.cpu_percent is not None:
-        parts.append(("CPU ", _number(figures.cpu_percent, ".0f"), "%"))
+        parts.append(("CPU ", number(figures.cpu_percent, ".0f"), "%"))
     if figures.gpu_mem_mib is not None:
-        parts.append(("GPU ", _number(figures.gpu_mem_mib, ".0f"), " MiB"))
+        parts.append(("GPU ", number(figures.gpu_mem_mib, ".0f"), " MiB"))
     text = Text(no_wrap=True, overflow="ellipsis")
-    for number, (label, value, unit) in enumerate(parts):
-        if number:
+    for index, (label, value, unit) in enumerate(parts):
+        if index:
             text.append(" · ", style="dim")
         text.append(label, style="dim")
         text.append(value, style="bold")

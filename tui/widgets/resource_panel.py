@@ -37,15 +37,8 @@ from textual.widgets import Static
 
 from engines.nvml import GPUSample, Nvml, default_nvml
 from engines.resources import ResourceSample, ResourceSampler
+from tui.formatting import UNKNOWN, gib
 from tui.widgets.sparkline_row import ScaledSparkline, per_core_strip
-
-GIB = 1024**3
-UNKNOWN = "—"
-
-
-def gib(value: int | None) -> str:
-    """Bytes as GiB with one decimal; "—" when unknown."""
-    return UNKNOWN if value is None else f"{value / GIB:.1f}"
 
 
 def percent(value: float | None) -> str:
