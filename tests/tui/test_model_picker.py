@@ -111,7 +111,7 @@ async def test_lists_discovered_models_with_metadata_and_fit():
         assert table_refs(app) == [SMALL.ref, LARGE.ref, BROKEN.ref]
         table = app.screen.query_one(DataTable)
         small = [str(cell) for cell in table.get_row_at(0)]
-        assert small == ["demo", "SmolLM2 135M", "135M", "Q4_1", "94 MiB", "8,192", "yes", "RAM ✓"]
+        assert small == ["demo", "SmolLM2 135M", "135M", "Q4_1", "94.0 MiB", "8,192", "yes", "RAM ✓"]
         large = [str(cell) for cell in table.get_row_at(1)]
         assert large[2] == "70B" and large[-1].startswith("RAM ✗ ")  # 40 GiB of weights > 8 GiB
         broken = [str(cell) for cell in table.get_row_at(2)]

@@ -35,13 +35,16 @@ TABLE_COLUMNS = ("SOURCE", "NAME", "PARAMS", "QUANT", "SIZE", "CONTEXT", "CHAT",
 def models(as_json: bool, dirs: tuple[str, ...]) -> None:
     """List the GGUF models found on this machine, without loading them.
 
-    Sources: the demo models, the Hugging Face cache, LM Studio, Ollama, and the folders
-    in llmbench's config.toml (model_dirs = ["~/models"]). The REF column is what
+    Sources: the demo models, the Hugging Face cache, LM Studio, Ollama, the folders
+    in llmbench's config.toml (model_dirs = ["~/models"]) and what the servers it lists
+    offer (servers = ["http://127.0.0.1:8080/v1"]). The REF column is what
     `llmbench --model` and profiles take.
     """
+    from engines.server_models import ServerConfigError, served_models_as_discovered
+
     try:
-        found = discover_models(list(dirs))
-    except DiscoveryError as exc:
+        found = discover_models(list(dirs)) + served_models_as_discovered()
+    except (DiscoveryError, ServerConfigError) as exc:
         _fail(str(exc))
     if as_json:
         click.echo(json.dumps([model.to_dict() for model in found], indent=2))
@@ -54,7 +57,8 @@ def models(as_json: bool, dirs: tuple[str, ...]) -> None:
     click.echo(format_table([table_row(model) for model in found]))
     for model in found:
         if model.error:
-            click.echo(f"unreadable: {model.error}", err=True)
+            where = f"server {model.path}" if model.source == "server" else "unreadable"
+            click.echo(f"{where}: {model.error}", err=True)
 
 
 @click.command("pull")

@@ -6,7 +6,8 @@ For E1 (and anyone opening it)::
 
 `ModelPickerScreen` is a modal that dismisses with a model reference string (usable as
 `--model REF`) or None when cancelled. It lists what `engines.discovery.discover_models()`
-finds (demo models, the Hugging Face cache, LM Studio, Ollama, configured folders) with
+finds (demo models, the Hugging Face cache, LM Studio, Ollama, configured folders), then
+what the servers in config.toml offer ("served by URL"; `engines.server_models`), with
 parameters, quant, size, trained context, chat template, and whether the model fits in
 the RAM that is available now (and in free GPU memory where NVML sees a GPU), using the
 estimate in `engines.memory_fit`. Discovery and the fit check run in a thread worker: the
@@ -54,9 +55,24 @@ class DownloadCancelled(Exception):
 
 
 def _default_discover() -> Sequence[DiscoveredModel]:
-    from engines.discovery import discover_models
+    """The models on this machine, then what the configured servers offer.
 
-    return discover_models()
+    A bad `servers` entry in config.toml becomes one row that says so, rather than
+    hiding the local models.
+    """
+    from engines.discovery import discover_models
+    from engines.server_models import (
+        ServerConfigError,
+        config_file,
+        served_models_as_discovered,
+    )
+
+    models = discover_models()
+    try:
+        return models + served_models_as_discovered()
+    except ServerConfigError as error:
+        path = str(config_file())
+        return [*models, DiscoveredModel("server", path, "config.toml", path, None, str(error))]
 
 
 def _default_pull(ref: str, progress: Callable[[DownloadProgress], None]) -> Path:
@@ -224,7 +240,7 @@ class ModelPickerScreen(ModalScreen[str | None]):
     def _describe_highlighted(self) -> None:
         entry = self.highlighted_entry()
         if entry is not None:
-            self._set_status(entry.detail)
+            self._set_status(entry.detail, error=entry.problem is not None)
 
     def _set_status(self, text: str, error: bool = False) -> None:
         status = self.query_one("#picker-status", Static)
@@ -250,8 +266,18 @@ class ModelPickerScreen(ModalScreen[str | None]):
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
-        if not self._downloading and event.row_key.value is not None:
-            self.dismiss(str(event.row_key.value))
+        if self._downloading or event.row_key.value is None:
+            return
+        entry = next((e for e in self.entries if e.ref == event.row_key.value), None)
+        if entry is not None:
+            self._choose(entry)
+
+    def _choose(self, entry: PickerEntry) -> None:
+        """Dismiss with the entry's reference, or say why it cannot be chosen."""
+        if entry.problem is not None:
+            self._set_status(entry.detail, error=True)
+        else:
+            self.dismiss(entry.ref)
 
     @on(Input.Submitted, "#picker-input")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -260,7 +286,7 @@ class ModelPickerScreen(ModalScreen[str | None]):
         text = event.value.strip()
         entry = self.highlighted_entry()
         if not looks_like_reference(text) and entry is not None:
-            self.dismiss(entry.ref)
+            self._choose(entry)
         elif text:
             self.choose_reference(text)
 

@@ -34,6 +34,8 @@ class PickerEntry:
     """E.g. "RAM ✓", "RAM ✗ 5.1 GiB", "RAM ✓ GPU ✓"; "?" when the file could not be read."""
     detail: str
     """One line for the status bar when the row is highlighted."""
+    problem: str | None = None
+    """Why this row cannot be chosen (a server that could not be listed); None: it can."""
 
     def matches(self, words: Sequence[str]) -> bool:
         """Whether every word appears somewhere in the row (case-insensitive)."""
@@ -61,6 +63,8 @@ def make_entry(
     model: DiscoveredModel, n_ctx: int, ram_available: int, gpu_free: int | None
 ) -> PickerEntry:
     """The row for one discovered model."""
+    if model.source == "server":
+        return served_entry(model)
     metadata = model.metadata
     if metadata is None:
         error = model.error or "its metadata could not be read"
@@ -81,6 +85,21 @@ def make_entry(
         fits=fits,
         detail=f"{model.ref}: {detail}",
     )
+
+
+def served_entry(model: DiscoveredModel) -> PickerEntry:
+    """The row for a model a configured server offers (`model.path` is the server's URL),
+    or for a server that could not be listed (`model.error` says why)."""
+    unknown = (UNKNOWN,) * 5
+    if model.error:
+        return PickerEntry(
+            model.ref, model.source, model.name, *unknown, UNKNOWN,
+            detail=f"{model.path}: {model.error}", problem=model.error,
+        )  # fmt: skip
+    return PickerEntry(
+        model.ref, model.source, model.name, *unknown, "remote",
+        detail=f"{model.ref}: served by {model.path}",
+    )  # fmt: skip
 
 
 def looks_like_reference(text: str) -> bool:
