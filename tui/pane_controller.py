@@ -129,6 +129,7 @@ class PaneController:
     load_fraction: float = 0.0
     info: ModelInfo | None = None
     warnings: list[str] = field(default_factory=list)
+    """What the model or server warned about, each once however often it repeats it."""
     request: GenerationRequest | None = None
     """The running or last generation's request."""
     pending: GenerationRequest | None = None
@@ -251,7 +252,8 @@ class PaneController:
                 self.info, self.load_fraction = info, 1.0
                 if self.handle is not None and self.handle.pid:
                     lower_priority(self.handle.pid, WORKER_NICENESS)
-                self.warnings.extend(info.warnings)
+                for warning in info.warnings:
+                    self.warn(warning)
                 self.state = PaneState.READY
                 if self.pending is not None:
                     self._start(self.pending)
@@ -269,9 +271,15 @@ class PaneController:
                 self.pending = None
                 self.state, self.reason = PaneState.CRASHED, f"worker crashed: {reason}"
             case Warned(message=message):
-                self.warnings.append(message)
+                self.warn(message)
             case SamplingChanged():
                 pass
+
+    def warn(self, message: str) -> None:
+        """Keep a warning for the pane header, unless the same one is already there
+        (a server repeats what it ignores on every request; a reload repeats load warnings)."""
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def _current(self, request_id: str) -> bool:
         return self.request is not None and self.request.request_id == request_id
