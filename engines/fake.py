@@ -7,11 +7,11 @@ fast, and where to fail. Nothing here is timing-dependent unless a script asks f
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from dataclasses import dataclass, field
 
+from engines.event_queue import EventQueue
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -52,7 +52,8 @@ class FakeScript:
     """Finish every generation with stop_reason "error" and this reason."""
     crash_after_tokens: int | None = None
     """Simulate a worker crash (signal 9) after this many tokens."""
-    prompt_tokens: int = 12
+    prompt_tokens: int | None = 12
+    """None: the model does not say (as a server that sends no usage)."""
     prompt_mode: str = "chat"
     info: dict = field(default_factory=dict)
     """Overrides for the ModelInfo fields."""
@@ -88,7 +89,7 @@ class FakeModelHandle(ModelHandle):
 
     def __init__(self, script: FakeScript | None = None) -> None:
         self.script = script or FakeScript()
-        self._events: queue.Queue[Event] = queue.Queue()
+        self._events = EventQueue()
         self._sampling_lock = threading.Lock()
         self._pending_sampling: SamplingParams | None = None
         self._cancel = threading.Event()
@@ -116,15 +117,7 @@ class FakeModelHandle(ModelHandle):
         self._cancel.set()
 
     def next_events(self, timeout: float | None = None) -> list[Event]:
-        try:
-            events = [self._events.get(timeout=timeout)]
-        except queue.Empty:
-            return []
-        while True:
-            try:
-                events.append(self._events.get_nowait())
-            except queue.Empty:
-                return events
+        return self._events.next_events(timeout)
 
     def close(self) -> None:
         self._cancel.set()

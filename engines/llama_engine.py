@@ -8,6 +8,8 @@ bindings of llama.cpp's C API and runs its own token loop, so that it can:
   prompt with another temperature starts almost at once;
 - check for a cancel and for a live sampling change before every token;
 - sample with llama.cpp's native sampler chain, every value explicit (`engines.sampler_chain`);
+- evaluate BOS (+ EOS) once at load and forget it (a warm-up, as llama.cpp's tools do), so
+  the first answer starts as quickly as the next and the one-time cost counts as loading;
 - stream UTF-8-correct text in batches (~30 ms), each token stamped when its text is ready.
 
 The per-token path is a handful of foreign calls and dictionary lookups; everything that
@@ -93,8 +95,12 @@ def _default_threads() -> int:
 class LlamaEngine:
     """One GGUF model loaded through llama.cpp, generating one request at a time."""
 
-    def __init__(self, settings: ModelSettings) -> None:
+    def __init__(self, settings: ModelSettings, warm_up: bool = True) -> None:
+        """`warm_up` False skips the throwaway evaluation at load (tests compare with it)."""
         self.settings = settings
+        self.warm_up = warm_up
+        self.warmed_up = False
+        """Whether `load` ran the warm-up evaluation (see `_warm_up`)."""
         self.info: ModelInfo | None = None
         self._lib: Any = None
         self._model: Any = None
@@ -178,6 +184,7 @@ class LlamaEngine:
         self._piece_buffer = ctypes.create_string_buffer(64)
         self._cached_tokens = []
         self._formatter = self._make_formatter(lib)
+        self.warmed_up = self.warm_up and self._warm_up(lib)
         progress.finish()
         self.info = build_model_info(
             settings, lib, model, self._n_ctx, n_threads, file_metadata, warnings
@@ -210,6 +217,37 @@ class LlamaEngine:
             f"RPC servers {', '.join(servers)} ignored: this llama-cpp-python build cannot use "
             "llama.cpp RPC; running locally"
         )
+
+    def _warm_up(self, lib: Any) -> bool:
+        """Evaluate BOS (+ EOS) once and forget it, as llama.cpp's own tools do at load.
+
+        llama.cpp's first evaluation after a load pays one-time costs: the mapped weights
+        are read in (from disk when they are not in the page cache yet) and its compute
+        buffers and threads are set up. Done here, that counts in the load time ("until the
+        model is ready to generate") instead of the first answer's TTFT and prompt speed
+        (`benchmarks/first_run.py`). The memory is cleared and the perf counters reset
+        afterwards, so no figure and no answer carries a trace of it. Returns whether it ran.
+        """
+        if not lib.llama_model_has_decoder(self._model):
+            return False
+        ctx = self._ctx
+        null = getattr(lib, "LLAMA_TOKEN_NULL", -1)
+        special = (lib.llama_vocab_bos(self._vocab), lib.llama_vocab_eos(self._vocab))
+        tokens = [token for token in special if token != null and token >= 0] or [0]
+        tokens = tokens[: max(1, self._n_batch)]
+        set_warmup = getattr(lib, "llama_set_warmup", None)  # all experts of a MoE model
+        if set_warmup is not None:
+            set_warmup(ctx, True)
+        try:
+            array = (lib.llama_token * len(tokens))(*tokens)
+            result = lib.llama_decode(ctx, lib.llama_batch_get_one(array, len(tokens)))
+        finally:
+            lib.llama_memory_clear(self._memory, True)
+            lib.llama_synchronize(ctx)
+            lib.llama_perf_context_reset(ctx)
+            if set_warmup is not None:
+                set_warmup(ctx, False)
+        return result == 0
 
     def _make_formatter(self, lib: Any) -> PromptFormatter:
         template = lib.llama_model_chat_template(self._model, None)

@@ -83,7 +83,8 @@ class GenerationStarted:
     request_id: str
     prompt_mode: str
     """"chat" or "completion"."""
-    prompt_tokens: int
+    prompt_tokens: int | None
+    """None when it is not known yet (a remote server says it only at the end, if at all)."""
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ change them mid-answer), and the pane is told so.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Callable
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
+from engines.event_queue import EventQueue
 from engines.openai_client import ServerConnection, ServerError, Timeouts, iter_sse_data, one_line
 from engines.protocol import (
     Event,
@@ -84,7 +84,7 @@ class RemoteModelHandle(ModelHandle):
         self.server_kind = "unknown"
         self._served_model: str | None = model
         self._dropped_fields: set[str] = set()
-        self._events: queue.Queue[Event] = queue.Queue()
+        self._events = EventQueue()
         self._lock = threading.Lock()
         self._connection: ServerConnection | None = None
         self._cancel = threading.Event()
@@ -126,15 +126,7 @@ class RemoteModelHandle(ModelHandle):
             connection.close()
 
     def next_events(self, timeout: float | None = None) -> list[Event]:
-        try:
-            events = [self._events.get(timeout=timeout)]
-        except queue.Empty:
-            return []
-        while True:
-            try:
-                events.append(self._events.get_nowait())
-            except queue.Empty:
-                return events
+        return self._events.next_events(timeout)
 
     def close(self) -> None:
         self._alive = False
@@ -280,7 +272,7 @@ class RemoteModelHandle(ModelHandle):
             stats = self._generate(request)
         except Exception as exc:  # noqa: BLE001 - a bug here must still end the run in its pane
             stats = GenerationStats(
-                "error", "chat", 0, 0, None, None, None, None, error=one_line(str(exc))
+                "error", "chat", None, 0, None, None, None, None, error=one_line(str(exc))
             )
         with self._lock:
             self._generating = False
@@ -288,7 +280,7 @@ class RemoteModelHandle(ModelHandle):
         self._events.put(GenerationFinished(request.request_id, stats))
 
     def _generate(self, request: GenerationRequest) -> GenerationStats:
-        self._events.put(GenerationStarted(request.request_id, "chat", 0))
+        self._events.put(GenerationStarted(request.request_id, "chat", None))
         tally = StreamTally(request.request_id, time.perf_counter(), self._events.put)
         if not self._loaded or self.timeouts is None:
             return tally.stats("error", "the server model is not loaded")
@@ -364,7 +356,7 @@ class RemoteModelHandle(ModelHandle):
             self._events.put(
                 Warned(
                     f"{self.host} returns no token counts while streaming: generated tokens are "
-                    "counted from the streamed chunks, prompt tokens are unknown (0)"
+                    "counted from the streamed chunks, prompt tokens are unknown (—)"
                 )
             )
         return tally.stats(tally.stop_reason())

@@ -228,15 +228,15 @@ class StreamTally:
         return self.text_tokens
 
     @property
-    def prompt_tokens(self) -> int:
-        """From `usage`, else llama-server's timings (computed + reused); 0 when not said."""
+    def prompt_tokens(self) -> int | None:
+        """From `usage`, else llama-server's timings (computed + reused); None when not said."""
         value = self.usage.get("prompt_tokens")
         if isinstance(value, int):
             return value
         computed, cached = self.timings.get("prompt_n"), self.timings.get("cache_n", 0)
         if isinstance(computed, int):
             return computed + (cached if isinstance(cached, int) else 0)
-        return 0
+        return None
 
     @property
     def cached_prompt_tokens(self) -> int:

@@ -24,7 +24,8 @@ class RunTiming:
     lags: list[float] = field(default_factory=list)
     generated_tokens: int = 0
     prompt_mode: str = "completion"
-    prompt_tokens: int = 0
+    prompt_tokens: int | None = None
+    """From GenerationStarted; None until then (or when the engine cannot tell)."""
 
 
 def delivery_lag_p95_ms(lags_s: list[float]) -> float | None:
@@ -54,9 +55,12 @@ def ended_run_stats(run: RunTiming, stop_reason: str, error: str | None) -> Gene
 
 
 def error_stats(
-    reason: str, prompt_mode: str = "completion", prompt_tokens: int = 0, generated: int = 0
+    reason: str,
+    prompt_mode: str = "completion",
+    prompt_tokens: int | None = None,
+    generated: int = 0,
 ) -> GenerationStats:
-    """The stats of a failed run: what it had reported, the reason, and no speeds."""
+    """The stats of a failed run: what it had reported (None: unknown), the reason, no speeds."""
     return GenerationStats(
         stop_reason="error",
         prompt_mode=prompt_mode if prompt_mode in ("chat", "completion") else "completion",

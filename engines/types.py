@@ -120,7 +120,8 @@ class GenerationStats:
 
     stop_reason: StopReason
     prompt_mode: PromptMode
-    prompt_tokens: int
+    prompt_tokens: int | None
+    """Prompt tokens after the chat template; None when unknown (a server that sends no usage)."""
     generated_tokens: int
     """Tokens sampled, stop token excluded."""
     ttft_s: float | None

@@ -244,7 +244,7 @@ class _SeenSoFar:
 
     def __init__(self) -> None:
         self.prompt_mode = "completion"
-        self.prompt_tokens = 0
+        self.prompt_tokens: int | None = None
         self.generated_tokens = 0
 
     def note(self, event: Event) -> None:

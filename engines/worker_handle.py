@@ -1,7 +1,8 @@
 """The parent's side of one model worker: `WorkerModelHandle`, the ModelHandle the app uses.
 
 Each handle owns at most one worker process (`engines.worker`), started with the "spawn"
-context (never fork: the parent runs Textual's threads). Before starting one, `load()`
+context (never fork: the parent runs Textual's threads), from any thread and whatever
+`sys.stderr` is at the time (`engines.spawn_prep`). Before starting one, `load()`
 checks the file in the parent, where it is quick and the message is clear: missing, a
 directory, empty, not GGUF, truncated header (`engines.gguf_info`), and whether the model
 fits in memory (`engines.memory_fit`). Anything only llama.cpp can judge (an unknown
@@ -55,6 +56,7 @@ from engines.run_timing import (
     error_stats,
     with_parent_figures,
 )
+from engines.spawn_prep import ensure_resource_tracker
 from engines.threads import default_threads
 from engines.types import GenerationRequest, ModelSettings, SamplingParams
 from engines.worker import DEFAULT_ENGINE, WorkerConfig, worker_main
@@ -279,6 +281,7 @@ class WorkerModelHandle(ModelHandle):
             name=f"llmbench-worker-{stem}",
             daemon=True,
         )
+        ensure_resource_tracker()  # works whatever sys.stderr is (a Textual app replaces it)
         process.start()
         commands_in.close()  # the worker's ends: closing ours lets each side see the other go
         events_out.close()

@@ -193,7 +193,7 @@ _TABLE_ROWS: list[tuple[str, Callable[[RunResult], str]]] = [
     ("temperature", lambda r: f"{r.sampling.temperature:g}"),
     ("seed", lambda r: str(r.sampling.seed)),
     ("load time (s)", lambda r: _num(r.figures.load_s, 2)),
-    ("prompt tokens", lambda r: str(r.figures.prompt_tokens)),
+    ("prompt tokens", lambda r: _num(r.figures.prompt_tokens, 0)),
     ("generated tokens", lambda r: str(r.figures.generated_tokens)),
     ("TTFT (s)", lambda r: _num(r.figures.ttft_s, 3)),
     ("prompt speed (tok/s)", lambda r: _num(r.figures.prompt_tps, 1)),

@@ -48,8 +48,8 @@ class Figures(_Record):
 
     stop_reason: Literal["stop", "length", "cancelled", "error"]
     prompt_mode: Literal["chat", "completion"]
-    prompt_tokens: int
-    """Tokens of the prompt after the chat template (llama-bench: n_prompt)."""
+    prompt_tokens: int | None
+    """Tokens of the prompt after the chat template (llama-bench: n_prompt); None: unknown."""
     cached_prompt_tokens: int = 0
     """Prompt tokens reused from llama.cpp's prompt cache."""
     generated_tokens: int

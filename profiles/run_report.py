@@ -1,7 +1,8 @@
 """What a comparison run reports: each pane's progress, its failure, and the outcome.
 
 Plain data shared by `profiles.runner` (which produces it) and the front ends that show
-it (`llmbench run`'s progress and table; the workbench).
+it (`llmbench run`'s progress and table; the workbench), with `PaneFailed` (what ends a
+pane's run inside the runner) and the one-line summary of a finished generation.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from engines.types import GenerationStats
     from profiles.results import RunResult
 
 RunMode = Literal["sequential", "parallel"]
@@ -44,6 +46,15 @@ class PaneProgress:
     """The failure reason, a warning, or a short summary of a finished generation."""
 
 
+class PaneFailed(Exception):
+    """Ends one pane's run; carries the reason shown to the user (it becomes a PaneFailure)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
 @dataclass(frozen=True)
 class PaneFailure:
     """A pane that could not finish: its model did not load, its worker died, or it errored."""
@@ -69,3 +80,9 @@ class ComparisonOutcome:
     def ok(self) -> bool:
         """Whether every pane finished."""
         return not self.failures
+
+
+def generation_summary(stats: GenerationStats) -> str:
+    """A finished generation in one line: tokens, decode speed ("—" when unknown), stop reason."""
+    speed = f"{stats.decode_tps:.1f} tok/s" if stats.decode_tps is not None else "— tok/s"
+    return f"{stats.generated_tokens} tokens, {speed}, stop: {stats.stop_reason}"

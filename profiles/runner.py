@@ -37,7 +37,15 @@ from engines.protocol import (
 from engines.types import GenerationRequest, GenerationStats, ModelInfo
 from profiles import run_adapters
 from profiles.plan import PanePlan, open_handle
-from profiles.run_report import ComparisonOutcome, PaneFailure, PaneProgress, Phase, RunMode
+from profiles.run_report import (
+    ComparisonOutcome,
+    PaneFailed,
+    PaneFailure,
+    PaneProgress,
+    Phase,
+    RunMode,
+    generation_summary,
+)
 
 # Where results, history, provenance and machine figures come from (tests replace these).
 _build_result = run_adapters.build_result
@@ -68,15 +76,6 @@ _POLL_S = 0.25
 
 ProgressCallback = Callable[[PaneProgress], None]
 HandleFactory = Callable[[PanePlan], ModelHandle]
-
-
-class PaneFailed(Exception):
-    """Ends one pane's run; carries the reason shown to the user."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.detail = detail
 
 
 def run_comparison(
@@ -280,7 +279,7 @@ class _PaneRun:
             raise PaneFailed(stats.error or "the generation failed")
         if stats.stop_reason == "cancelled" and context.cancel.is_set():
             raise PaneFailed("cancelled before it finished")
-        summary = _summary(stats)
+        summary = generation_summary(stats)
         if not is_warmup:
             result = _build_result(
                 plan=self.plan,
@@ -393,11 +392,6 @@ class _PaneRun:
                 **values,
             )
         )
-
-
-def _summary(stats: GenerationStats) -> str:
-    speed = f"{stats.decode_tps:.1f} tok/s" if stats.decode_tps is not None else "— tok/s"
-    return f"{stats.generated_tokens} tokens, {speed}, stop: {stats.stop_reason}"
 
 
 def _one_line(text: str) -> str:

@@ -176,6 +176,7 @@ def test_headless_run_compares_a_local_pane_and_a_server_pane(
     assert remote["energy_j"] is None and remote["engine_decode_tps"] is None
     assert remote["n_threads"] is None and local["n_threads"] >= 1
     assert "no token counts" in result.stderr  # llama-cpp-python sends no usage when streaming
+    assert remote["n_prompt"] is None and local["n_prompt"] > 0
 
 
 async def test_the_workbench_runs_a_local_pane_and_a_server_pane(
