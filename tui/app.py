@@ -410,18 +410,6 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _prepare_worker_processes() -> None:
-    """Start multiprocessing's resource tracker now, before the app runs.
-
-    While a Textual app runs, `sys.stderr` is a capture object whose `fileno()` is -1;
-    a worker process started then would start the tracker with that descriptor and fail
-    with "bad value(s) in fds_to_keep". Started here, the tracker is reused later.
-    """
-    from multiprocessing import resource_tracker
-
-    resource_tracker.ensure_running()
-
-
 def make_app(
     profile: Profile,
     engine_factory: EngineFactory = open_handle,
@@ -438,8 +426,6 @@ def make_app(
     history file; `resource_sampler` feeds the resource panel and the panes' process
     figures ("auto": a new `ResourceSampler`, None: no sampling).
     """
-    if engine_factory is open_handle:
-        _prepare_worker_processes()
     if resource_sampler == "auto":
         from engines.resources import ResourceSampler
 
