@@ -2,9 +2,10 @@
 
 `make_app(profile, engine_factory, ...)` builds the app; the CLI (`tui.launch`) and the
 tests use it alike. The app owns what outlives one screen: the profile and its unsaved
-mark, the history of finished results, exports, the resource sampler, the command
-palette, help, and a clean exit (also on SIGHUP, when an SSH session drops, and SIGTERM). The panes
-and everything done to them live in `tui.screens.main.WorkbenchScreen`.
+mark (opened and saved by `tui.profile_actions.ProfileActions`), the history of finished
+results, exports, the resource sampler, the command palette, help, and a clean exit
+(also on SIGHUP, when an SSH session drops, and SIGTERM). The panes and everything done
+to them live in `tui.screens.main.WorkbenchScreen`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from profiles.plan import build_plan, open_handle
 from profiles.schema import Profile
 from tui.keys import APP_BINDINGS, APP_LETTER_ACTIONS, BUILTIN_BINDINGS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory
+from tui.profile_actions import ProfileActions
 from tui.run_records import (
     ExportFormat,
     FinishedRun,
@@ -40,10 +42,8 @@ if TYPE_CHECKING:
 QUIT_WAIT_S = 10.0
 """The longest quitting waits for model workers to end and history writes to finish."""
 
-PROFILE_NAME_HINT = "letters, digits, '.', '_' and '-'; at most 64 characters"
 
-
-class WorkbenchApp(App[None]):
+class WorkbenchApp(ProfileActions, App[None]):
     """Compare language models side by side."""
 
     CSS_PATH = "app.tcss"
@@ -167,19 +167,6 @@ class WorkbenchApp(App[None]):
             "gpu_mem_mib": process.gpu_mem_mib,
         }
 
-    # --- title and unsaved changes ----------------------------------------------------------
-
-    def _update_title(self) -> None:
-        self.title = f"llmbench · {self.profile.name}{' *' if self.unsaved else ''}"
-
-    def on_workbench_screen_edited(self, message: WorkbenchScreen.Edited) -> None:
-        try:
-            current = self.workbench.current_profile()
-        except LookupError:
-            return
-        self.unsaved = current != same_form(self.profile)
-        self._update_title()
-
     # --- history ---------------------------------------------------------------------------
 
     def on_workbench_screen_pane_finished(self, message: WorkbenchScreen.PaneFinished) -> None:
@@ -199,83 +186,6 @@ class WorkbenchApp(App[None]):
             )
             return
         self.call_from_thread(self.results.__setitem__, run.pane_id, result)
-
-    # --- profiles --------------------------------------------------------------------------
-
-    def action_open_profile(self) -> None:
-        """Choose a profile and open it (the current models are unloaded)."""
-        from profiles.store import list_profiles
-        from tui.screens.open_profile import OpenProfileScreen
-
-        self.push_screen(OpenProfileScreen(list_profiles()), self._open_chosen)
-
-    def _open_chosen(self, path: str | None) -> None:
-        if path:
-            self.open_profile(path)
-
-    def open_profile(self, name_or_path: str) -> bool:
-        """Replace the workbench with this profile. False (with a message) if it does not load."""
-        from profiles.errors import ProfileError
-        from profiles.store import load_profile
-
-        try:
-            profile = load_profile(name_or_path)
-        except ProfileError as error:
-            self.notify(str(error), severity="error", timeout=10)
-            return False
-        old = self.workbench
-        old.close_all()
-        self.profile, self.profile_path, self.unsaved = profile, None, False
-        self.results.clear()
-        self.switch_screen(self._new_workbench(profile))
-        self._update_title()
-        self.notify(f"opened {profile.name}")
-        return True
-
-    def action_save_profile(self) -> None:
-        """Save the profile under its name (a bundled one is saved as your copy)."""
-        self.save_profile(self.workbench.current_profile())
-
-    def action_save_profile_as(self) -> None:
-        """Save the profile under a new name."""
-        from tui.screens.text_prompt import TextPromptScreen
-
-        self.push_screen(
-            TextPromptScreen(
-                "Save profile as",
-                value=self.profile.name,
-                hint=PROFILE_NAME_HINT,
-                check=_profile_name_problem,
-            ),
-            self._save_as_chosen,
-        )
-
-    def _save_as_chosen(self, name: str | None) -> None:
-        if name:
-            self.save_profile(self.workbench.current_profile().model_copy(update={"name": name}))
-
-    def save_profile(self, profile: Profile) -> None:
-        """Save `profile` off the UI thread; the title loses its `*` when it is written."""
-        self.run_worker(
-            partial(self._save, profile), thread=True, group="save", name="save profile"
-        )
-
-    def _save(self, profile: Profile) -> None:
-        from profiles.errors import ProfileError
-        from profiles.store import save_profile
-
-        try:
-            path = save_profile(profile)
-        except ProfileError as error:
-            self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
-            return
-        self.call_from_thread(self._saved, profile, path)
-
-    def _saved(self, profile: Profile, path: Path) -> None:
-        self.profile, self.profile_path = profile, path
-        self.unsaved = self.workbench.current_profile() != same_form(profile)
-        self._update_title()
-        self.notify(f"saved {profile.name} to {path}")
 
     # --- export and help -------------------------------------------------------------------
 
@@ -372,38 +282,6 @@ def _finished_run(pane: ModelPane, profile: Profile) -> FinishedRun | None:
 def _quit_signals() -> list[signal.Signals]:
     """The signals that quit the workbench cleanly, where the platform has them."""
     return [getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name)]
-
-
-def same_form(profile: Profile) -> Profile:
-    """The profile as the workbench writes it back: pane overrides only where they differ
-    from the defaults, an empty system prompt as None (so only real edits count as unsaved)."""
-    from profiles.schema import SamplingOverrides
-
-    panes = [
-        pane.model_copy(
-            update={
-                "sampling": SamplingOverrides.between(
-                    profile.sampling, pane.sampling_params(profile.sampling)
-                )
-            }
-        )
-        for pane in profile.panes
-    ]
-    return profile.model_copy(
-        update={"panes": panes, "system_prompt": profile.system_prompt or None}
-    )
-
-
-def _profile_name_problem(name: str) -> str | None:
-    from pydantic import ValidationError
-
-    from profiles.schema import PaneSpec
-
-    try:
-        Profile(name=name, panes=[PaneSpec(model="x")])
-    except ValidationError:
-        return f"not a profile name: {PROFILE_NAME_HINT}"
-    return None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,9 +1,10 @@
 """WorkbenchScreen: the prompt, the model panes side by side, the comparison, resources.
 
-This screen owns the panes and everything done to them: run and stop, live temperature
-(nudge, exact value, link, re-run on change), add and remove panes. The app owns the
-profile (open, save, the unsaved-changes mark), the history and the exports; it asks
-this screen for the current state with `current_profile()`.
+This screen owns the panes and everything done to them: run and stop, add and remove
+panes, and live sampling (nudge, exact value, link, re-run on change; those actions are
+in `tui.screens.live_sampling`). The app owns the profile (open, save, the
+unsaved-changes mark), the history and the exports; it asks this screen for the current
+state with `current_profile()`.
 
 Model references are resolved (`plan_builder`, default `profiles.plan.build_plan`) in a
 thread worker, so the screen is interactive at once while models load in the background.
@@ -23,11 +24,11 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, TextArea
 
-from engines.types import SamplingParams
 from profiles.plan import PanePlan
 from profiles.schema import PaneSpec, Profile, SamplingOverrides
 from tui.keys import TEXT_FREE_ACTIONS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory, PaneState, RunOutcome
+from tui.screens.live_sampling import LiveSampling
 from tui.widgets.comparison_table import ComparisonTable
 from tui.widgets.model_pane import ModelPane
 from tui.widgets.prompt_editor import PromptEditor
@@ -45,12 +46,7 @@ COMPARISON_MIN_HEIGHT = 30
 MAX_PANES = 8
 
 
-def clamp_temperature(value: float) -> float:
-    """A temperature kept within 0..2 and rounded to two decimals (no 0.30000000000000004)."""
-    return round(min(max(value, 0.0), 2.0), 2)
-
-
-class WorkbenchScreen(Screen):
+class WorkbenchScreen(LiveSampling, Screen):
     """The main screen of the workbench."""
 
     AUTO_FOCUS = "#prompt"
@@ -335,96 +331,7 @@ class WorkbenchScreen(Screen):
         comparison = self.query_one("#comparison")
         comparison.display = not comparison.display
 
-    # --- live temperature ------------------------------------------------------------
-
-    def _targets(self) -> list[ModelPane]:
-        if self.link_temperature:
-            return self.panes
-        pane = self.current_pane
-        return [pane] if pane is not None else []
-
-    def action_nudge_temperature(self, delta: float) -> None:
-        """Move the temperature of the current pane (or all, when linked) by `delta`."""
-        for pane in self._targets():
-            temperature = clamp_temperature(pane.sampling.temperature + delta)
-            self.apply_sampling(pane, pane.sampling.with_changes(temperature=temperature))
-
-    def set_temperature(self, value: float) -> None:
-        """Set an exact temperature on the current pane (or all, when linked)."""
-        for pane in self._targets():
-            self.apply_sampling(
-                pane, pane.sampling.with_changes(temperature=clamp_temperature(value))
-            )
-
-    def apply_sampling(self, pane: ModelPane, sampling: SamplingParams) -> None:
-        """Give a pane new sampling values: live while generating; re-run if asked to."""
-        if sampling == pane.sampling:
-            return
-        pane.set_sampling(sampling)
-        if self.rerun_on_change and pane.state in (PaneState.DONE, PaneState.STOPPED):
-            self._run_pane(pane)
-        self._edited()
-
-    @on(ModelPane.SamplingEdited)
-    def _sampling_edited(self, message: ModelPane.SamplingEdited) -> None:
-        self._select_pane(message.pane)
-        if self.link_temperature:
-            self.set_temperature(message.sampling.temperature)
-        else:
-            self.apply_sampling(message.pane, message.sampling)
-
-    def action_type_temperature(self) -> None:
-        """Put the cursor in the current pane's temperature field."""
-        pane = self.current_pane
-        if pane is not None:
-            pane.focus_temperature()
-
-    def action_toggle_link(self) -> None:
-        """Link or unlink the panes' temperatures."""
-        self.link_temperature = not self.link_temperature
-        self.notify(
-            "temperature linked: all panes move together"
-            if self.link_temperature
-            else "temperature unlinked"
-        )
-
-    def action_toggle_rerun(self) -> None:
-        """Turn re-run on change on or off."""
-        self.rerun_on_change = not self.rerun_on_change
-        self.notify(f"re-run on change {'on' if self.rerun_on_change else 'off'}")
-
-    def watch_link_temperature(self) -> None:
-        self._show_modes()
-
-    def watch_rerun_on_change(self) -> None:
-        self._show_modes()
-
-    def _show_modes(self) -> None:
-        modes = [
-            name
-            for name, on_ in (
-                ("T linked", self.link_temperature),
-                ("re-run on change", self.rerun_on_change),
-            )
-            if on_
-        ]
-        self.sub_title = " · ".join(modes)
-
     # --- other actions ------------------------------------------------------------------
-
-    def action_edit_sampling(self) -> None:
-        """Edit all sampling values of the current pane in a form."""
-        from tui.screens.sampling_editor import SamplingEditorScreen
-
-        pane = self.current_pane
-        if pane is None:
-            return
-
-        def done(sampling: SamplingParams | None) -> None:
-            if sampling is not None and pane.is_attached:
-                self.post_message(ModelPane.SamplingEdited(pane, sampling))
-
-        self.app.push_screen(SamplingEditorScreen(pane.label, pane.sampling), done)
 
     def action_add_pane(self) -> None:
         """Choose a model and add a pane for it."""

@@ -1,0 +1,164 @@
+"""The workbench's profile actions: open, save, save as, and the title's unsaved mark.
+
+`ProfileActions` is mixed into `tui.app.WorkbenchApp`, which owns the profile as last
+opened or saved; the workbench screen says what the profile is now
+(`WorkbenchScreen.current_profile()`). Files are read and written off the UI thread
+by `profiles.store`; a profile that does not load or save is a one-line notification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from profiles.schema import Profile
+from tui.screens.main import WorkbenchScreen
+
+if TYPE_CHECKING:
+    from profiles.results import RunResult
+
+PROFILE_NAME_HINT = "letters, digits, '.', '_' and '-'; at most 64 characters"
+
+
+class ProfileActions:
+    """Open, save and save-as for the workbench app (a mixin for `WorkbenchApp`)."""
+
+    profile: Profile
+    """The profile as last opened or saved (the baseline for the unsaved mark)."""
+    profile_path: Path | None
+    """Where the profile was last saved, if it was saved in this session."""
+    unsaved: bool
+    """The profile on screen differs from `profile`; the title shows a `*`."""
+    results: dict[int, RunResult]
+
+    # What WorkbenchApp (a textual App) provides; the app's notify, push_screen,
+    # switch_screen, run_worker and call_from_thread are used as they are.
+    workbench: WorkbenchScreen
+    title: str
+    _new_workbench: Callable[[Profile], WorkbenchScreen]
+
+    # --- title and unsaved changes -----------------------------------------------------
+
+    def _update_title(self) -> None:
+        self.title = f"llmbench · {self.profile.name}{' *' if self.unsaved else ''}"
+
+    def on_workbench_screen_edited(self, message: WorkbenchScreen.Edited) -> None:
+        try:
+            current = self.workbench.current_profile()
+        except LookupError:
+            return
+        self.unsaved = current != same_form(self.profile)
+        self._update_title()
+
+    # --- open --------------------------------------------------------------------------
+
+    def action_open_profile(self) -> None:
+        """Choose a profile and open it (the current models are unloaded)."""
+        from profiles.store import list_profiles
+        from tui.screens.open_profile import OpenProfileScreen
+
+        self.push_screen(OpenProfileScreen(list_profiles()), self._open_chosen)
+
+    def _open_chosen(self, path: str | None) -> None:
+        if path:
+            self.open_profile(path)
+
+    def open_profile(self, name_or_path: str) -> bool:
+        """Replace the workbench with this profile. False (with a message) if it does not load."""
+        from profiles.errors import ProfileError
+        from profiles.store import load_profile
+
+        try:
+            profile = load_profile(name_or_path)
+        except ProfileError as error:
+            self.notify(str(error), severity="error", timeout=10)
+            return False
+        self.workbench.close_all()
+        self.profile, self.profile_path, self.unsaved = profile, None, False
+        self.results.clear()
+        self.switch_screen(self._new_workbench(profile))
+        self._update_title()
+        self.notify(f"opened {profile.name}")
+        return True
+
+    # --- save --------------------------------------------------------------------------
+
+    def action_save_profile(self) -> None:
+        """Save the profile under its name (a bundled one is saved as your copy)."""
+        self.save_profile(self.workbench.current_profile())
+
+    def action_save_profile_as(self) -> None:
+        """Save the profile under a new name."""
+        from tui.screens.text_prompt import TextPromptScreen
+
+        self.push_screen(
+            TextPromptScreen(
+                "Save profile as",
+                value=self.profile.name,
+                hint=PROFILE_NAME_HINT,
+                check=profile_name_problem,
+            ),
+            self._save_as_chosen,
+        )
+
+    def _save_as_chosen(self, name: str | None) -> None:
+        if name:
+            self.save_profile(self.workbench.current_profile().model_copy(update={"name": name}))
+
+    def save_profile(self, profile: Profile) -> None:
+        """Save `profile` off the UI thread; the title loses its `*` when it is written."""
+        self.run_worker(
+            partial(self._save, profile), thread=True, group="save", name="save profile"
+        )
+
+    def _save(self, profile: Profile) -> None:
+        from profiles.errors import ProfileError
+        from profiles.store import save_profile
+
+        try:
+            path = save_profile(profile)
+        except ProfileError as error:
+            self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
+            return
+        self.call_from_thread(self._saved, profile, path)
+
+    def _saved(self, profile: Profile, path: Path) -> None:
+        self.profile, self.profile_path = profile, path
+        self.unsaved = self.workbench.current_profile() != same_form(profile)
+        self._update_title()
+        self.notify(f"saved {profile.name} to {path}")
+
+
+def same_form(profile: Profile) -> Profile:
+    """The profile as the workbench writes it back: pane overrides only where they differ
+    from the defaults, an empty system prompt as None (so only real edits count as unsaved)."""
+    from profiles.schema import SamplingOverrides
+
+    panes = [
+        pane.model_copy(
+            update={
+                "sampling": SamplingOverrides.between(
+                    profile.sampling, pane.sampling_params(profile.sampling)
+                )
+            }
+        )
+        for pane in profile.panes
+    ]
+    return profile.model_copy(
+        update={"panes": panes, "system_prompt": profile.system_prompt or None}
+    )
+
+
+def profile_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a profile (one line), or None when it can."""
+    from pydantic import ValidationError
+
+    from profiles.schema import PaneSpec
+
+    try:
+        Profile(name=name, panes=[PaneSpec(model="x")])
+    except ValidationError:
+        return f"not a profile name: {PROFILE_NAME_HINT}"
+    return None
