@@ -80,29 +80,26 @@ def workbench_commands(app: WorkbenchApp) -> list[SystemCommand]:
             "Save the profile under a new name (S)",
             app.action_save_profile_as,
         ),
-        (
-            "Export Markdown",
-            "Export the comparison to a Markdown file in the current folder (x)",
-            partial(app.action_export, "markdown"),
-        ),
-        (
-            "Export JSON",
-            "Export the comparison to a JSON file in the current folder",
-            partial(app.action_export, "json"),
-        ),
-        (
-            "Export Markdown to…",
-            "Choose where to write the Markdown export",
-            partial(app.action_export_to, "markdown"),
-        ),
-        (
-            "Export JSON to…",
-            "Choose where to write the JSON export",
-            partial(app.action_export_to, "json"),
-        ),
+        *export_commands(app),
         ("Help: keys", "Every key binding (F1, ?)", app.action_help),
     ]
     return [SystemCommand(title, help_text, callback) for title, help_text, callback in commands]
+
+
+EXPORT_FORMATS = (("markdown", "Markdown", " (x)"), ("json", "JSON", ""))
+"""Each export format: its name for `action_export`, its name for people, its key."""
+
+
+def export_commands(app: WorkbenchApp) -> list[tuple[str, str, Callable[[], Any]]]:
+    """Export each format into the current folder, or to a chosen path."""
+    commands: list[tuple[str, str, Callable[[], Any]]] = []
+    for fmt, name, key in EXPORT_FORMATS:
+        here = f"Export the comparison to a {name} file in the current folder{key}"
+        commands.append((f"Export {name}", here, partial(app.action_export, fmt)))
+    for fmt, name, _ in EXPORT_FORMATS:
+        chosen = f"Choose where to write the {name} export"
+        commands.append((f"Export {name} to…", chosen, partial(app.action_export_to, fmt)))
+    return commands
 
 
 def ask_temperature(app: WorkbenchApp) -> None:

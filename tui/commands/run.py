@@ -60,6 +60,13 @@ def _sweep_option(name: str, kind: type, help_text: str):
     return click.option(flag, name, callback=_comma_list(kind), metavar=metavar, help=help_text)
 
 
+def _output_file_option(fmt: str, help_text: str):
+    """`--FMT FILE`, passed to the command as `FMT_path`."""
+    return click.option(
+        f"--{fmt}", f"{fmt}_path", type=click.Path(dir_okay=False), metavar="FILE", help=help_text
+    )
+
+
 @click.command("run", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--profile", "-p", "profile_ref", metavar="NAME|PATH", help="Run this profile.")
 @click.option(
@@ -107,27 +114,9 @@ def _sweep_option(name: str, kind: type, help_text: str):
     default=False,
     help="Run panes at the same time, or one after another (default: sequential, fair for speed).",
 )
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Write the results as JSON.",
-)
-@click.option(
-    "--markdown",
-    "markdown_path",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Write the results and answers as Markdown.",
-)
-@click.option(
-    "--csv",
-    "csv_path",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Write the results as CSV.",
-)
+@_output_file_option("json", "Write the results as JSON.")
+@_output_file_option("markdown", "Write the results and answers as Markdown.")
+@_output_file_option("csv", "Write the results as CSV.")
 @click.option("--show-text", is_flag=True, help="Print each answer after the table.")
 @click.option(
     "--n-ctx", type=click.IntRange(min=1), metavar="N", help="Context size for every pane."
