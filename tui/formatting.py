@@ -26,12 +26,13 @@ def short_count(count: int | None, unknown: str = UNKNOWN) -> str:
 
 
 def format_bytes(count: int | None, unknown: str = UNKNOWN) -> str:
-    """Bytes in binary units with one decimal: "512 B", "93.8 MiB", "4.1 GiB"."""
+    """Bytes in binary units, one decimal below 100: "512 B", "93.8 MiB", "241 MiB", "4.6 GiB"."""
     if count is None:
         return unknown
     for limit, unit in ((GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")):
         if count >= limit:
-            return f"{count / limit:.1f} {unit}"
+            value = count / limit
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
     return f"{count} B"
 
 

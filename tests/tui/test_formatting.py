@@ -28,8 +28,9 @@ def test_short_count_unknown_can_be_chosen() -> None:
 
 
 def test_format_bytes_uses_binary_units_with_one_decimal() -> None:
-    sizes = (512, 3712, 98_362_432, 4_920_734_080)
-    assert [format_bytes(n) for n in sizes] == ["512 B", "3.6 KiB", "93.8 MiB", "4.6 GiB"]
+    sizes = (512, 3712, 98_362_432, 252_706_816, 4_920_734_080)
+    expected = ["512 B", "3.6 KiB", "93.8 MiB", "241 MiB", "4.6 GiB"]
+    assert [format_bytes(n) for n in sizes] == expected
     assert format_bytes(None) == UNKNOWN
     assert format_bytes(None, unknown="unknown") == "unknown"
 
