@@ -223,11 +223,17 @@ class LlamaEngine:
 
         llama.cpp's first evaluation after a load pays one-time costs: the mapped weights
         are read in (from disk when they are not in the page cache yet) and its compute
-        buffers and threads are set up. Done here, that counts in the load time ("until the
+        buffers and threads are set up; the chat template's renderer is built at its first
+        use too. Done here, that counts in the load time ("until the
         model is ready to generate") instead of the first answer's TTFT and prompt speed
         (`benchmarks/first_run.py`). The memory is cleared and the perf counters reset
         afterwards, so no figure and no answer carries a trace of it. Returns whether it ran.
         """
+        if self._formatter is not None:
+            try:  # builds the chat template's Jinja renderer now (a few ms), not at the first run
+                self._formatter.format("Hello.")
+            except PromptFormatError:
+                pass  # the first real prompt reports it
         if not lib.llama_model_has_decoder(self._model):
             return False
         ctx = self._ctx
