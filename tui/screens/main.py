@@ -323,7 +323,8 @@ class WorkbenchScreen(LiveSampling, Screen):
             if self.size.height >= COMPARISON_MIN_HEIGHT:
                 comparison.display = True
             elif not comparison.display and not self._comparison_announced:
-                self.notify("the comparison is ready: press c to see it")
+                keys = "esc, then c," if isinstance(self.focused, TextArea | Input) else "c"
+                self.notify(f"the comparison is ready: press {keys} to see it")
             self._comparison_announced = True
 
     def action_toggle_comparison(self) -> None:
