@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -18,6 +19,12 @@ HELP_INTRO = (
     "Type a prompt and run it on every pane. Letter keys act outside text fields: "
     "escape leaves a field (or stops a run). Every action is also in the command palette (ctrl+p)."
 )
+
+
+COLUMNS = ("where", "keys", "what")
+HELP_BOX_WIDTH = 96
+HELP_BOX_MAX_PERCENT = 98
+MIN_WHAT_WIDTH = 20
 
 
 def binding_rows(groups: Iterable[tuple[str, Iterable[BindingType]]]) -> list[tuple[str, str, str]]:
@@ -38,6 +45,18 @@ def binding_rows(groups: Iterable[tuple[str, Iterable[BindingType]]]) -> list[tu
     return rows
 
 
+def what_width(rows: list[tuple[str, str, str]], screen_width: int) -> int:
+    """How wide the "what" column can be so the table fits the help box without scrolling
+    sideways (its text wraps below that); never under MIN_WHAT_WIDTH."""
+    box = min(HELP_BOX_WIDTH, screen_width * HELP_BOX_MAX_PERCENT // 100)
+    inner = box - 2 - 2 - 2  # border, padding, vertical scrollbar
+    other_columns = sum(
+        max(len(header), *(len(row[i]) for row in rows)) + 2 for i, header in enumerate(COLUMNS[:2])
+    )
+    longest = max((len(row[2]) for row in rows), default=0)
+    return max(MIN_WHAT_WIDTH, min(longest, inner - other_columns - 4))
+
+
 def _key_name(key: str) -> str:
     return {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}.get(
         key, key
@@ -52,8 +71,8 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > VerticalScroll {
-        width: 96;
-        max-width: 98%;
+        width: 96;  /* HELP_BOX_WIDTH */
+        max-width: 98%;  /* HELP_BOX_MAX_PERCENT */
         height: auto;
         max-height: 95%;
         border: round $accent;
@@ -82,9 +101,11 @@ class HelpScreen(ModalScreen[None]):
             box.border_title = "llmbench keys (escape closes)"
             yield Static(HELP_INTRO, classes="help--intro")
             table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, show_cursor=False)
-            table.add_columns("where", "keys", "what")
-            for row in self._rows:
-                table.add_row(*row)
+            where, keys, what = COLUMNS
+            table.add_columns(where, keys)
+            table.add_column(what, width=what_width(self._rows, self.app.size.width))
+            for where_, keys_, what_ in self._rows:
+                table.add_row(where_, keys_, Text(what_), height=None)
             yield table
 
     def action_dismiss_help(self) -> None:
