@@ -41,7 +41,7 @@ async def test_a_served_model_is_listed_and_says_where_it_is_served(
         await settled(pilot)
         assert table_refs(app) == [SMALL.ref, SERVED.ref, DOWN.ref]
         row = [str(cell) for cell in app.screen.query_one(DataTable).get_row(SERVED.ref)]
-        assert row == ["server", "qwen-7b", "—", "—", "—", "—", "—", "remote"]
+        assert row == ["server", "qwen-7b", "—", "—", "—", "remote", "—", "—"]
         await pilot.press("down")
         assert status(app) == f"{SERVED.ref}: served by {URL}"
         assert "metadata could not be read" not in status(app)

@@ -49,6 +49,9 @@ from tui.screens.picker_entries import PickerEntry, looks_like_reference, make_e
 PROGRESS_INTERVAL_S = 0.1
 """At most this often does a download's progress reach the screen."""
 
+PICKER_COLUMNS = ("source", "name", "params", "quant", "size", "fits", "context", "chat")
+"""The table's columns; "fits" comes before the lesser ones so that 80 columns show it."""
+
 
 class DownloadCancelled(Exception):
     """Raised from the progress callback to stop a download when the picker closes."""
@@ -179,7 +182,7 @@ class ModelPickerScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for column in ("source", "name", "params", "quant", "size", "context", "chat", "fits"):
+        for column in PICKER_COLUMNS:
             table.add_column(column, key=column)
         table.can_focus = False  # the input keeps focus; ↑↓ and clicks move the highlight
         self.query_one(Input).focus()
@@ -220,7 +223,7 @@ class ModelPickerScreen(ModalScreen[str | None]):
         for entry in visible:
             table.add_row(
                 entry.source, entry.name, entry.params, entry.quant, entry.size,
-                entry.context, entry.chat, entry.fits, key=entry.ref,
+                entry.fits, entry.context, entry.chat, key=entry.ref,
             )  # fmt: skip
         if not self.entries:
             self._set_status("No models found. Enter a .gguf path or hf:OWNER/REPO:QUANT.")
