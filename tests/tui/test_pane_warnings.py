@@ -44,3 +44,6 @@ async def test_a_repeated_warning_is_shown_once() -> None:
         assert pane.controller.warnings == ["load warning", IGNORED]
         header = header_text(pane)
         assert header.count(IGNORED) == 1 and header.count("load warning") == 1
+        assert header.splitlines()[1:] == ["⚠ load warning", f"⚠ {IGNORED}"]
+        line = pane.query_one(".pane--model", Static)
+        assert line.has_class("-warned") and line.size.height == 3  # each warning readable

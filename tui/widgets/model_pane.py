@@ -312,12 +312,13 @@ class ModelPane(Vertical, can_focus=False):
         if controller is None:
             model.update(Text("finding the model…", style="dim"), layout=False)
         elif controller.info is not None:
-            line = Text(
-                describe_model(controller.info), style="dim", no_wrap=True, overflow="ellipsis"
-            )
+            line = Text(describe_model(controller.info), style="dim")
             for warning in controller.warnings:
-                line.append(f"  ⚠ {warning}", style="yellow")
-            model.update(line, layout=False)
+                line.append(f"\n⚠ {warning}", style="yellow")
+            warned = bool(controller.warnings)
+            model.set_class(warned, "-warned")
+            model.tooltip = "\n".join(controller.warnings) or None
+            model.update(line, layout=warned)  # warnings take more lines; else one fixed line
         else:
             model.update(
                 Text(controller.plan.model_ref, style="dim", no_wrap=True, overflow="ellipsis"),
