@@ -51,6 +51,15 @@ def speed(value: float | None) -> str:
     return number(value, ".1f")
 
 
+def shorten(text: str, width: int) -> str:
+    """`text` in at most `width` characters: the middle gives way to "…", so the start and
+    the end (a quant, a host) both stay readable."""
+    if len(text) <= width:
+        return text
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + (text[-tail:] if tail else "")
+
+
 def chart_value(value: float) -> str:
     """A value beside a bar: one decimal below 100, whole numbers (with separators) above."""
     return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"

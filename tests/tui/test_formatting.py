@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tui.formatting import UNKNOWN, chart_value, format_bytes, gib, number, short_count, speed
+from tui.formatting import (
+    UNKNOWN,
+    chart_value,
+    format_bytes,
+    gib,
+    number,
+    short_count,
+    shorten,
+    speed,
+)
 
 
 @pytest.mark.parametrize(
@@ -47,3 +56,12 @@ def test_numbers_and_speeds_show_a_dash_when_unknown() -> None:
 def test_chart_values_drop_decimals_from_100_up() -> None:
     assert chart_value(42.25) == "42.2"
     assert chart_value(1234.5) == "1,234"
+
+
+def test_shorten_keeps_both_ends() -> None:
+    assert shorten("SmolLM2 135M", 28) == "SmolLM2 135M"
+    label = "qwen2.5-7b-instruct-q4_k_m.gguf @ 127.0.0.1:33999"
+    short = shorten(label, 28)
+    assert len(short) == 28 and short.startswith("qwen2.5-7b") and short.endswith("0.1:33999")
+    assert "…" in short
+    assert shorten("abcdef", 1) == "…"

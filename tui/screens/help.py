@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -104,8 +103,8 @@ class HelpScreen(ModalScreen[None]):
             where, keys, what = COLUMNS
             table.add_columns(where, keys)
             table.add_column(what, width=what_width(self._rows, self.app.size.width))
-            for where_, keys_, what_ in self._rows:
-                table.add_row(where_, keys_, Text(what_), height=None)
+            for row in self._rows:
+                table.add_row(*row, height=None)  # a long "what" wraps onto more lines
             yield table
 
     def action_dismiss_help(self) -> None:

@@ -43,7 +43,7 @@ from engines.discovery import DiscoveredModel
 from engines.hub import DownloadError, DownloadProgress
 from engines.memory_fit import available_ram_bytes, free_gpu_bytes
 from engines.model_refs import ModelRefError, parse_model_ref
-from tui.formatting import format_bytes
+from tui.formatting import format_bytes, shorten
 from tui.screens.picker_entries import PickerEntry, looks_like_reference, make_entry
 
 PROGRESS_INTERVAL_S = 0.1
@@ -51,6 +51,10 @@ PROGRESS_INTERVAL_S = 0.1
 
 PICKER_COLUMNS = ("source", "name", "params", "quant", "size", "fits", "context", "chat")
 """The table's columns; "fits" comes before the lesser ones so that 80 columns show it."""
+
+
+NAME_WIDTH = 28
+"""Longer names are shortened in the table (the status line gives the whole reference)."""
 
 
 class DownloadCancelled(Exception):
@@ -222,7 +226,7 @@ class ModelPickerScreen(ModalScreen[str | None]):
         visible = self.visible_entries()
         for entry in visible:
             table.add_row(
-                entry.source, entry.name, entry.params, entry.quant, entry.size,
+                entry.source, shorten(entry.name, NAME_WIDTH), entry.params, entry.quant, entry.size,
                 entry.fits, entry.context, entry.chat, key=entry.ref,
             )  # fmt: skip
         if not self.entries:

@@ -32,13 +32,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
 from engines.types import GenerationStats, ModelInfo
-from tui.formatting import UNKNOWN, short_count
+from tui.formatting import UNKNOWN, short_count, shorten
 from tui.widgets.bar_chart import BarChart
 
 ComparisonRow = tuple[str, GenerationStats, ModelInfo | None]
 """One pane's result: its label, its figures and what the model was (None if it never loaded)."""
 
 BEST_MARK = "★"
+LABEL_WIDTH = 28
+"""Longer pane labels are shortened in the middle (each pane's border shows it whole)."""
 MODEL_COLUMN_MIN_WIDTH = 90
 """Below this width the model column is left out (each pane's header already says it)."""
 
@@ -208,7 +210,7 @@ class ComparisonTable(Vertical):
         self.query_one(".comparison--legend", Static).update(legend)
         best = best_values(self._rows)
         for label, stats, info in self._rows:
-            cells: list[Text | str] = [label]
+            cells: list[Text | str] = [shorten(label, LABEL_WIDTH)]
             if self._shows_model_column:
                 cells.append(describe_model(info))
             for column in shown:
