@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.formatting import UNKNOWN, chart_value
+from tui.formatting import UNKNOWN, chart_value, shorten
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 """Partial blocks: index n is n eighths of a cell wide."""
@@ -106,7 +106,7 @@ class BarChart(Widget):
         best = self.best_value()
         for (label, value), value_text in zip(self.bars, shown, strict=True):
             text.append("\n")
-            text.append(label[:label_width].ljust(label_width) + " ")
+            text.append(shorten(label, label_width).ljust(label_width) + " ")
             if value is None:
                 text.append(" " * bar_width)
             else:
