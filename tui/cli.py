@@ -58,10 +58,21 @@ def _package_version() -> str:
         return "unknown (not installed)"
 
 
-@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(_package_version(), "--version", "-V", prog_name="llmbench")
 @click.option("--profile", "-p", "profile", metavar="NAME|PATH", help="Open this profile.")
-@click.option("--model", "-m", "models", multiple=True, metavar="REF", help="Compare these models (repeatable).")
+@click.option(
+    "--model",
+    "-m",
+    "models",
+    multiple=True,
+    metavar="REF",
+    help="Compare these models (repeatable).",
+)
 @click.pass_context
 def cli(ctx: click.Context, profile: str | None, models: tuple[str, ...]) -> None:
     """Compare language models side by side in your terminal.
