@@ -32,6 +32,8 @@ log = logging.getLogger("llmbench.resources")
 
 SELF_LABEL = "llmbench"
 """The label of the llmbench process itself in `ResourceSample.processes`."""
+MIN_CPU_INTERVAL_S = 0.05
+"""Readings of a process's CPU closer together than this repeat the previous figure."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,35 @@ def _busy_cpu_time(times: Any) -> float:
     return _total_cpu_time(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
+class ProcessCpuMeter:
+    """One process's CPU %, 100 = one core busy, over the time since the previous reading.
+
+    A reading taken too soon after the previous one (under MIN_CPU_INTERVAL_S) repeats the
+    last figure instead of dividing a clock tick of CPU time by a few microseconds, which
+    is how psutil's own cpu_percent can report 1,500 % for an idle process.
+    """
+
+    def __init__(self, process: psutil.Process) -> None:
+        self._process = process
+        self._cpu_s = self._cpu_seconds()
+        self._at = time.monotonic()
+        self._last_percent = 0.0
+
+    def _cpu_seconds(self) -> float:
+        times = self._process.cpu_times()
+        return times.user + times.system
+
+    def percent(self) -> float:
+        """CPU % since the previous reading (or since the meter was made)."""
+        now = time.monotonic()
+        if now - self._at < MIN_CPU_INTERVAL_S:
+            return self._last_percent
+        cpu_s = self._cpu_seconds()
+        self._last_percent = max(0.0, (cpu_s - self._cpu_s) / (now - self._at) * 100.0)
+        self._cpu_s, self._at = cpu_s, now
+        return self._last_percent
+
+
 class ResourceSampler:
     """Samples resources every `interval_s` on a daemon thread; keeps `history_s` of history.
 
@@ -141,6 +172,7 @@ class ResourceSampler:
         self._own_cpu_seconds = 0.0
         self._listener_failed = False
         self._cpu_meter = CpuPercentMeter()
+        self._process_cpu: dict[int, ProcessCpuMeter] = {}
         if include_self:
             self.watch(os.getpid(), SELF_LABEL)
 
@@ -150,17 +182,19 @@ class ResourceSampler:
         """Watch process `pid` under `label`. False (quietly) when it does not exist."""
         try:
             process = psutil.Process(pid)
-            process.cpu_percent(interval=None)  # primes the counter: the next reading is a delta
+            meter = ProcessCpuMeter(process)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return False
         with self._lock:
             self._watched[pid] = (label, process)
+            self._process_cpu[pid] = meter
         return True
 
     def unwatch(self, pid: int) -> None:
         """Stop watching `pid` (no error if it is not watched)."""
         with self._lock:
             self._watched.pop(pid, None)
+            self._process_cpu.pop(pid, None)
 
     @property
     def watched(self) -> dict[int, str]:
@@ -266,10 +300,11 @@ class ResourceSampler:
             watched = list(self._watched.items())
         result: dict[int, ProcessSample] = {}
         for pid, (label, process) in watched:
+            cpu_meter = self._process_cpu.get(pid)
             try:
                 with process.oneshot():
                     rss = process.memory_info().rss
-                    cpu = process.cpu_percent(interval=None)
+                    cpu = cpu_meter.percent() if cpu_meter is not None else 0.0
                     threads = process.num_threads()
                     if process.status() == psutil.STATUS_ZOMBIE:
                         raise psutil.ZombieProcess(pid)

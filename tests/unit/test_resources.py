@@ -282,3 +282,20 @@ def test_a_model_worker_rss_grows_on_load_and_its_cpu_shows_while_it_generates(
     assert len(generating) >= 3
     assert max(sample.cpu_percent for sample in generating) > 30.0
     assert idle.cpu_percent < 30.0  # waiting on stdin
+
+
+def test_a_reading_right_after_watch_is_not_a_clock_tick_over_microseconds() -> None:
+    """psutil's own cpu_percent divides a 10 ms tick by the few microseconds since priming."""
+    sampler = no_gpu_sampler(interval_s=1.0, include_self=False)
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        readings = []
+        for _ in range(300):
+            sampler.watch(busy.pid, "busy")
+            readings.append(sampler.sample_now().processes[busy.pid].cpu_percent)
+            sampler.unwatch(busy.pid)
+    finally:
+        busy.kill()
+        busy.wait()
+    assert max(readings) <= 100.0 * psutil.cpu_count()
