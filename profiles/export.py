@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from engines.units import short_count
 from profiles.atomic import atomic_write_text
 from profiles.results import RunResult
 
@@ -106,14 +107,8 @@ def model_type(result: RunResult) -> str:
 
 
 def human_params(n_params: int | None) -> str:
-    """A parameter count as people write it: 135M, 1.2B; "" when unknown."""
-    if not n_params:
-        return ""
-    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if n_params >= threshold:
-            value = n_params / threshold
-            return f"{value:.0f}{suffix}" if value >= 100 else f"{value:.3g}{suffix}"
-    return str(n_params)
+    """A parameter count as people write it (135M, 1.2B); "" when unknown."""
+    return short_count(n_params, unknown="")
 
 
 def _common_mode(results: Sequence[RunResult]) -> str | None:

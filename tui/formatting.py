@@ -1,39 +1,14 @@
 """How the TUI and the CLI write numbers: parameter counts, sizes, speeds, unknowns.
 
-One definition each, so a model's size reads the same in its pane header, the model
-picker, the comparison table and `llmbench models`. Plain functions, no Textual.
+Counts and sizes come from `engines.units` (shared with the engines and the exports);
+the rest is the interface's own. Plain functions, no Textual.
 """
 
 from __future__ import annotations
 
-UNKNOWN = "—"
-"""What a figure that is not known shows as (never a made-up number)."""
+from engines.units import GIB, KIB, MIB, UNKNOWN, format_bytes, short_count
 
-KIB = 1 << 10
-MIB = 1 << 20
-GIB = 1 << 30
-
-
-def short_count(count: int | None, unknown: str = UNKNOWN) -> str:
-    """A count as people write it: 135_000_000 → "135M", 3_210_000_000 → "3.2B"."""
-    if not count:
-        return unknown
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if count >= limit:
-            value = count / limit
-            return f"{value:.1f}{suffix}" if value < 10 else f"{value:.0f}{suffix}"
-    return str(count)
-
-
-def format_bytes(count: int | None, unknown: str = UNKNOWN) -> str:
-    """Bytes in binary units, one decimal below 100: "512 B", "93.8 MiB", "241 MiB", "4.6 GiB"."""
-    if count is None:
-        return unknown
-    for limit, unit in ((GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")):
-        if count >= limit:
-            value = count / limit
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    return f"{count} B"
+__all__ = ["GIB", "KIB", "MIB", "UNKNOWN", "format_bytes", "short_count"]
 
 
 def gib(count: int | None) -> str:
