@@ -1,7 +1,7 @@
 """How llmbench writes counts and sizes for people: one definition for every layer.
 
 A model's parameter count and file size read the same in a pane header, the model
-picker, `llmbench models`, a memory-fit refusal and a Markdown export.
+picker, `llmbench models` and a Markdown export.
 """
 
 from __future__ import annotations
