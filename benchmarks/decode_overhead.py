@@ -25,7 +25,9 @@ import sys
 import time
 from dataclasses import dataclass
 
-from engines.demo_models import DEMO_MODELS, demo_model_path
+from engines.local.handle import WorkerModelHandle
+from engines.machine.threads import default_threads
+from engines.models.demo import DEMO_MODELS, demo_model_path
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -34,7 +36,6 @@ from engines.protocol import (
     TokensGenerated,
     WorkerCrashed,
 )
-from engines.threads import default_threads
 from engines.types import (
     GenerationRequest,
     GenerationStats,
@@ -42,7 +43,6 @@ from engines.types import (
     ModelSettings,
     SamplingParams,
 )
-from engines.worker_handle import WorkerModelHandle
 
 PROMPT = (
     "Write a long story about a dragon who learns to bake bread. Describe every step in detail."

@@ -25,8 +25,8 @@ import argparse
 import os
 import time
 
-from engines.demo_models import DEMO_MODELS, demo_model_path
-from engines.llama_engine import LlamaEngine
+from engines.local.engine import LlamaEngine
+from engines.models.demo import DEMO_MODELS, demo_model_path
 from engines.protocol import Event, TokensGenerated
 from engines.types import GenerationRequest, GenerationStats, ModelSettings, SamplingParams
 

@@ -1,6 +1,6 @@
 """How fast llmbench reads a GGUF header, against the `gguf` package's GGUFReader.
 
-For each demo model: the median time of `engines.gguf_info.read_gguf_metadata` over
+For each demo model: the median time of `engines.models.gguf_info.read_gguf_metadata` over
 several reads (the file is in the page cache after the first), the bytes it read, and one
 `gguf.GGUFReader` open for comparison (it memory-maps the file and builds every field,
 so Gemma 3's 262k-token vocabulary costs it seconds). The target is under 0.5 s for any
@@ -16,8 +16,8 @@ import statistics
 import time
 from pathlib import Path
 
-from engines.demo_models import demo_model_path
-from engines.gguf_info import read_gguf_metadata
+from engines.models.demo import demo_model_path
+from engines.models.gguf_info import read_gguf_metadata
 
 
 def median_read_s(path: Path, repeats: int) -> float:

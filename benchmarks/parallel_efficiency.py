@@ -30,7 +30,7 @@ import statistics
 import sys
 from dataclasses import replace
 
-from engines.threads import available_cores
+from engines.machine.threads import available_cores
 from profiles.plan import PanePlan, build_plan
 from profiles.runner import ComparisonOutcome, run_comparison
 from profiles.store import load_profile

@@ -1,6 +1,6 @@
 """The resource sampler's own CPU cost while two real model workers generate.
 
-Starts two demo-model workers (`engines.worker_handle.WorkerModelHandle`: smollm2-135m
+Starts two demo-model workers (`engines.local.handle.WorkerModelHandle`: smollm2-135m
 and gemma3-270m, one CPU thread each), keeps both generating, and runs the
 ResourceSampler at 2 Hz watching them for about 10 s. The sampler thread's own CPU time
 (time.thread_time() inside it) over the wall time is its cost in % of one core; the
@@ -17,12 +17,12 @@ import statistics
 import threading
 import time
 
-from engines.demo_models import demo_model_path
-from engines.nvml import default_nvml
+from engines.local.handle import WorkerModelHandle
+from engines.machine.nvml import default_nvml
+from engines.machine.resources import ResourceSampler
+from engines.models.demo import demo_model_path
 from engines.protocol import GenerationFinished, LoadFailed, ModelLoaded, WorkerCrashed
-from engines.resources import ResourceSampler
 from engines.types import GenerationRequest, ModelSettings, SamplingParams
-from engines.worker_handle import WorkerModelHandle
 
 DEMO_MODELS = ("smollm2-135m", "gemma3-270m")
 MAX_TOKENS = 48
@@ -103,7 +103,7 @@ def main() -> None:
 
     samples = sampler.history()
     cpu_seconds = sampler.own_cpu_seconds
-    print("backend of workers: WorkerModelHandle (engines.worker_handle)")
+    print("backend of workers: WorkerModelHandle (engines.local.handle)")
     print(f"sampler hz: {args.hz:g}")
     print(f"measured wall s: {wall:.2f}")
     print(f"samples taken: {len(samples)}")

@@ -1,6 +1,6 @@
 """Events made by a handle's background threads, handed to the consumer in batches.
 
-The fake engine (`engines.fake`) and the remote server handle (`engines.remote`) produce
+The fake engine (`engines.fake`) and the remote server handle (`engines.remote.handle`) produce
 their events on threads of their own; both implement `ModelHandle.next_events` with an
 `EventQueue`: wait for the first event (or the timeout), then take every event that is
 ready too, in order.

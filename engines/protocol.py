@@ -1,7 +1,7 @@
 """The seam between a pane and the model behind it.
 
 A `ModelHandle` is the parent's side of one model: the real one talks to a worker
-process over a pipe (`engines.worker`), the fake one plays a script (`engines.fake`), a
+process over a pipe (`engines.local.worker`), the fake one plays a script (`engines.fake`), a
 remote one talks to an OpenAI-compatible server. All of them take the same commands and
 deliver the same events, so the workbench and headless runs never care which it is.
 

@@ -51,7 +51,7 @@ class ModelSettings:
     n_gpu_layers: int = 0
     """Layers to offload to the GPU (-1: all)."""
     n_threads: int | None = None
-    """CPU threads for generation; None lets llmbench choose (see `engines.threads`)."""
+    """CPU threads for generation; None lets llmbench choose (see `engines.machine.threads`)."""
     n_batch: int = 512
     """Prompt-processing batch size."""
     allow_oversize: bool = False

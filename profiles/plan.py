@@ -66,10 +66,10 @@ def build_plan(
 
     `parallel` None follows `profile.mode`. Threads: a pane's explicit `n_threads` is
     kept; otherwise local panes that run at the same time share the physical cores, and
-    panes run one after another each get all of them (see `engines.threads`).
-    `resolve` (default `engines.model_refs.resolve_model_ref`) is injectable for tests.
+    panes run one after another each get all of them (see `engines.machine.threads`).
+    `resolve` (default `engines.models.references.resolve_model_ref`) is injectable for tests.
     """
-    from engines.model_refs import describe_ref, parse_model_ref
+    from engines.models.references import describe_ref, parse_model_ref
 
     if parallel is None:
         parallel = profile.mode == "parallel"
@@ -82,7 +82,7 @@ def build_plan(
 
 
 def _default_resolver() -> Resolver:
-    from engines.model_refs import resolve_model_ref
+    from engines.models.references import resolve_model_ref
 
     return resolve_model_ref
 
@@ -112,7 +112,7 @@ def _draft_pane(
 
 def _with_threads(drafts: list[PanePlan], parallel: bool) -> list[PanePlan]:
     """Fill in the threads of local panes that did not ask for a number."""
-    from engines.threads import allocate_threads
+    from engines.machine.threads import allocate_threads
 
     local = [p for p in drafts if p.kind == "local" and p.runnable]
     if not local:
@@ -137,14 +137,14 @@ def open_handle(plan: PanePlan) -> ModelHandle:
     if plan.error is not None:
         raise ValueError(f"pane {plan.label!r} cannot run: {plan.error}")
     if plan.kind == "openai":
-        from engines.model_refs import parse_model_ref
-        from engines.remote import RemoteModelHandle
+        from engines.models.references import parse_model_ref
+        from engines.remote.handle import RemoteModelHandle
 
         ref = parse_model_ref(plan.model_ref)
         api_key = os.environ.get(plan.api_key_env) if plan.api_key_env else None
-        # Timeouts come from config.toml's [remote] table (engines.server_models).
+        # Timeouts come from config.toml's [remote] table (engines.remote.server_listing).
         return RemoteModelHandle(ref.base_url, ref.model, api_key, api_key_env=plan.api_key_env)
-    from engines.worker_handle import WorkerModelHandle
+    from engines.local.handle import WorkerModelHandle
 
     return WorkerModelHandle()
 
@@ -204,7 +204,7 @@ def expand_grid(panes: list[PaneSpec], sweeps: dict[str, list]) -> list[PaneSpec
 
 
 def _describe_or_ref(model_ref: str) -> str:
-    from engines.model_refs import describe_ref
+    from engines.models.references import describe_ref
 
     return _describe(model_ref, describe_ref)
 

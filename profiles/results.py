@@ -29,7 +29,7 @@ from engines.types import (
 )
 
 if TYPE_CHECKING:
-    from engines.host import HostInfo
+    from engines.machine.host import HostInfo
 
 RESULT_VERSION = 1
 """Version of the record layout written to the history."""
@@ -192,7 +192,7 @@ class RunResult(_Record):
     sampling_changes: list[SamplingChangeRecord] = Field(default_factory=list)
     model: ModelRecord
     host: dict[str, Any] = Field(default_factory=dict)
-    """The machine (`engines.host.HostInfo.to_dict()`); {} when unknown."""
+    """The machine (`engines.machine.host.HostInfo.to_dict()`); {} when unknown."""
 
     @property
     def cpu_name(self) -> str:
@@ -235,7 +235,7 @@ class RunResult(_Record):
         `plan` (a `profiles.plan.PanePlan`) supplies the label, model reference, pane index
         and load settings; `settings`, `label`, `model_ref` and `pane_index` override it
         or stand in without a plan. `sha256` is used when given; otherwise, with
-        `hash_file`, the local model file is hashed through `engines.file_hash` (cached,
+        `hash_file`, the local model file is hashed through `engines.models.file_hash` (cached,
         so only the first run of a file pays; call this off the UI thread).
         """
         settings = settings or getattr(plan, "settings", None)
@@ -283,10 +283,10 @@ def new_result_id(when: datetime | None = None) -> str:
 
 
 def model_sha256(info: ModelInfo) -> str | None:
-    """SHA-256 of a local model file through `engines.file_hash` (cached); None if unreadable."""
+    """SHA-256 of a local model file through `engines.models.file_hash` (cached); None if unreadable."""
     if info.file_size is None or not Path(info.path).is_file():
         return None
-    from engines.file_hash import file_sha256
+    from engines.models.file_hash import file_sha256
 
     try:
         return file_sha256(info.path)

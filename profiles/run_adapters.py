@@ -1,7 +1,7 @@
 """The figures and records a comparison run takes from other modules, each in one place.
 
 Provenance, history, energy and GPU memory come from `profiles.results`,
-`profiles.history`, `engines.host`, `engines.energy` and `engines.nvml`, imported only
+`profiles.history`, `engines.machine.host`, `engines.machine.energy` and `engines.machine.nvml`, imported only
 when used. Bonus figures (energy, GPU memory, the host) never fail a run: where this
 machine cannot tell, they are None.
 """
@@ -36,7 +36,7 @@ def append_history(result: RunResult) -> None:
 
 def host_info() -> Any:
     """This machine, or None if it cannot be read (results then carry no host)."""
-    from engines import host
+    from engines.machine import host
 
     try:
         return host.host_info()
@@ -47,7 +47,7 @@ def host_info() -> Any:
 def start_energy_meter() -> Any:
     """A started energy meter, or None where this machine cannot measure energy."""
     try:
-        from engines.energy import RunEnergyMeter
+        from engines.machine.energy import RunEnergyMeter
 
         meter = RunEnergyMeter()
         meter.start()
@@ -66,7 +66,7 @@ def stop_energy_meter(meter: Any) -> Any:
 
 
 def gpu_memory_of_pid(pid: int) -> float | None:
-    from engines.nvml import default_nvml
+    from engines.machine.nvml import default_nvml
 
     try:
         return default_nvml().gpu_memory_of_pid(pid)

@@ -9,8 +9,8 @@ the history as it finishes) and reports panes that failed without stopping the o
 - parallel: every pane at once, a thread per pane driving its handle; the panes start
   each repetition together, so they really share the machine while they generate.
 
-Energy (`engines.energy.RunEnergyMeter` around each generation) and the worker's own GPU
-memory (`engines.nvml.Nvml.gpu_memory_of_pid`) are filled into the figures here, so every
+Energy (`engines.machine.energy.RunEnergyMeter` around each generation) and the worker's own GPU
+memory (`engines.machine.nvml.Nvml.gpu_memory_of_pid`) are filled into the figures here, so every
 front end gets them the same way. Energy is the whole board's (and CPU package's), so
 panes that run in parallel each see the energy of all of them: only sequential runs give
 one model's energy. A pane served elsewhere gets none of this machine's energy.
@@ -169,7 +169,7 @@ class _RunContext:
     finished: list[tuple[int, int, RunResult]] = field(default_factory=list)
     """(pane index, repetition, result) in the order they finished."""
     host: Any = None
-    """This machine (`engines.host.HostInfo`), recorded in every result."""
+    """This machine (`engines.machine.host.HostInfo`), recorded in every result."""
 
     @property
     def steps(self) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engines import demo_models
+from engines.models import demo as demo_models
 
 
 @pytest.fixture(autouse=True)

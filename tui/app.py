@@ -70,7 +70,7 @@ class WorkbenchApp(ProfileActions, App[None]):
         self.plan_builder = plan_builder
         self.recorder = recorder
         self.resource_sampler = resource_sampler
-        """The `engines.resources.ResourceSampler` feeding the resource panel, or None."""
+        """The `engines.machine.resources.ResourceSampler` feeding the resource panel, or None."""
         self.results: dict[int, RunResult] = {}
         """The latest finished result of each pane (pane id → result), for exports."""
         self.unsaved = False
@@ -305,7 +305,7 @@ def make_app(
     figures ("auto": a new `ResourceSampler`, None: no sampling).
     """
     if resource_sampler == "auto":
-        from engines.resources import ResourceSampler
+        from engines.machine.resources import ResourceSampler
 
         resource_sampler = ResourceSampler(interval_s=1.0)
     return WorkbenchApp(

@@ -52,7 +52,7 @@ class RunRecorder:
         """The host's description, read once."""
         with self._lock:
             if self._host is None:
-                from engines.host import host_info
+                from engines.machine.host import host_info
 
                 self._host = host_info()
             return self._host

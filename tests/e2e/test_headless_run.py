@@ -162,7 +162,7 @@ def test_temperature_grid_runs_every_model_at_every_temperature(llmbench, tmp_pa
     assert {r["mode"] for r in records} == {"parallel"}
     assert [r["pane_label"].rsplit("temp=", 1)[1] for r in records] == ["0.2", "1.2"] * 2
     # Four panes at once share the cores: each got its share, not all of them.
-    from engines.threads import default_threads
+    from engines.machine.threads import default_threads
 
     assert {r["n_threads"] for r in records} == {default_threads(4)}
     markdown = out_md.read_text(encoding="utf-8")

@@ -30,7 +30,7 @@ from engines.protocol import (  # noqa: E402 - after the skip check
     ModelLoaded,
     TokensGenerated,
 )
-from engines.remote import RemoteModelHandle  # noqa: E402
+from engines.remote.handle import RemoteModelHandle  # noqa: E402
 from engines.types import GenerationRequest, ModelSettings, SamplingParams  # noqa: E402
 
 pytestmark = pytest.mark.real_model

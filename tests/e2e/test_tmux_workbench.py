@@ -147,7 +147,7 @@ def running_llmbench() -> str:
     lines = []
     for process in psutil.process_iter(["pid", "cmdline", "status"]):
         cmdline = " ".join(process.info["cmdline"] or [])
-        if "llmbench" in cmdline or "engines.worker" in cmdline:
+        if "llmbench" in cmdline or "engines.local.worker" in cmdline:
             lines.append(f"{process.info['pid']} {process.info['status']} {cmdline}")
     return "\n".join(lines) or "(none found)"
 

@@ -9,9 +9,9 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, Input, ProgressBar, Static
 
-from engines.discovery import DiscoveredModel
-from engines.gguf_info import GGUFMetadata
-from engines.hub import DownloadError, DownloadProgress
+from engines.models.discovery import DiscoveredModel
+from engines.models.gguf_info import GGUFMetadata
+from engines.models.hub import DownloadError, DownloadProgress
 from tui.screens.model_picker import DownloadCancelled, ModelPickerScreen
 from tui.screens.picker_entries import fit_summary, looks_like_reference
 

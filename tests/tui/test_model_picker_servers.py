@@ -6,8 +6,8 @@ import pytest
 from test_model_picker import GIB, SMALL, PickerApp, settled, status, table_refs
 from textual.widgets import DataTable
 
-from engines.discovery import DiscoveredModel
-from engines.server_models import ServerConfigError
+from engines.models.discovery import DiscoveredModel
+from engines.remote.server_listing import ServerConfigError
 from tui.screens.model_picker import ModelPickerScreen
 
 URL = "http://127.0.0.1:8080/v1"
@@ -25,11 +25,11 @@ def default_picker() -> ModelPickerScreen:
 
 @pytest.fixture
 def local_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("engines.discovery.discover_models", lambda: [SMALL])
+    monkeypatch.setattr("engines.models.discovery.discover_models", lambda: [SMALL])
 
 
 def serve(monkeypatch: pytest.MonkeyPatch, listing) -> None:
-    monkeypatch.setattr("engines.server_models.served_models_as_discovered", listing)
+    monkeypatch.setattr("engines.remote.server_listing.served_models_as_discovered", listing)
 
 
 async def test_a_served_model_is_listed_and_says_where_it_is_served(

@@ -12,8 +12,8 @@ import psutil
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from engines.nvml import GPUSample, Nvml, default_nvml
-from engines.resources import ResourceSample, ResourceSampler
+from engines.machine.nvml import GPUSample, Nvml, default_nvml
+from engines.machine.resources import ResourceSample, ResourceSampler
 from tui.widgets.resource_panel import GpuRow, ResourcePanel, short_gpu_name
 from tui.widgets.sparkline_row import ScaledSparkline, bucket_maxima, per_core_strip
 
@@ -22,7 +22,7 @@ GIB = 1024**3
 
 @dataclass
 class NoGpu:
-    """Stands in for engines.nvml.Nvml on a machine without a driver."""
+    """Stands in for engines.machine.nvml.Nvml on a machine without a driver."""
 
     reason: str = "no NVIDIA driver found (libnvidia-ml.so not loadable)"
     available: bool = False

@@ -1,4 +1,4 @@
-"""engines.backend: what this install of llama-cpp-python really runs on."""
+"""engines.local.backend: what this install of llama-cpp-python really runs on."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from engines.backend import BackendInfo, backend_info, backend_name_from, gpu_backend_warnings
+from engines.local.backend import BackendInfo, backend_info, backend_name_from, gpu_backend_warnings
 
 
 def test_backend_of_this_install_matches_llama_cpp_itself() -> None:
@@ -46,7 +46,7 @@ def test_backend_name_from_registries_or_system_info(
 
 
 def test_importing_the_module_does_not_import_llama_cpp() -> None:
-    code = "import sys, engines.backend, engines.host; print('llama_cpp' in sys.modules)"
+    code = "import sys, engines.local.backend, engines.machine.host; print('llama_cpp' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from fake_nvml import MIB, FakeGpu, FakeNvmlModule
 
-from engines import backend as backend_api
-from engines import nvml as nvml_api
-from engines.backend import backend_info
+from engines.local import backend as backend_api
+from engines.local.backend import backend_info
+from engines.machine import nvml as nvml_api
 from tui.cli import cli
 
 WARNING = (

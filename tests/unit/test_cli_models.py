@@ -22,12 +22,12 @@ from tui.commands.models import TABLE_COLUMNS, format_params, format_size
 def demo_paths(smollm2_path: Path, gemma_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The session's demo files, so that Gemma is not assembled again in each test's cache dir."""
     paths = {"smollm2-135m": smollm2_path, "gemma3-270m": gemma_path}
-    monkeypatch.setattr("engines.demo_models.demo_model_path", paths.__getitem__)
+    monkeypatch.setattr("engines.models.demo.demo_model_path", paths.__getitem__)
 
 
 @pytest.fixture
 def no_demo_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("engines.demo_models.importlib.util.find_spec", lambda _name: None)
+    monkeypatch.setattr("engines.models.demo.importlib.util.find_spec", lambda _name: None)
 
 
 def _rows(output: str) -> list[list[str]]:

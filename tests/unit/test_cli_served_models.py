@@ -10,14 +10,14 @@ import pytest
 from click.testing import CliRunner
 from openai_stub_server import OpenAIStub, llama_server_models
 
-from engines.server_models import config_file
+from engines.remote.server_listing import config_file
 from tui.cli import cli
 
 
 @pytest.fixture(autouse=True)
 def no_demo_models(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the servers are listed (no demo model headers to read)."""
-    monkeypatch.setattr("engines.demo_models.importlib.util.find_spec", lambda _name: None)
+    monkeypatch.setattr("engines.models.demo.importlib.util.find_spec", lambda _name: None)
 
 
 def write_config(text: str) -> Path:

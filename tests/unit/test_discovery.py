@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from gguf_samples import write_sample_gguf
 
-from engines import discovery
-from engines.discovery import DiscoveryError, discover_models, header_of, ollama_models
-from engines.hub import hf_cache_dir
-from engines.model_refs import resolve_model_ref
+from engines.models import discovery
+from engines.models.discovery import DiscoveryError, discover_models, header_of, ollama_models
+from engines.models.hub import hf_cache_dir
+from engines.models.references import resolve_model_ref
 
 COMMIT = "a" * 40
 
@@ -21,7 +21,7 @@ COMMIT = "a" * 40
 @pytest.fixture
 def no_demo_models(monkeypatch: pytest.MonkeyPatch) -> None:
     """Discovery without the demo extra (so each test sees only what it puts in the fake home)."""
-    monkeypatch.setattr("engines.demo_models.importlib.util.find_spec", lambda _name: None)
+    monkeypatch.setattr("engines.models.demo.importlib.util.find_spec", lambda _name: None)
 
 
 def add_to_hf_cache(repo_id: str, filename: str, source: Path) -> Path:
@@ -117,7 +117,7 @@ def test_finds_every_source_once(isolated_dirs: Path, tmp_path: Path, no_demo_mo
 def demo_paths(smollm2_path: Path, gemma_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The session's demo files, so that Gemma is not assembled again in each test's cache dir."""
     paths = {"smollm2-135m": smollm2_path, "gemma3-270m": gemma_path}
-    monkeypatch.setattr("engines.demo_models.demo_model_path", paths.__getitem__)
+    monkeypatch.setattr("engines.models.demo.demo_model_path", paths.__getitem__)
 
 
 def test_demo_models_are_listed_with_their_metadata(demo_paths: None) -> None:

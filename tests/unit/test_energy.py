@@ -1,4 +1,4 @@
-"""engines.energy: GPU energy (NVML counter or power integration) and CPU energy (RAPL)."""
+"""engines.machine.energy: GPU energy (NVML counter or power integration) and CPU energy (RAPL)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from fake_nvml import FakeGpu, FakeNvmlModule
 
-from engines.energy import (
+from engines.machine.energy import (
     RunEnergyMeter,
     counter_delta,
     rapl_package_domains,
     rapl_status,
     trapezoid_joules,
 )
-from engines.nvml import Nvml
+from engines.machine.nvml import Nvml
 
 
 def write_zone(root: Path, zone: str, name: str, energy_uj: int, max_range: int) -> Path:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engines.llama_engine import LlamaEngine
+from engines.local.engine import LlamaEngine
 from engines.types import GenerationRequest, ModelSettings, SamplingParams
 
 pytestmark = pytest.mark.real_model

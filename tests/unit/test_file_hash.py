@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engines import file_hash
-from engines.file_hash import file_sha256, hash_cache_path
+from engines.models import file_hash
+from engines.models.file_hash import file_sha256, hash_cache_path
 
 
 def test_digest_is_right_and_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

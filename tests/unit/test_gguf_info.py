@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from gguf_samples import SAMPLE_N_PARAMS, write_sample_gguf
 
-from engines.gguf_info import GGUFError, GGUFMetadata, read_gguf_metadata, shard_paths_of
+from engines.models.gguf_info import GGUFError, GGUFMetadata, read_gguf_metadata, shard_paths_of
 
 
 def test_smollm2_header(smollm2_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""engines.host: the machine, as results and `llmbench doctor` record it."""
+"""engines.machine.host: the machine, as results and `llmbench doctor` record it."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import psutil
 from fake_nvml import MIB, FakeGpu, FakeNvmlModule
 
-from engines.host import cpu_model_name, host_info
-from engines.nvml import Nvml
+from engines.machine.host import cpu_model_name, host_info
+from engines.machine.nvml import Nvml
 
 
 def test_host_info_of_this_machine() -> None:

@@ -14,18 +14,18 @@ import pytest
 from fake_hub import VALID_TOKEN, FakeHub, FakeRepo
 from gguf_samples import write_sample_gguf
 
-from engines import hub
-from engines.gguf_info import read_gguf_metadata
-from engines.hub import (
+from engines.models import hub
+from engines.models.gguf_info import read_gguf_metadata
+from engines.models.hub import (
     DownloadError,
     DownloadProgress,
     cached_model_path,
     hf_cache_dir,
     pull,
 )
-from engines.hub_transfer import PARTIAL_SUFFIX
-from engines.model_refs import ModelRefError, parse_model_ref, resolve_model_ref
-from engines.repo_files import select_model_files
+from engines.models.references import ModelRefError, parse_model_ref, resolve_model_ref
+from engines.models.repo_files import select_model_files
+from engines.models.transfer import PARTIAL_SUFFIX
 
 REPO = "tester/Tiny-GGUF"
 

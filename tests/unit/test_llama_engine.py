@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from engines.llama_engine import EngineError, LlamaEngine, NoControl
+from engines.local.engine import EngineError, LlamaEngine, NoControl
+from engines.local.sampler_chain import REPEAT_PENALTY_LAST_N, SamplerChain, check_sampling
+from engines.local.stop_strings import StopStringMatcher
+from engines.local.utf8_stream import Utf8Stream
 from engines.protocol import GenerationStarted, SamplingChanged, TokensGenerated
-from engines.sampler_chain import REPEAT_PENALTY_LAST_N, SamplerChain, check_sampling
-from engines.stop_strings import StopStringMatcher
 from engines.types import GenerationRequest, ModelSettings, SamplingParams
-from engines.utf8_stream import Utf8Stream
 
 GREEDY = SamplingParams(temperature=0.0, max_tokens=32, seed=1)
 POEM = "Write a short poem about the sea."
@@ -265,11 +265,11 @@ def test_same_seed_gives_the_same_text_at_temperature_0_8(smollm: LlamaEngine) -
 def test_penalising_after_a_wider_top_k_matches_penalising_every_token(
     smollm: LlamaEngine, monkeypatch: pytest.MonkeyPatch, temperature: float
 ) -> None:
-    import engines.sampler_chain
+    import engines.local.sampler_chain
 
     values = SamplingParams(temperature=temperature, repeat_penalty=1.5, max_tokens=40, seed=11)
     narrow, _, _ = run(smollm, POEM, values)
-    monkeypatch.setattr(engines.sampler_chain, "PARTIAL_SORT_LIMIT", 0)  # penalise all
+    monkeypatch.setattr(engines.local.sampler_chain, "PARTIAL_SORT_LIMIT", 0)  # penalise all
     assert SamplerChain(values, 1000).stages[0] == "penalties(1.5)"
     everything, _, _ = run(smollm, POEM, values)
     assert narrow == everything
@@ -435,8 +435,8 @@ def test_stats_follow_the_metrics_definitions(smollm: LlamaEngine) -> None:
 
 @pytest.mark.real_model
 def test_unusable_load_settings_give_warnings_and_default_threads(smollm2_path: Path) -> None:
-    from engines.backend import backend_info
-    from engines.threads import default_threads
+    from engines.local.backend import backend_info
+    from engines.machine.threads import default_threads
 
     engine = LlamaEngine(
         ModelSettings(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from gguf_samples import write_sample_gguf
 
-from engines.gguf_info import read_gguf_metadata
-from engines.memory_fit import (
+from engines.models.gguf_info import read_gguf_metadata
+from engines.models.memory_fit import (
     BASE_OVERHEAD_BYTES,
     GIB,
     MIB,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from gguf_samples import write_sample_gguf
 
-from engines.model_refs import (
+from engines.models.references import (
     ModelRef,
     ModelRefError,
     describe_ref,
@@ -118,7 +118,7 @@ def test_resolve_demo(smollm2_path: Path) -> None:
 
 
 def test_missing_demo_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("engines.demo_models.importlib.util.find_spec", lambda _name: None)
+    monkeypatch.setattr("engines.models.demo.importlib.util.find_spec", lambda _name: None)
     with pytest.raises(ModelRefError, match=r"pip install 'llmbench\[demo\]'"):
         resolve_model_ref("demo:smollm2-135m")
 

@@ -1,4 +1,4 @@
-"""engines.nvml through a stand-in NVML module (this machine has no GPU), plus the real import."""
+"""engines.machine.nvml through a stand-in NVML module (this machine has no GPU), plus the real import."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fake_nvml import (
     FakeNvmlModule,
 )
 
-from engines.nvml import Nvml
+from engines.machine.nvml import Nvml
 
 
 def two_gpus() -> FakeNvmlModule:

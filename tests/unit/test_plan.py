@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from engines.threads import allocate_threads, available_cores
+from engines.machine.threads import allocate_threads, available_cores
 from profiles.plan import PanePlan, build_plan, expand_grid, open_handle
 from profiles.schema import ModelSettingsSpec, PaneSpec, Profile, SamplingOverrides, SamplingValues
 
@@ -141,7 +141,7 @@ def test_open_handle_refuses_an_unresolved_pane() -> None:
 
 
 def test_open_handle_gives_a_worker_handle_for_a_local_pane() -> None:
-    from engines.worker_handle import WorkerModelHandle
+    from engines.local.handle import WorkerModelHandle
 
     plan: PanePlan = build_plan(profile(PaneSpec(model="small.gguf")), resolve=RESOLVE)[0]
     handle = open_handle(plan)
@@ -155,7 +155,7 @@ def test_open_handle_gives_a_worker_handle_for_a_local_pane() -> None:
 def test_open_handle_gives_a_remote_handle_for_a_server_pane(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from engines.remote import RemoteModelHandle
+    from engines.remote.handle import RemoteModelHandle
 
     monkeypatch.setenv("MY_KEY", "sk-test")
     ref = "openai:http://127.0.0.1:9/v1#tiny"

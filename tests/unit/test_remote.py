@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from openai_stub_server import OpenAIStub, StubReply, chunk, llama_server_models
 
-from engines.openai_client import ServerError
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -25,8 +24,9 @@ from engines.protocol import (
     TokensGenerated,
     Warned,
 )
-from engines.remote import NEXT_REQUEST_NOTICE, RemoteModelHandle
-from engines.server_models import (
+from engines.remote.client import ServerError
+from engines.remote.handle import NEXT_REQUEST_NOTICE, RemoteModelHandle
+from engines.remote.server_listing import (
     ServerConfigError,
     configured_server_models,
     configured_servers,
@@ -443,7 +443,7 @@ def test_configured_servers_list_their_models_as_references(
 
 
 def test_served_models_come_as_discovery_entries(isolated_dirs: Path) -> None:
-    from engines.server_models import served_models_as_discovered
+    from engines.remote.server_listing import served_models_as_discovered
 
     down = f"http://127.0.0.1:{free_port()}/v1"
     with OpenAIStub(models=[{"id": "a", "owned_by": "vllm"}, {"id": "b"}]) as stub:

@@ -1,4 +1,4 @@
-"""engines.resources: the resource sampler, with real psutil on this machine and a stand-in NVML."""
+"""engines.machine.resources: the resource sampler, with real psutil on this machine and a stand-in NVML."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import psutil
 import pytest
 from fake_nvml import MIB, FakeGpu, FakeNvmlModule
 
-from engines.nvml import Nvml
-from engines.resources import SELF_LABEL, CpuPercentMeter, ResourceSample, ResourceSampler
+from engines.machine.nvml import Nvml
+from engines.machine.resources import SELF_LABEL, CpuPercentMeter, ResourceSample, ResourceSampler
 
 ALLOCATING_CHILD = textwrap.dedent(
     """

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gguf_samples import write_sample_gguf
 
-from engines.spawn_prep import ensure_resource_tracker, has_usable_fileno
+from engines.local.spawn_prep import ensure_resource_tracker, has_usable_fileno
 
 TESTS_UNIT = Path(__file__).parent
 ROOT = TESTS_UNIT.parents[1]
@@ -43,7 +43,7 @@ import sys
 sys.path.insert(0, {tests_unit!r})
 from engines.protocol import LoadFailed, ModelLoaded
 from engines.types import ModelSettings
-from engines.worker_handle import WorkerModelHandle
+from engines.local.handle import WorkerModelHandle
 
 
 class TextualLikeCapture:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engines import threads
-from engines.threads import allocate_threads, available_cores, default_threads
+from engines.machine import threads
+from engines.machine.threads import allocate_threads, available_cores, default_threads
 
 
 def test_models_running_together_share_the_cores() -> None:

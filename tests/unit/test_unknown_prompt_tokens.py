@@ -13,8 +13,8 @@ import json
 
 from openai_stub_server import OpenAIStub, StubReply, chunk
 
+from engines.local.timing import error_stats
 from engines.protocol import GenerationStarted
-from engines.run_timing import error_stats
 from profiles import export
 from profiles.plan import build_plan
 from profiles.results import RunResult
@@ -80,7 +80,7 @@ def test_the_headless_table_shows_a_dash_for_unknown_prompt_tokens() -> None:
 
 
 def test_a_remote_run_starts_without_a_prompt_count_and_a_failure_before_it_knows_none() -> None:
-    from engines.remote import RemoteModelHandle
+    from engines.remote.handle import RemoteModelHandle
     from engines.types import GenerationRequest, ModelSettings
 
     with OpenAIStub(replies=[no_usage_reply()]) as stub:

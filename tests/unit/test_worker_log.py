@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from engines.worker_log import (
+from engines.local.worker_log import (
     llama_load_error,
     log_tail,
     prune_old_logs,
@@ -62,7 +62,7 @@ def test_redirect_sends_fds_1_and_2_to_the_file(tmp_path: Path) -> None:
     code = (
         "import os, sys\n"
         "from pathlib import Path\n"
-        "from engines.worker_log import redirect_output_to\n"
+        "from engines.local.worker_log import redirect_output_to\n"
         f"redirect_output_to(Path({str(log)!r}))\n"
         "print('to stdout', flush=True)\n"
         "os.write(2, b'to fd 2 from C-like code\\n')\n"

@@ -20,6 +20,8 @@ import psutil
 import pytest
 from gguf_samples import write_sample_gguf
 
+from engines.local.handle import WorkerModelHandle, describe_exit
+from engines.local.timing import delivery_lag_p95_ms
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -31,9 +33,7 @@ from engines.protocol import (
     TokensGenerated,
     WorkerCrashed,
 )
-from engines.run_timing import delivery_lag_p95_ms
 from engines.types import GenerationRequest, ModelSettings, SamplingParams
-from engines.worker_handle import WorkerModelHandle, describe_exit
 
 STUB = "worker_stub_engine:StubEngine"
 GIB = 1024**3
@@ -417,7 +417,7 @@ def test_close_ends_the_process_and_is_safe_twice(tiny_model: Path) -> None:
 def test_the_worker_ends_when_its_parent_dies(tiny_model: Path, tmp_path: Path) -> None:
     script = (
         "import sys, time\n"
-        "from engines.worker_handle import WorkerModelHandle\n"
+        "from engines.local.handle import WorkerModelHandle\n"
         "from engines.types import ModelSettings\n"
         "from engines.protocol import ModelLoaded\n"
         f"h = WorkerModelHandle({STUB!r})\n"

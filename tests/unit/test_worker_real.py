@@ -20,6 +20,7 @@ import numpy as np
 import psutil
 import pytest
 
+from engines.local.handle import WorkerModelHandle
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -30,7 +31,6 @@ from engines.protocol import (
     WorkerCrashed,
 )
 from engines.types import GenerationRequest, GenerationStats, ModelSettings, SamplingParams
-from engines.worker_handle import WorkerModelHandle
 
 pytestmark = pytest.mark.real_model
 

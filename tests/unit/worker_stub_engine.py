@@ -1,7 +1,7 @@
 """A stand-in engine for the worker-process tests: no llama.cpp, scripted by the prompt.
 
 The worker imports it by name ("worker_stub_engine:StubEngine") in the spawned child, so
-it stays light (no numpy, no gguf). It follows `engines.llama_engine.LlamaEngine`'s
+it stays light (no numpy, no gguf). It follows `engines.local.engine.LlamaEngine`'s
 interface: load(on_progress) -> ModelInfo, generate(request, emit, control) -> stats,
 close().
 

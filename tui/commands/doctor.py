@@ -13,10 +13,10 @@ from typing import Any
 import click
 import psutil
 
-from engines import backend as backend_api
-from engines import nvml as nvml_api
-from engines.energy import DEFAULT_POWERCAP_ROOT, rapl_package_domains, rapl_status
-from engines.host import host_info
+from engines.local import backend as backend_api
+from engines.machine import nvml as nvml_api
+from engines.machine.energy import DEFAULT_POWERCAP_ROOT, rapl_package_domains, rapl_status
+from engines.machine.host import host_info
 from tui.formatting import format_bytes
 
 

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from engines.discovery import DiscoveredModel, DiscoveryError, discover_models
-from engines.model_refs import ModelRefError
+from engines.models.discovery import DiscoveredModel, DiscoveryError, discover_models
+from engines.models.references import ModelRefError
 from tui.formatting import format_bytes, short_count
 
 if TYPE_CHECKING:
-    from engines.hub import DownloadProgress
+    from engines.models.hub import DownloadProgress
 
 TABLE_COLUMNS = ("SOURCE", "NAME", "PARAMS", "QUANT", "SIZE", "CONTEXT", "CHAT", "REF")
 """The table's columns; REF is what `llmbench --model` takes, last because it can be long."""
@@ -40,7 +40,7 @@ def models(as_json: bool, dirs: tuple[str, ...]) -> None:
     offer (servers = ["http://127.0.0.1:8080/v1"]). The REF column is what
     `llmbench --model` and profiles take.
     """
-    from engines.server_models import ServerConfigError, served_models_as_discovered
+    from engines.remote.server_listing import ServerConfigError, served_models_as_discovered
 
     try:
         found = discover_models(list(dirs)) + served_models_as_discovered()
@@ -70,8 +70,8 @@ def pull(ref: str) -> None:
     hf:OWNER/REPO/FILE.gguf. Every shard of a sharded model is fetched; an interrupted
     transfer resumes. Gated repos use HF_TOKEN or your `hf auth login`.
     """
-    from engines.hub import DownloadError
-    from engines.hub import pull as pull_model
+    from engines.models.hub import DownloadError
+    from engines.models.hub import pull as pull_model
 
     bars = ProgressBars()
     try:

@@ -303,7 +303,7 @@ def _prompt(options: dict[str, Any], profile_prompt: str) -> str:
 
 def _export(outcome, options: dict[str, Any]) -> None:
     """Write the exports asked for (each atomically); a failed write is a usage problem."""
-    from engines.host import host_info
+    from engines.machine.host import host_info
     from profiles import export
     from profiles.atomic import atomic_write_text
 

@@ -5,19 +5,19 @@ For E1 (and anyone opening it)::
     self.app.push_screen(ModelPickerScreen(), callback)   # callback gets a reference or None
 
 `ModelPickerScreen` is a modal that dismisses with a model reference string (usable as
-`--model REF`) or None when cancelled. It lists what `engines.discovery.discover_models()`
+`--model REF`) or None when cancelled. It lists what `engines.models.discovery.discover_models()`
 finds (demo models, the Hugging Face cache, LM Studio, Ollama, configured folders), then
-what the servers in config.toml offer ("served by URL"; `engines.server_models`), with
+what the servers in config.toml offer ("served by URL"; `engines.remote.server_listing`), with
 parameters, quant, size, trained context, chat template, and whether the model fits in
 the RAM that is available now (and in free GPU memory where NVML sees a GPU), using the
-estimate in `engines.memory_fit`. Discovery and the fit check run in a thread worker: the
+estimate in `engines.models.memory_fit`. Discovery and the fit check run in a thread worker: the
 screen opens at once and fills in.
 
 One input does two things. Typing filters the list (every word must appear in the row);
 ↑/↓ move the highlight; Enter takes the highlighted model. Text that is a reference — a
 scheme such as `hf:`, `demo:`, `openai:`, or a path (`/`, `./`, `~`, `*.gguf`) — is
 taken as written instead: a path must exist, and an `hf:OWNER/REPO:QUANT` that is not in
-the Hugging Face cache yet is downloaded first (`engines.hub.pull` in a thread worker,
+the Hugging Face cache yet is downloaded first (`engines.models.hub.pull` in a thread worker,
 with a progress bar), then returned. Escape cancels, and stops a download at its next
 chunk.
 
@@ -39,10 +39,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from engines.discovery import DiscoveredModel
-from engines.hub import DownloadError, DownloadProgress
-from engines.memory_fit import available_ram_bytes, free_gpu_bytes
-from engines.model_refs import ModelRefError, parse_model_ref
+from engines.models.discovery import DiscoveredModel
+from engines.models.hub import DownloadError, DownloadProgress
+from engines.models.memory_fit import available_ram_bytes, free_gpu_bytes
+from engines.models.references import ModelRefError, parse_model_ref
 from tui.formatting import format_bytes, shorten
 from tui.screens.picker_entries import PickerEntry, looks_like_reference, make_entry
 
@@ -67,8 +67,8 @@ def _default_discover() -> Sequence[DiscoveredModel]:
     A bad `servers` entry in config.toml becomes one row that says so, rather than
     hiding the local models.
     """
-    from engines.discovery import discover_models
-    from engines.server_models import (
+    from engines.models.discovery import discover_models
+    from engines.remote.server_listing import (
         ServerConfigError,
         config_file,
         served_models_as_discovered,
@@ -83,13 +83,13 @@ def _default_discover() -> Sequence[DiscoveredModel]:
 
 
 def _default_pull(ref: str, progress: Callable[[DownloadProgress], None]) -> Path:
-    from engines.hub import pull
+    from engines.models.hub import pull
 
     return pull(ref, progress=progress)
 
 
 def _default_is_cached(ref: str) -> bool:
-    from engines.hub import cached_model_path
+    from engines.models.hub import cached_model_path
 
     return cached_model_path(ref) is not None
 

@@ -1,8 +1,8 @@
 """What the model picker shows for each model: its figures and whether it fits, as text.
 
-Pure functions over `engines.discovery.DiscoveredModel`, with no Textual: the picker
+Pure functions over `engines.models.discovery.DiscoveredModel`, with no Textual: the picker
 (`tui.screens.model_picker`) runs them in its discovery worker and only draws the result.
-Whether a model fits is `engines.memory_fit`'s estimate against the RAM available now
+Whether a model fits is `engines.models.memory_fit`'s estimate against the RAM available now
 (and, where NVML sees a GPU, the free GPU memory with every layer offloaded).
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engines.discovery import DiscoveredModel
-from engines.gguf_info import GGUFMetadata
-from engines.memory_fit import estimate_memory
-from engines.model_refs import ModelRefError, parse_model_ref
+from engines.models.discovery import DiscoveredModel
+from engines.models.gguf_info import GGUFMetadata
+from engines.models.memory_fit import estimate_memory
+from engines.models.references import ModelRefError, parse_model_ref
 from tui.formatting import UNKNOWN, format_bytes, short_count
 
 

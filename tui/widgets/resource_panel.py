@@ -2,7 +2,7 @@
 
 For E1 (and anyone mounting it)::
 
-    sampler = ResourceSampler(interval_s=1.0).start()     # engines/resources.py
+    sampler = ResourceSampler(interval_s=1.0).start()     # engines/machine/resources.py
     yield ResourcePanel(sampler, id="resources")
     ...
     self.query_one(ResourcePanel).toggle_collapsed()       # e.g. from an app binding
@@ -35,8 +35,8 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from engines.nvml import GPUSample, Nvml, default_nvml
-from engines.resources import ResourceSample, ResourceSampler
+from engines.machine.nvml import GPUSample, Nvml, default_nvml
+from engines.machine.resources import ResourceSample, ResourceSampler
 from tui.formatting import UNKNOWN, gib
 from tui.widgets.sparkline_row import ScaledSparkline, per_core_strip
 

@@ -1,6 +1,6 @@
 """The model worker: the child process that holds one loaded model.
 
-The parent (`engines.worker_handle.WorkerModelHandle`) starts it with multiprocessing's
+The parent (`engines.local.handle.WorkerModelHandle`) starts it with multiprocessing's
 "spawn" context and talks to it over two one-way pipes: commands in (`LoadModel`,
 `Generate`, `UpdateSampling`, `Cancel`, `Shutdown`), events out (see
 `engines.protocol`). Inside, two threads:
@@ -12,7 +12,7 @@ The parent (`engines.worker_handle.WorkerModelHandle`) starts it with multiproce
   tokens); everything else is queued for the main thread, in order.
 
 First thing, the worker points its stdout and stderr at its own log file
-(`engines.worker_log`), before llama_cpp is even imported, so llama.cpp never writes to
+(`engines.local.worker_log`), before llama_cpp is even imported, so llama.cpp never writes to
 the terminal. A failed load sends `LoadFailed` (quoting the log) and ends the worker;
 the parent starts a fresh one for the next load. When the parent goes away, the command
 pipe closes and the worker ends too.
@@ -33,6 +33,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from engines.local.timing import error_stats
+from engines.local.worker_log import llama_load_error, log_tail, redirect_output_to, worker_log_path
 from engines.protocol import (
     Cancel,
     Command,
@@ -48,11 +50,9 @@ from engines.protocol import (
     TokensGenerated,
     UpdateSampling,
 )
-from engines.run_timing import error_stats
 from engines.types import GenerationRequest, ModelSettings, SamplingParams
-from engines.worker_log import llama_load_error, log_tail, redirect_output_to, worker_log_path
 
-DEFAULT_ENGINE = "engines.llama_engine:LlamaEngine"
+DEFAULT_ENGINE = "engines.local.engine:LlamaEngine"
 """The engine a worker runs, as "module:attribute" (tests name a stand-in)."""
 
 
@@ -62,7 +62,7 @@ class WorkerConfig:
 
     log_dir: str
     log_stem: str
-    """The worker's log file is `{log_dir}/{log_stem}-{pid}.log` (see `engines.worker_log`)."""
+    """The worker's log file is `{log_dir}/{log_stem}-{pid}.log` (see `engines.local.worker_log`)."""
     engine: str = DEFAULT_ENGINE
 
 

@@ -2,7 +2,7 @@
 
 Sources, in the order they are listed (a file found twice is listed once, under the first):
 
-- demo:     the models of the `demo` extra (`engines.demo_models`);
+- demo:     the models of the `demo` extra (`engines.models.demo`);
 - hf:       the Hugging Face cache (`HF_HUB_CACHE` / `HF_HOME`), every cached *.gguf;
 - lmstudio: LM Studio's models folders (`~/.lmstudio/models`, `~/.cache/lm-studio/models`);
 - ollama:   Ollama's store (`OLLAMA_MODELS`, else `~/.ollama/models` and the Linux service's
@@ -11,7 +11,7 @@ Sources, in the order they are listed (a file found twice is listed once, under 
 
 Sharded models (`-00001-of-00003.gguf`) count once, by their first shard. Vision projectors
 (`mmproj-*.gguf`) are not language models and are left out. Each model's header is read
-through `engines.gguf_info` (cached in memory by path, size and modification time).
+through `engines.models.gguf_info` (cached in memory by path, size and modification time).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engines.gguf_info import SHARD_PATTERN, GGUFError, GGUFMetadata, read_gguf_metadata
-from engines.model_refs import ModelRef, ModelRefError, label_from_filename
+from engines.models.gguf_info import SHARD_PATTERN, GGUFError, GGUFMetadata, read_gguf_metadata
+from engines.models.references import ModelRef, ModelRefError, label_from_filename
 
 SOURCES = ("demo", "hf", "lmstudio", "ollama", "folder")
 OLLAMA_MODEL_MEDIA_TYPE = "application/vnd.ollama.image.model"
@@ -104,7 +104,7 @@ def _candidates(folders: list[Path]) -> Iterator[tuple[str, str, str, Path]]:
 
 
 def _demo_models() -> Iterator[tuple[str, str, str, Path]]:
-    from engines.demo_models import DEMO_MODELS, DemoModelMissing, demo_model_path
+    from engines.models.demo import DEMO_MODELS, DemoModelMissing, demo_model_path
 
     for short_name, demo in DEMO_MODELS.items():
         try:
@@ -115,8 +115,8 @@ def _demo_models() -> Iterator[tuple[str, str, str, Path]]:
 
 
 def _hf_cache_models() -> Iterator[tuple[str, str, str, Path]]:
-    from engines.hub import hf_cache_dir
-    from engines.repo_files import is_projector
+    from engines.models.hub import hf_cache_dir
+    from engines.models.repo_files import is_projector
 
     cache = hf_cache_dir()
     if not cache.is_dir():
@@ -155,7 +155,7 @@ def _is_model_file(name: str) -> bool:
 
 def _gguf_models_under(folder: Path) -> Iterator[Path]:
     """Model files under `folder`, recursively, hidden folders skipped, in sorted order."""
-    from engines.repo_files import is_projector
+    from engines.models.repo_files import is_projector
 
     if not folder.is_dir():
         return

@@ -26,7 +26,7 @@ from typing import Any
 
 import psutil
 
-from engines.nvml import GPUSample, Nvml, default_nvml
+from engines.machine.nvml import GPUSample, Nvml, default_nvml
 
 log = logging.getLogger("llmbench.resources")
 

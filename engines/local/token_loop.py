@@ -22,10 +22,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from engines.llama_engine import FLUSH_INTERVAL_S, EngineError, GenerationControl, peak_rss_now
+from engines.local.engine import FLUSH_INTERVAL_S, EngineError, GenerationControl, peak_rss_now
+from engines.local.sampler_chain import SamplerChain
+from engines.local.stop_strings import StopStringMatcher
+from engines.local.utf8_stream import Utf8Stream
 from engines.protocol import Event, SamplingChanged, TokensGenerated
-from engines.sampler_chain import SamplerChain
-from engines.stop_strings import StopStringMatcher
 from engines.types import (
     GenerationRequest,
     GenerationStats,
@@ -33,10 +34,9 @@ from engines.types import (
     SamplingChange,
     decode_speed,
 )
-from engines.utf8_stream import Utf8Stream
 
 if TYPE_CHECKING:
-    from engines.llama_engine import LlamaEngine
+    from engines.local.engine import LlamaEngine
 
 _NOT_CACHED = object()
 

@@ -1,13 +1,13 @@
 """The in-process llama.cpp engine: load one GGUF model and stream generations from it.
 
-`LlamaEngine` is what runs inside a model's worker process (`engines.worker`) and, for
+`LlamaEngine` is what runs inside a model's worker process (`engines.local.worker`) and, for
 headless runs and tests, in-process. It talks to llama.cpp through llama-cpp-python's
 bindings of llama.cpp's C API and runs its own token loop, so that it can:
 
 - reuse the longest common prefix of the previous run's tokens (the prompt cache): the same
   prompt with another temperature starts almost at once;
 - check for a cancel and for a live sampling change before every token;
-- sample with llama.cpp's native sampler chain, every value explicit (`engines.sampler_chain`);
+- sample with llama.cpp's native sampler chain, every value explicit (`engines.local.sampler_chain`);
 - evaluate BOS (+ EOS) once at load and forget it (a warm-up, as llama.cpp's tools do), so
   the first answer starts as quickly as the next and the one-time cost counts as loading;
 - stream UTF-8-correct text in batches (~30 ms), each token stamped when its text is ready.
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from engines.prompt_format import PromptFormatError, PromptFormatter
+from engines.local.prompt_format import PromptFormatError, PromptFormatter
 from engines.protocol import Event, GenerationStarted
 from engines.types import (
     GenerationRequest,
@@ -86,7 +86,7 @@ def peak_rss_now() -> float | None:
 
 def _default_threads() -> int:
     try:
-        from engines.threads import default_threads
+        from engines.machine.threads import default_threads
     except ImportError:
         return os.cpu_count() or 1
     return default_threads(1)
@@ -132,7 +132,7 @@ class LlamaEngine:
         file_metadata = self._read_file_metadata()
         import llama_cpp
 
-        from engines.llama_model_info import build_model_info
+        from engines.local.model_info import build_model_info
 
         self._lib = lib = llama_cpp
         _init_backend(lib)
@@ -194,7 +194,7 @@ class LlamaEngine:
     def _read_file_metadata(self) -> Any | None:
         """The file's GGUF metadata; EngineError for a file that is not a readable GGUF."""
         try:
-            from engines.gguf_info import GGUFError, read_gguf_metadata
+            from engines.models.gguf_info import GGUFError, read_gguf_metadata
         except ImportError:
             return None
         try:
@@ -317,7 +317,7 @@ class LlamaEngine:
         Returns the stats (ttft_s and the parent-side figures are left for the caller).
         Raises EngineError for a prompt that does not fit or a llama.cpp failure.
         """
-        from engines.generation_loop import run_generation
+        from engines.local.token_loop import run_generation
 
         if self._ctx is None or self._formatter is None:
             raise EngineError(f"{self.file_name}: the model is not loaded")

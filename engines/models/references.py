@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 RefKind = Literal["path", "hf", "demo", "discovered", "openai"]
 
 DISCOVERED_SCHEMES = ("ollama", "lmstudio")
-"""Schemes of models found by discovery (`engines.discovery`)."""
+"""Schemes of models found by discovery (`engines.models.discovery`)."""
 KNOWN_SCHEMES = ("hf", "demo", *DISCOVERED_SCHEMES, "openai")
 
 REPO_ID_PATTERN = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
@@ -130,7 +130,7 @@ def _parse_hf(text: str, rest: str) -> ModelRef:
 
 
 def _parse_demo(text: str, rest: str) -> ModelRef:
-    from engines.demo_models import DEMO_MODELS
+    from engines.models.demo import DEMO_MODELS
 
     if rest not in DEMO_MODELS:
         known = ", ".join(f"demo:{name}" for name in sorted(DEMO_MODELS))
@@ -160,7 +160,7 @@ def resolve_model_ref(
     """The local GGUF file a reference names (the first shard of a sharded model).
 
     hf: references come from the Hugging Face cache; when not there, they are downloaded
-    if `download` is true (with `progress` as in `engines.hub.pull`), else ModelRefError
+    if `download` is true (with `progress` as in `engines.models.hub.pull`), else ModelRefError
     says to run `llmbench pull`. Raises ModelRefError (one line) when nothing is found.
     """
     ref = ref_or_text if isinstance(ref_or_text, ModelRef) else parse_model_ref(ref_or_text)
@@ -169,7 +169,7 @@ def resolve_model_ref(
     if ref.kind == "demo":
         return _resolve_demo(ref)
     if ref.kind == "hf":
-        from engines import hub
+        from engines.models import hub
 
         cached = hub.cached_model_path(ref)
         if cached is not None:
@@ -178,7 +178,7 @@ def resolve_model_ref(
             raise ModelRefError(f"{ref.text} is not downloaded yet; run `llmbench pull {ref.text}`")
         return hub.pull(ref, progress=progress)
     if ref.kind == "discovered":
-        from engines.discovery import resolve_discovered
+        from engines.models.discovery import resolve_discovered
 
         return resolve_discovered(ref)
     raise ModelRefError(f"{ref.text} names a model on a server, not a local file")
@@ -196,7 +196,7 @@ def _resolve_path(ref: ModelRef) -> Path:
 
 
 def _resolve_demo(ref: ModelRef) -> Path:
-    from engines.demo_models import DemoModelMissing, demo_model_path
+    from engines.models.demo import DemoModelMissing, demo_model_path
 
     try:
         return demo_model_path(ref.demo_name or "")
@@ -213,7 +213,7 @@ def describe_ref(text: str | ModelRef) -> str:
     except ModelRefError:
         return str(text).strip()
     if ref.kind == "demo":
-        from engines.demo_models import DEMO_MODELS
+        from engines.models.demo import DEMO_MODELS
 
         return DEMO_MODELS[ref.demo_name or ""].description.split(" (")[0]
     if ref.kind == "path":

@@ -12,7 +12,7 @@ from typing import Any
 
 import psutil
 
-from engines.nvml import GPUInfo, Nvml, default_nvml
+from engines.machine.nvml import GPUInfo, Nvml, default_nvml
 
 __all__ = ["GPUInfo", "HostInfo", "cpu_model_name", "host_info"]
 

@@ -1,6 +1,6 @@
 """What a GGUF model is, read from its header without loading (or reading) the weights.
 
-The bytes are parsed by `engines.gguf_header` (a few milliseconds even for Gemma 3's
+The bytes are parsed by `engines.models.gguf_header` (a few milliseconds even for Gemma 3's
 262k-token vocabulary); this module turns the keys and tensor infos into a
 `GGUFMetadata` and every problem into a one-line `GGUFError`.
 
@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from engines.gguf_header import (
+from engines.models.gguf_header import (
     SUPPORTED_VERSIONS,
     GGUFHeader,
     HeaderCorrupt,

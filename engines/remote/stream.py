@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engines.openai_client import message_in
 from engines.protocol import Event, TokensGenerated
+from engines.remote.client import message_in
 from engines.types import GenerationRequest, GenerationStats, StopReason, decode_speed
 
 BATCH_INTERVAL_S = 0.03

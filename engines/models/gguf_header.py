@@ -6,7 +6,7 @@ tensor (name, shape, type, data offset). Large arrays (a tokenizer's vocabulary:
 strings for Gemma 3) are skipped without building a Python object per element, so a
 header is read in milliseconds and the weights are never touched. Both byte orders.
 
-`engines.gguf_info` turns this into what a model is; this module only reads bytes.
+`engines.models.gguf_info` turns this into what a model is; this module only reads bytes.
 """
 
 from __future__ import annotations

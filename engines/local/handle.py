@@ -1,11 +1,11 @@
 """The parent's side of one model worker: `WorkerModelHandle`, the ModelHandle the app uses.
 
-Each handle owns at most one worker process (`engines.worker`), started with the "spawn"
+Each handle owns at most one worker process (`engines.local.worker`), started with the "spawn"
 context (never fork: the parent runs Textual's threads), from any thread and whatever
-`sys.stderr` is at the time (`engines.spawn_prep`). Before starting one, `load()`
+`sys.stderr` is at the time (`engines.local.spawn_prep`). Before starting one, `load()`
 checks the file in the parent, where it is quick and the message is clear: missing, a
-directory, empty, not GGUF, truncated header (`engines.gguf_info`), and whether the model
-fits in memory (`engines.memory_fit`). Anything only llama.cpp can judge (an unknown
+directory, empty, not GGUF, truncated header (`engines.models.gguf_info`), and whether the model
+fits in memory (`engines.models.memory_fit`). Anything only llama.cpp can judge (an unknown
 architecture, truncated weights) fails in the worker and comes back as `LoadFailed`
 quoting llama.cpp's log.
 
@@ -31,8 +31,18 @@ from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from engines.gguf_info import GGUFError, read_gguf_metadata
-from engines.memory_fit import available_ram_bytes, check_memory_fit, free_gpu_bytes
+from engines.local.spawn_prep import ensure_resource_tracker
+from engines.local.timing import (
+    RunTiming,
+    ended_run_stats,
+    error_stats,
+    with_parent_figures,
+)
+from engines.local.worker import DEFAULT_ENGINE, WorkerConfig, worker_main
+from engines.local.worker_log import log_tail, prune_old_logs, worker_log_path, worker_log_stem
+from engines.machine.threads import default_threads
+from engines.models.gguf_info import GGUFError, read_gguf_metadata
+from engines.models.memory_fit import available_ram_bytes, check_memory_fit, free_gpu_bytes
 from engines.paths import log_dir
 from engines.protocol import (
     Cancel,
@@ -50,17 +60,7 @@ from engines.protocol import (
     UpdateSampling,
     WorkerCrashed,
 )
-from engines.run_timing import (
-    RunTiming,
-    ended_run_stats,
-    error_stats,
-    with_parent_figures,
-)
-from engines.spawn_prep import ensure_resource_tracker
-from engines.threads import default_threads
 from engines.types import GenerationRequest, ModelSettings, SamplingParams
-from engines.worker import DEFAULT_ENGINE, WorkerConfig, worker_main
-from engines.worker_log import log_tail, prune_old_logs, worker_log_path, worker_log_stem
 
 SHUTDOWN_GRACE_S = 2.0
 """How long close() waits for a worker to end by itself before terminating it."""

@@ -1,9 +1,9 @@
 """What a model loaded by llama.cpp is: its `ModelInfo`, from the file and from llama.cpp.
 
 File facts (name, architecture, parameters, quantization, trained context, layers, chat
-template) come from `engines.gguf_info` when it can read the file, else from the metadata
+template) come from `engines.models.gguf_info` when it can read the file, else from the metadata
 that llama.cpp itself read (`llama_model_meta_*`). The backend comes from
-`engines.backend`, and the GPU layers really offloaded are 0 on a build without GPU
+`engines.local.backend`, and the GPU layers really offloaded are 0 on a build without GPU
 offload, whatever was asked for (with a warning the user sees).
 """
 
@@ -46,7 +46,7 @@ def llama_metadata(llama_cpp: Any, model: Any) -> dict[str, str]:
 def backend_facts(llama_cpp: Any) -> tuple[str, bool, str, str]:
     """(backend name, GPU offload possible, llama-cpp-python version, llama.cpp version)."""
     try:
-        from engines.backend import backend_info
+        from engines.local.backend import backend_info
 
         info = backend_info()
         return info.name, info.gpu_offload, info.llama_cpp_python_version, info.llama_cpp_version

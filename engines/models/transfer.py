@@ -11,7 +11,7 @@ transfer itself (`http_get`, which also retries a dropped connection from the by
 reached), the token (`HF_TOKEN` or the saved login), and the cache layout every HF
 tool reads (`blobs/<etag>`, `snapshots/<commit>/<file>` → blob, `refs/main`). The file
 is fetched over plain HTTP even where the Hub offers Xet, because only that path can be
-resumed this way. Errors are huggingface_hub's own; `engines.hub` turns them into lines
+resumed this way. Errors are huggingface_hub's own; `engines.models.hub` turns them into lines
 a user can act on.
 """
 

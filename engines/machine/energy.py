@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engines.nvml import Nvml, default_nvml
+from engines.machine.nvml import Nvml, default_nvml
 
 log = logging.getLogger("llmbench.energy")
 

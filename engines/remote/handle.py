@@ -3,7 +3,7 @@
 `RemoteModelHandle` takes the same commands and sends the same events as a local worker,
 so a profile can put a model served on a GPU box next to a local GGUF. Loading asks the
 server what it offers (`/v1/models`); each generation is one streamed chat completion
-(`engines.remote_stream`). Figures are measured on this side (TTFT, decode speed); the
+(`engines.remote.stream`). Figures are measured on this side (TTFT, decode speed); the
 server's own counts and speeds are used where it returns them; what cannot be known from
 here (the server's memory, GPU, energy) stays None and shows as "—".
 
@@ -23,7 +23,6 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from engines.event_queue import EventQueue
-from engines.openai_client import ServerConnection, ServerError, Timeouts, iter_sse_data, one_line
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -34,14 +33,15 @@ from engines.protocol import (
     ModelLoaded,
     Warned,
 )
-from engines.remote_stream import StreamTally, rejected_field, request_body, sampling_notes
-from engines.server_models import (
+from engines.remote.client import ServerConnection, ServerError, Timeouts, iter_sse_data, one_line
+from engines.remote.server_listing import (
     ServerModel,
     configured_timeouts,
     fetch_llama_server_props,
     fetch_server_models,
     server_kind,
 )
+from engines.remote.stream import StreamTally, rejected_field, request_body, sampling_notes
 from engines.types import (
     GenerationRequest,
     GenerationStats,
@@ -235,7 +235,7 @@ class RemoteModelHandle(ModelHandle):
         warnings: list[str],
         load_s: float,
     ) -> ModelInfo:
-        from engines.model_refs import quant_in_name
+        from engines.models.references import quant_in_name
 
         name = self._served_model or (model.id if model else "")
         file_name = PurePosixPath(name).name or name

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from engines.gguf_info import GGUFMetadata
+from engines.models.gguf_info import GGUFMetadata
 from engines.types import ModelSettings
 
 MIB = 1024 * 1024
@@ -65,7 +65,7 @@ def available_ram_bytes() -> int:
 
 def free_gpu_bytes() -> int | None:
     """Free memory over all NVIDIA GPUs (NVML), or None where none can be read."""
-    from engines.nvml import default_nvml
+    from engines.machine.nvml import default_nvml
 
     free = [value for value in default_nvml().free_memory_bytes() if value is not None]
     return sum(free) if free else None

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-from engines.gguf_info import SHARD_PATTERN
-from engines.model_refs import ModelRef, ModelRefError, quant_in_name
+from engines.models.gguf_info import SHARD_PATTERN
+from engines.models.references import ModelRef, ModelRefError, quant_in_name
 
 DEFAULT_QUANT = "Q4_K_M"
 """The quant chosen for `hf:OWNER/REPO` when the repo has several (llama.cpp's `-hf` default)."""

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engines.openai_client import ServerConnection, ServerError, Timeouts, split_base_url
+from engines.remote.client import ServerConnection, ServerError, Timeouts, split_base_url
 
 if TYPE_CHECKING:
-    from engines.discovery import DiscoveredModel
+    from engines.models.discovery import DiscoveredModel
 
 CONFIG_FILE_NAME = "config.toml"
 LISTING_TIMEOUTS = Timeouts(connect_s=3.0, read_s=10.0)
@@ -229,12 +229,12 @@ def configured_server_models() -> list[ServerListing]:
 
 
 def served_models_as_discovered() -> list[DiscoveredModel]:
-    """The configured servers' models as `engines.discovery.DiscoveredModel` entries (source
+    """The configured servers' models as `engines.models.discovery.DiscoveredModel` entries (source
     "server", path the server URL, no GGUF metadata), so `llmbench models` and the model
     picker can list them beside the local files. A server that cannot be listed gives one
     entry carrying its error. Raises ServerConfigError for a bad config file.
     """
-    from engines.discovery import DiscoveredModel
+    from engines.models.discovery import DiscoveredModel
 
     found: list[DiscoveredModel] = []
     for listing in configured_server_models():

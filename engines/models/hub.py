@@ -7,7 +7,7 @@ What huggingface_hub gives us and what we add:
   (`HF_HUB_CACHE`, `HF_HOME`) that every HF tool reads;
 - we choose the files (a quant's file, every shard of a sharded model), check disk space
   first, keep partial files so that an interrupted pull continues on the next run
-  (`engines.hub_transfer`), report progress, and turn each error a user meets into one
+  (`engines.models.transfer`), report progress, and turn each error a user meets into one
   `DownloadError` line that says what to do.
 
 Paths are read from the environment at call time, not import time, so tests (and a user
@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from engines.model_refs import ModelRef, ModelRefError, parse_model_ref
-from engines.repo_files import select_model_files
+from engines.models.references import ModelRef, ModelRefError, parse_model_ref
+from engines.models.repo_files import select_model_files
 
 HUB_URL = "https://huggingface.co"
 LOGIN_HINT = "request access on the model page and run `hf auth login` or set HF_TOKEN"
@@ -116,7 +116,7 @@ def pull(ref: ModelRef | str, progress: ProgressCallback | None = None) -> Path:
     """
     ref = ref if isinstance(ref, ModelRef) else parse_model_ref(ref)
     if ref.kind == "demo":
-        from engines.model_refs import resolve_model_ref
+        from engines.models.references import resolve_model_ref
 
         return resolve_model_ref(ref)
     if ref.kind != "hf":
@@ -180,7 +180,7 @@ def _list_repo_files(ref: ModelRef) -> dict[str, _RepoFile]:
 
 def _bytes_still_needed(repo_id: str, files: list[_RepoFile]) -> int:
     """Bytes left to download: blobs already cached count 0, partial ones only their rest."""
-    from engines.hub_transfer import PARTIAL_SUFFIX
+    from engines.models.transfer import PARTIAL_SUFFIX
 
     blobs = repo_cache_folder(repo_id) / "blobs"
     needed = 0
@@ -196,7 +196,7 @@ def _bytes_still_needed(repo_id: str, files: list[_RepoFile]) -> int:
 
 
 def _download_one(ref: ModelRef, filename: str, cache: Path, tqdm_class: Any) -> Path:
-    from engines.hub_transfer import download_to_cache
+    from engines.models.transfer import download_to_cache
 
     return _with_clear_errors(
         ref,
