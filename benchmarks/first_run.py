@@ -67,7 +67,7 @@ def measure(name: str, warm_up: bool, cold: bool) -> float:
     engine.load()
     load_s = time.perf_counter() - started
     first_ttft, first = timed_run(engine)
-    engine._cached_tokens = []  # the second run computes the whole prompt again
+    engine.context.cached_tokens = []  # the second run computes the whole prompt again
     second_ttft, second = timed_run(engine)
     engine.close()
     ratio = first_ttft / second_ttft

@@ -67,7 +67,7 @@ def build_plan(
     `parallel` None follows `profile.mode`. Threads: a pane's explicit `n_threads` is
     kept; otherwise local panes that run at the same time share the physical cores, and
     panes run one after another each get all of them (see `engines.machine.threads`).
-    `resolve` (default `engines.models.references.resolve_model_ref`) is injectable for tests.
+    `resolve` (default `engines.models.resolve.resolve_model_ref`) is injectable for tests.
     """
     from engines.models.references import describe_ref, parse_model_ref
 
@@ -82,7 +82,7 @@ def build_plan(
 
 
 def _default_resolver() -> Resolver:
-    from engines.models.references import resolve_model_ref
+    from engines.models.resolve import resolve_model_ref
 
     return resolve_model_ref
 

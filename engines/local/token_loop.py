@@ -1,4 +1,4 @@
-"""The token loop of one generation on a loaded `LlamaEngine`.
+"""The token loop of one generation on a loaded model (`engines.local.llama_context`).
 
 Per token: check for a cancel and a live sampling change, sample with the native chain
 (`llama_sampler_sample` also records the token for the repeat penalty), look up the
@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from engines.local.engine import FLUSH_INTERVAL_S, EngineError, GenerationControl, peak_rss_now
+from engines.local.llama_context import EngineError, LlamaContext
+from engines.local.process_memory import resident_mib_now
 from engines.local.sampler_chain import SamplerChain
 from engines.local.stop_strings import StopStringMatcher
 from engines.local.utf8_stream import Utf8Stream
@@ -32,13 +33,36 @@ from engines.types import (
     GenerationStats,
     PromptMode,
     SamplingChange,
+    SamplingParams,
     decode_speed,
 )
 
-if TYPE_CHECKING:
-    from engines.local.engine import LlamaEngine
+FLUSH_INTERVAL_S = 0.03
+"""Send the text generated so far at least this often (never one message per token)."""
 
 _NOT_CACHED = object()
+
+
+class GenerationControl(Protocol):
+    """How a running generation is steered from outside (the worker's command reader)."""
+
+    def cancelled(self) -> bool:
+        """Whether the generation should stop now."""
+        ...
+
+    def take_sampling_change(self) -> SamplingParams | None:
+        """New sampling values to apply from the next token, or None if none are pending."""
+        ...
+
+
+class NoControl:
+    """A GenerationControl that never cancels and never changes sampling."""
+
+    def cancelled(self) -> bool:
+        return False
+
+    def take_sampling_change(self) -> SamplingParams | None:
+        return None
 
 
 class _TokenBatcher:
@@ -50,7 +74,7 @@ class _TokenBatcher:
         self.texts: list[str] = []
         self.times: list[float] = []
         self.next_index = 0
-        self.peak_rss_mib = peak_rss_now()
+        self.peak_rss_mib = resident_mib_now()
 
     def flush(self, extra_text: str = "") -> None:
         """Send what has been collected (nothing to send: no message)."""
@@ -69,33 +93,21 @@ class _TokenBatcher:
         self.next_index += n_tokens
         self.texts.clear()
         self.times.clear()
-        rss = peak_rss_now()
+        rss = resident_mib_now()
         if rss is not None and (self.peak_rss_mib is None or rss > self.peak_rss_mib):
             self.peak_rss_mib = rss
 
 
-def decode_tokens(engine: LlamaEngine, tokens: list[int]) -> None:
-    """Evaluate `tokens` after what is in memory (one llama_decode call)."""
-    lib = engine._lib
-    array = (lib.llama_token * len(tokens))(*tokens)
-    result = lib.llama_decode(engine._ctx, lib.llama_batch_get_one(array, len(tokens)))
-    if result != 0:
-        raise EngineError(
-            f"{engine.file_name}: llama.cpp could not evaluate {len(tokens)} tokens "
-            f"(llama_decode returned {result})"
-        )
-
-
 def evaluate_prompt(
-    engine: LlamaEngine, tokens: list[int], cancelled: Callable[[], bool] = lambda: False
+    context: LlamaContext, tokens: list[int], cancelled: Callable[[], bool] = lambda: False
 ) -> int | None:
     """Evaluate the prompt, reusing the cached prefix; returns the prompt tokens reused.
 
     `cancelled` is asked before each batch of `n_batch` tokens; None if it said yes.
     """
-    lib = engine._lib
-    memory = engine._memory
-    previous = engine._cached_tokens
+    lib = context.lib
+    memory = context.memory
+    previous = context.cached_tokens
     reuse = 0
     for old, new in zip(previous, tokens, strict=False):
         if old != new:
@@ -104,31 +116,31 @@ def evaluate_prompt(
     reuse = min(reuse, len(tokens) - 1)
     if memory is None:
         reuse = 0
-    if reuse > 0 and engine._n_swa > 0:
+    if reuse > 0 and context.n_swa > 0:
         # A sliding-window cache forgets old positions; reuse only what it still holds.
-        if lib.llama_memory_seq_pos_min(memory, 0) > max(0, reuse - engine._n_swa):
+        if lib.llama_memory_seq_pos_min(memory, 0) > max(0, reuse - context.n_swa):
             reuse = 0
     if reuse > 0 and not lib.llama_memory_seq_rm(memory, -1, reuse, -1):
         reuse = 0
     if reuse == 0 and memory is not None:
         lib.llama_memory_clear(memory, True)
-    engine._cached_tokens = tokens[:reuse]
+    context.cached_tokens = tokens[:reuse]
     body = tokens[reuse:-1]
-    for start in range(0, len(body), engine._n_batch):
+    for start in range(0, len(body), context.n_batch):
         if cancelled():
             return None
-        chunk = body[start : start + engine._n_batch]
-        decode_tokens(engine, chunk)
-        engine._cached_tokens.extend(chunk)
+        chunk = body[start : start + context.n_batch]
+        context.decode(chunk)
+        context.cached_tokens.extend(chunk)
     if cancelled():
         return None
-    decode_tokens(engine, tokens[-1:])
-    engine._cached_tokens.append(tokens[-1])
+    context.decode(tokens[-1:])
+    context.cached_tokens.append(tokens[-1])
     return reuse
 
 
 def run_generation(
-    engine: LlamaEngine,
+    context: LlamaContext,
     request: GenerationRequest,
     mode: PromptMode,
     tokens: list[int],
@@ -136,23 +148,23 @@ def run_generation(
     control: GenerationControl,
 ) -> GenerationStats:
     """Generate for `request` from the prompt `tokens`; see the module docstring."""
-    lib: Any = engine._lib
-    ctx = engine._ctx
+    lib: Any = context.lib
+    ctx = context.ctx
     sampling = request.sampling
     try:
-        chain = SamplerChain(sampling, engine._n_vocab)
+        chain = SamplerChain(sampling, context.n_vocab)
     except ValueError as error:
-        raise EngineError(f"{engine.file_name}: {error}") from error
+        raise EngineError(f"{context.file_name}: {error}") from error
     try:
         lib.llama_perf_context_reset(ctx)
-        cached = evaluate_prompt(engine, tokens, control.cancelled)
+        cached = evaluate_prompt(context, tokens, control.cancelled)
         synchronize = lib.llama_synchronize
         synchronize(ctx)
         after_prompt = lib.llama_perf_context(ctx)
         if cached is None:
             return _cancelled_during_prompt(mode, len(tokens))
 
-        room = engine._n_ctx - len(tokens)
+        room = context.n_ctx - len(tokens)
         max_new = min(sampling.max_tokens, room)
         batcher = _TokenBatcher(request.request_id, emit)
         texts_append = batcher.texts.append
@@ -161,8 +173,8 @@ def run_generation(
         check_stops = stops.active
         utf8 = Utf8Stream()
         feed = utf8.feed
-        pieces = engine._pieces
-        piece_of = engine._piece
+        pieces = context.pieces
+        piece_of = context.piece
         sample = lib.llama_sampler_sample
         decode = lib.llama_decode
         token_cell = (lib.llama_token * 1)()
@@ -171,7 +183,7 @@ def run_generation(
         take_change = control.take_sampling_change
         clock = time.perf_counter
         chain_pointer = chain.pointer
-        remember_evaluated = engine._cached_tokens.append
+        remember_evaluated = context.cached_tokens.append
 
         generated: list[int] = []
         changes: list[SamplingChange] = []
@@ -190,9 +202,9 @@ def run_generation(
             if change is not None:
                 batcher.flush()
                 try:
-                    new_chain = SamplerChain(change, engine._n_vocab, generated)
+                    new_chain = SamplerChain(change, context.n_vocab, generated)
                 except ValueError as error:
-                    raise EngineError(f"{engine.file_name}: {error}") from error
+                    raise EngineError(f"{context.file_name}: {error}") from error
                 chain.close()
                 chain, chain_pointer = new_chain, new_chain.pointer
                 max_new = min(change.max_tokens, room)
@@ -243,7 +255,7 @@ def run_generation(
             synchronize(ctx)
             if result != 0:
                 raise EngineError(
-                    f"{engine.file_name}: llama.cpp could not evaluate token {n_generated} "
+                    f"{context.file_name}: llama.cpp could not evaluate token {n_generated} "
                     f"(llama_decode returned {result})"
                 )
             remember_evaluated(token)
@@ -253,7 +265,7 @@ def run_generation(
         batcher.flush(extra_text="" if stops.stopped else stops.finish())
         finished = lib.llama_perf_context(ctx)
     except BaseException:
-        engine._cached_tokens = []
+        context.cached_tokens = []
         raise
     finally:
         chain.close()
@@ -289,5 +301,5 @@ def _cancelled_during_prompt(mode: PromptMode, prompt_tokens: int) -> Generation
         prompt_tps=None,
         decode_tps=None,
         engine_decode_tps=None,
-        peak_rss_mib=peak_rss_now(),
+        peak_rss_mib=resident_mib_now(),
     )

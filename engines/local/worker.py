@@ -24,7 +24,6 @@ import faulthandler
 import importlib
 import os
 import queue
-import resource
 import sys
 import threading
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from engines.local.process_memory import peak_resident_mib
 from engines.local.timing import error_stats
 from engines.local.worker_log import llama_load_error, log_tail, redirect_output_to, worker_log_path
 from engines.protocol import (
@@ -227,7 +227,7 @@ class Worker:
             reason = getattr(exc, "reason", None) or _first_line(str(exc)) or type(exc).__name__
             stats = error_stats(reason, seen.prompt_mode, seen.prompt_tokens, seen.generated_tokens)
         if stats.peak_rss_mib is None:
-            stats = replace(stats, peak_rss_mib=peak_rss_mib())
+            stats = replace(stats, peak_rss_mib=peak_resident_mib())
         self.emit(GenerationFinished(request.request_id, stats))
 
     def _close_engine(self) -> None:
@@ -253,13 +253,6 @@ class _SeenSoFar:
         elif isinstance(event, GenerationStarted):
             self.prompt_mode = event.prompt_mode
             self.prompt_tokens = event.prompt_tokens
-
-
-def peak_rss_mib() -> float:
-    """This process's largest resident memory so far, in MiB."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
-    return peak * scale / (1024 * 1024)
 
 
 def _first_line(text: str) -> str:

@@ -115,10 +115,6 @@ def pull(ref: ModelRef | str, progress: ProgressCallback | None = None) -> Path:
     with one line.
     """
     ref = ref if isinstance(ref, ModelRef) else parse_model_ref(ref)
-    if ref.kind == "demo":
-        from engines.models.references import resolve_model_ref
-
-        return resolve_model_ref(ref)
     if ref.kind != "hf":
         raise ModelRefError(
             f"only hf: references can be pulled; {ref.text} is not one (try hf:OWNER/REPO:QUANT)"

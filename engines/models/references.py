@@ -9,14 +9,13 @@
                                                  models found by `llmbench models`
     openai:http://HOST:PORT/v1#MODEL             a model behind an OpenAI-compatible server
 
-`parse_model_ref` only reads the text; `resolve_model_ref` finds the local file (from the
-HF cache, downloading only when asked). Every error is a `ModelRefError` with one line.
+This module only reads the text (`parse_model_ref`, `describe_ref`); finding the file a
+reference names is `engines.models.resolve`. Every error is a `ModelRefError` with one line.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -150,60 +149,6 @@ def _parse_openai(text: str, rest: str) -> ModelRef:
     except ValueError:
         raise ModelRefError(f"malformed model reference {text!r}: bad port in {url!r}") from None
     return ModelRef("openai", text, base_url=url.rstrip("/"), model=model.strip() or None)
-
-
-def resolve_model_ref(
-    ref_or_text: ModelRef | str,
-    download: bool = False,
-    progress: Callable[..., None] | None = None,
-) -> Path:
-    """The local GGUF file a reference names (the first shard of a sharded model).
-
-    hf: references come from the Hugging Face cache; when not there, they are downloaded
-    if `download` is true (with `progress` as in `engines.models.hub.pull`), else ModelRefError
-    says to run `llmbench pull`. Raises ModelRefError (one line) when nothing is found.
-    """
-    ref = ref_or_text if isinstance(ref_or_text, ModelRef) else parse_model_ref(ref_or_text)
-    if ref.kind == "path":
-        return _resolve_path(ref)
-    if ref.kind == "demo":
-        return _resolve_demo(ref)
-    if ref.kind == "hf":
-        from engines.models import hub
-
-        cached = hub.cached_model_path(ref)
-        if cached is not None:
-            return cached
-        if not download:
-            raise ModelRefError(f"{ref.text} is not downloaded yet; run `llmbench pull {ref.text}`")
-        return hub.pull(ref, progress=progress)
-    if ref.kind == "discovered":
-        from engines.models.discovery import resolve_discovered
-
-        return resolve_discovered(ref)
-    raise ModelRefError(f"{ref.text} names a model on a server, not a local file")
-
-
-def _resolve_path(ref: ModelRef) -> Path:
-    path = Path(ref.path or ref.text).expanduser().absolute()
-    if path.is_dir():
-        ggufs = sorted(p.name for p in path.glob("*.gguf"))
-        hint = f" ({', '.join(ggufs[:3])}{', …' if len(ggufs) > 3 else ''})" if ggufs else ""
-        raise ModelRefError(f"{path} is a folder; name one .gguf file in it{hint}")
-    if not path.exists():
-        raise ModelRefError(f"no such model file: {path}")
-    return path
-
-
-def _resolve_demo(ref: ModelRef) -> Path:
-    from engines.models.demo import DemoModelMissing, demo_model_path
-
-    try:
-        return demo_model_path(ref.demo_name or "")
-    except DemoModelMissing as exc:
-        raise ModelRefError(str(exc)) from None
-    except OSError as exc:
-        raise ModelRefError(f"cannot prepare {ref.text}: {exc}") from None
 
 
 def describe_ref(text: str | ModelRef) -> str:

@@ -13,7 +13,7 @@ from gguf_samples import write_sample_gguf
 from engines.models import discovery
 from engines.models.discovery import DiscoveryError, discover_models, header_of, ollama_models
 from engines.models.hub import hf_cache_dir
-from engines.models.references import resolve_model_ref
+from engines.models.resolve import resolve_model_ref
 
 COMMIT = "a" * 40
 

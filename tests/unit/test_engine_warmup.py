@@ -57,14 +57,14 @@ def test_load_evaluates_bos_and_eos_once_then_forgets_them(
     monkeypatch.setattr(llama_cpp, "llama_decode", counting_decode)
     engine = loaded(request.getfixturevalue(model))
     try:
-        lib = engine._lib
-        special = {lib.llama_vocab_bos(engine._vocab), lib.llama_vocab_eos(engine._vocab)}
+        lib = engine.context.lib
+        special = {lib.llama_vocab_bos(engine.context.vocab), lib.llama_vocab_eos(engine.context.vocab)}
         assert engine.warmed_up
         assert decoded == [len(special - {-1})]
-        assert lib.llama_memory_seq_pos_max(engine._memory, 0) == -1  # nothing kept
-        perf = lib.llama_perf_context(engine._ctx)
+        assert lib.llama_memory_seq_pos_max(engine.context.memory, 0) == -1  # nothing kept
+        perf = lib.llama_perf_context(engine.context.ctx)
         assert perf.t_p_eval_ms == 0 and perf.t_eval_ms == 0  # no figure counts it
-        assert engine._cached_tokens == []
+        assert engine.context.cached_tokens == []
     finally:
         engine.close()
 

@@ -23,8 +23,9 @@ from engines.models.hub import (
     hf_cache_dir,
     pull,
 )
-from engines.models.references import ModelRefError, parse_model_ref, resolve_model_ref
+from engines.models.references import ModelRefError, parse_model_ref
 from engines.models.repo_files import select_model_files
+from engines.models.resolve import resolve_model_ref
 from engines.models.transfer import PARTIAL_SUFFIX
 
 REPO = "tester/Tiny-GGUF"

@@ -300,7 +300,7 @@ def test_cancel_during_a_long_prompt_stops_between_batches(smollm2_path: Path) -
         _, stats, events = run(engine, POEM, control=ScriptedControl(cancel_at_call=3))
         assert stats.stop_reason == "cancelled" and stats.generated_tokens == 0
         assert not [event for event in events if isinstance(event, TokensGenerated)]
-        assert len(engine._cached_tokens) == 16  # two batches of 8 were evaluated
+        assert len(engine.context.cached_tokens) == 16  # two batches of 8 were evaluated
         # What was evaluated before the cancel is reused by the next run.
         text, again, _ = run(engine, POEM, GREEDY.with_changes(max_tokens=4))
         assert again.cached_prompt_tokens == 16 and again.generated_tokens == 4 and text
@@ -348,8 +348,8 @@ def test_live_temperature_change_applies_from_the_next_token(smollm: LlamaEngine
 @pytest.mark.real_model
 def test_split_characters_stream_without_replacement_characters(smollm: LlamaEngine) -> None:
     text, stats, events = run(smollm, "Translate 'good morning' into Japanese.")
-    generated = smollm._cached_tokens[stats.prompt_tokens :]
-    pieces = [smollm._pieces[token] for token in generated]
+    generated = smollm.context.cached_tokens[stats.prompt_tokens :]
+    pieces = [smollm.context.pieces[token] for token in generated]
     split = [piece for piece in pieces if piece and not _is_utf8(piece)]
     assert split, "the answer should contain characters split across tokens"
     assert any(ord(character) > 0x2E80 for character in text)
@@ -455,7 +455,7 @@ def test_unusable_load_settings_give_warnings_and_default_threads(smollm2_path: 
         else:
             assert info.n_gpu_layers_offloaded == 0
             assert any("asked for 5 GPU layers" in warning for warning in info.warnings)
-        if not engine._lib.llama_supports_rpc():
+        if not engine.context.lib.llama_supports_rpc():
             assert any("127.0.0.1:50052" in warning for warning in info.warnings)
     finally:
         engine.close()

@@ -14,8 +14,8 @@ from engines.models.references import (
     label_from_filename,
     parse_model_ref,
     quant_in_name,
-    resolve_model_ref,
 )
+from engines.models.resolve import resolve_model_ref
 
 
 @pytest.mark.parametrize(

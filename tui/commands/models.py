@@ -71,7 +71,7 @@ def pull(ref: str) -> None:
     transfer resumes. Gated repos use HF_TOKEN or your `hf auth login`.
     """
     from engines.models.hub import DownloadError
-    from engines.models.hub import pull as pull_model
+    from engines.models.resolve import pull_model
 
     bars = ProgressBars()
     try:

@@ -83,9 +83,9 @@ def _default_discover() -> Sequence[DiscoveredModel]:
 
 
 def _default_pull(ref: str, progress: Callable[[DownloadProgress], None]) -> Path:
-    from engines.models.hub import pull
+    from engines.models.resolve import pull_model
 
-    return pull(ref, progress=progress)
+    return pull_model(ref, progress=progress)
 
 
 def _default_is_cached(ref: str) -> bool:
