@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from engines.messages import one_line
 from engines.units import short_count
 from profiles.atomic import atomic_write_text
 from profiles.results import RunResult
@@ -237,7 +238,7 @@ def _context_lines(results: Sequence[RunResult], mode: str | None) -> list[str]:
     host_parts = [first.cpu_name, ", ".join(first.gpu_names)]
     host = "; ".join(part for part in host_parts if part)
     if host:
-        lines.append(f"- Host: {_inline(host)}")
+        lines.append(f"- Host: {one_line(host)}")
     lines.append(f"- Date: {first.created_at}")
     lines.append("")
     prompt_lines = [f"> {line}" if line else ">" for line in first.prompt.splitlines() or [""]]
@@ -273,12 +274,12 @@ def _column_title(result: RunResult) -> str:
 
 def _answer_section(result: RunResult) -> list[str]:
     fence = "`" * max(3, _longest_backtick_run(result.text) + 1)
-    lines = [f"## {_inline(_column_title(result))}", ""]
+    lines = [f"## {one_line(_column_title(result))}", ""]
     lines.append(
         f"`{result.model_ref}` · temperature {result.sampling.temperature:g} · seed {result.sampling.seed}"
     )
     if result.figures.error:
-        lines.append(f"Error: {_inline(result.figures.error)}")
+        lines.append(f"Error: {one_line(result.figures.error)}")
     lines += ["", f"{fence}text", result.text, fence, ""]
     return lines
 
@@ -292,11 +293,7 @@ def _num(value: float | None, decimals: int) -> str:
 
 
 def _cell(text: str) -> str:
-    return _inline(text).replace("|", "\\|")
-
-
-def _inline(text: str) -> str:
-    return " ".join(text.split())
+    return one_line(text).replace("|", "\\|")
 
 
 # --- Files -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from engines.messages import one_line
 from engines.types import ModelSettings, SamplingParams
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def _draft_pane(
             return replace(plan, kind="openai", settings=replace(settings, path=pane.model))
         path = resolve(pane.model)
     except Exception as exc:  # noqa: BLE001 - any failure to resolve stays in its pane
-        return replace(plan, error=_one_line(exc))
+        return replace(plan, error=one_line(exc))
     return replace(plan, settings=replace(settings, path=str(path)))
 
 
@@ -156,9 +157,6 @@ def _describe(model_ref: str, describe_ref: Callable[[str], str]) -> str:
         return model_ref
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())
 
 
 SWEEP_LABELS: dict[str, str] = {

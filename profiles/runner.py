@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from engines.messages import one_line
 from engines.protocol import (
     GenerationFinished,
     LoadFailed,
@@ -214,7 +215,7 @@ class _PaneRun:
         except PaneFailed as failure:
             self._fail(failure.reason, failure.detail)
         except Exception as exc:  # noqa: BLE001 - one pane's bug never stops the others
-            self._fail(f"{type(exc).__name__}: {_one_line(str(exc))}")
+            self._fail(one_line(f"{type(exc).__name__}: {exc}"))
         finally:
             self._close()
             self.done.set()
@@ -233,7 +234,7 @@ class _PaneRun:
         except PaneFailed:
             raise
         except Exception as exc:  # noqa: BLE001 - a handle that cannot start fails its pane
-            raise PaneFailed(f"could not start the model: {_one_line(str(exc))}") from exc
+            raise PaneFailed(f"could not start the model: {one_line(exc)}") from exc
         for event in self._events("loading"):
             if isinstance(event, LoadProgressed):
                 self._progress("loading", load_fraction=event.fraction)
@@ -394,5 +395,3 @@ class _PaneRun:
         )
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split()) or "unknown error"

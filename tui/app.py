@@ -21,6 +21,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
+from engines.messages import one_line
 from profiles.plan import build_plan, open_handle
 from profiles.schema import Profile
 from tui.keys import APP_BINDINGS, APP_LETTER_ACTIONS, BUILTIN_BINDINGS, WORKBENCH_BINDINGS
@@ -182,7 +183,7 @@ class WorkbenchApp(ProfileActions, App[None]):
             result = self.recorder.record(run)
         except Exception as exc:  # noqa: BLE001 - a result that cannot be kept is told, not raised
             self.call_from_thread(
-                self.notify, f"could not keep the result: {_one_line(exc)}", severity="error"
+                self.notify, f"could not keep the result: {one_line(exc)}", severity="error"
             )
             return
         self.call_from_thread(self.results.__setitem__, run.pane_id, result)
@@ -284,8 +285,6 @@ def _quit_signals() -> list[signal.Signals]:
     return [getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name)]
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def make_app(

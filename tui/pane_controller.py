@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from engines.messages import one_line
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -155,7 +156,7 @@ class PaneController:
         try:
             handle = self.factory(self.plan)
         except Exception as exc:  # noqa: BLE001 - any failure to start stays in the pane
-            deliver([LoadFailed(_one_line(exc))])
+            deliver([LoadFailed(one_line(exc))])
             return
         self.handle = handle
         if self._closed:
@@ -334,6 +335,3 @@ def _ends_stream(events: list[Event]) -> bool:
     )
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engines.messages import one_line
 from engines.types import PromptMode
 
 
@@ -52,14 +53,14 @@ class PromptFormatter:
             text = self._render(messages)
         except Exception as error:  # a Jinja template may raise anything
             if not system_prompt:
-                raise PromptFormatError(f"the chat template failed: {_one_line(error)}") from error
+                raise PromptFormatError(f"the chat template failed: {one_line(error)}") from error
             # Some templates refuse a system role; the usual fallback is to prepend it.
             merged = [{"role": "user", "content": f"{system_prompt}\n\n{prompt}"}]
             try:
                 text = self._render(merged)
             except Exception as second:
                 raise PromptFormatError(
-                    f"the chat template failed: {_one_line(second)}"
+                    f"the chat template failed: {one_line(second)}"
                 ) from second
         return FormattedPrompt(text, "chat", add_special=False, parse_special=True)
 
@@ -76,6 +77,3 @@ class PromptFormatter:
         return self._formatter(messages=messages).prompt
 
 
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text or type(error).__name__

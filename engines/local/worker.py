@@ -35,6 +35,7 @@ from typing import Any
 from engines.local.process_memory import peak_resident_mib
 from engines.local.timing import error_stats
 from engines.local.worker_log import llama_load_error, log_tail, redirect_output_to, worker_log_path
+from engines.messages import first_line
 from engines.protocol import (
     Cancel,
     Command,
@@ -117,7 +118,7 @@ def _import_engine(target: str) -> Callable[[ModelSettings], Any]:
     try:
         return getattr(importlib.import_module(module_name), attribute)
     except Exception as exc:  # noqa: BLE001 - reported as the load's failure
-        why = f"the engine {target} cannot start: {type(exc).__name__}: {_first_line(str(exc))}"
+        why = f"the engine {target} cannot start: {type(exc).__name__}: {first_line(str(exc))}"
 
         def unavailable(_settings: ModelSettings) -> Any:
             raise RuntimeError(why)
@@ -224,7 +225,7 @@ class Worker:
         try:
             stats = self._engine.generate(request, emit, self._control)
         except Exception as exc:  # noqa: BLE001 - an engine error ends this run, not the worker
-            reason = getattr(exc, "reason", None) or _first_line(str(exc)) or type(exc).__name__
+            reason = getattr(exc, "reason", None) or first_line(str(exc)) or type(exc).__name__
             stats = error_stats(reason, seen.prompt_mode, seen.prompt_tokens, seen.generated_tokens)
         if stats.peak_rss_mib is None:
             stats = replace(stats, peak_rss_mib=peak_resident_mib())
@@ -255,13 +256,11 @@ class _SeenSoFar:
             self.prompt_tokens = event.prompt_tokens
 
 
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def _one_line_reason(exc: BaseException, path: str) -> str:
     """One line naming the file and the problem."""
-    message = getattr(exc, "reason", None) or _first_line(str(exc)) or type(exc).__name__
+    message = getattr(exc, "reason", None) or first_line(str(exc)) or type(exc).__name__
     name = Path(path).name
     return message if name and name in message else f"{name}: {message}"
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from engines.messages import first_line
 from engines.models.references import ModelRef, ModelRefError, parse_model_ref
 from engines.models.repo_files import select_model_files
 
@@ -262,7 +263,7 @@ def _with_clear_errors(ref: ModelRef, filename: str | None, action: Callable[[],
             ) from None
         if _is_network_error(exc):
             raise DownloadError(_no_network(what)) from None
-        raise DownloadError(f"cannot download {what}: {_first_line(exc)}") from None
+        raise DownloadError(f"cannot download {what}: {first_line(exc)}") from None
     except Exception as exc:
         if _is_network_error(exc):
             raise DownloadError(_no_network(what)) from None
@@ -293,9 +294,6 @@ def _has_token() -> bool:
     return get_token() is not None
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
 
 
 def _tqdm_class(progress: ProgressCallback | None, filename: str, index: int, count: int) -> Any:

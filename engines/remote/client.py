@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from engines.messages import one_line
+
 ERROR_TEXT_LIMIT = 300
 """Longest server error message quoted in a ServerError (characters)."""
 
@@ -233,9 +235,6 @@ def message_in(data: Any) -> str:
     return one_line(str(data))
 
 
-def one_line(text: str) -> str:
-    """Whitespace (newlines included) collapsed to single spaces."""
-    return " ".join(str(text).split())
 
 
 def iter_sse_data(response: http.client.HTTPResponse) -> Iterator[str]:

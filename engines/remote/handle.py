@@ -23,6 +23,7 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from engines.event_queue import EventQueue
+from engines.messages import one_line
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -33,7 +34,7 @@ from engines.protocol import (
     ModelLoaded,
     Warned,
 )
-from engines.remote.client import ServerConnection, ServerError, Timeouts, iter_sse_data, one_line
+from engines.remote.client import ServerConnection, ServerError, Timeouts, iter_sse_data
 from engines.remote.server_listing import (
     ServerModel,
     configured_timeouts,

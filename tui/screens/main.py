@@ -24,6 +24,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, TextArea
 
+from engines.messages import one_line
 from profiles.plan import PanePlan
 from profiles.schema import PaneSpec, Profile, SamplingOverrides
 from tui.keys import TEXT_FREE_ACTIONS, WORKBENCH_BINDINGS
@@ -372,7 +373,7 @@ def _failed_plan(index: int, spec: PaneSpec, profile: Profile, error: Exception)
     """A plan that shows why planning failed, in the pane."""
     from engines.types import ModelSettings
 
-    reason = " ".join(str(error).split()) or type(error).__name__
+    reason = one_line(error)
     return PanePlan(
         index=index,
         label=spec.display_label,
