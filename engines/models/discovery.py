@@ -18,23 +18,18 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engines.config import load_config
 from engines.models.gguf_info import SHARD_PATTERN, GGUFError, GGUFMetadata, read_gguf_metadata
 from engines.models.references import ModelRef, ModelRefError, label_from_filename
 
 SOURCES = ("demo", "hf", "lmstudio", "ollama", "folder")
 OLLAMA_MODEL_MEDIA_TYPE = "application/vnd.ollama.image.model"
 OLLAMA_DEFAULT_REGISTRY = ("registry.ollama.ai", "library")
-CONFIG_FILE_NAME = "config.toml"
-
-
-class DiscoveryError(ValueError):
-    """llmbench's config file cannot be read; str(e) is one line naming the file and the problem."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +66,9 @@ def discover_models(
 ) -> list[DiscoveredModel]:
     """Every GGUF model found in the sources above (plus `extra_dirs`), each listed once.
 
-    Raises DiscoveryError for an unreadable llmbench config file.
+    Raises ConfigError for an unreadable llmbench config file.
     """
-    folders = configured_model_dirs() + [Path(d).expanduser() for d in extra_dirs or []]
+    folders = list(load_config().model_dirs) + [Path(d).expanduser() for d in extra_dirs or []]
     found: list[DiscoveredModel] = []
     seen: set[str] = set()
     for source, ref, name, path in _candidates(folders):
@@ -250,32 +245,6 @@ def resolve_discovered(ref: ModelRef) -> Path:
 
 
 # --- config and headers ----------------------------------------------------------------------
-
-
-def config_file() -> Path:
-    """llmbench's config file (`config.toml` in the config directory)."""
-    from engines.paths import config_dir
-
-    return config_dir() / CONFIG_FILE_NAME
-
-
-def configured_model_dirs() -> list[Path]:
-    """The `model_dirs` of llmbench's config file ([] when there is no file or no key)."""
-    path = config_file()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return []
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DiscoveryError(f"{path}: cannot read it ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise DiscoveryError(f"{path}: not valid TOML ({exc})") from None
-    dirs = data.get("model_dirs", [])
-    if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
-        raise DiscoveryError(
-            f'{path}: model_dirs must be a list of folder paths, e.g. model_dirs = ["~/models"]'
-        )
-    return [Path(d).expanduser() for d in dirs]
 
 
 _header_cache: dict[tuple[str, int, int], GGUFMetadata] = {}

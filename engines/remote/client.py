@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from engines.config import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S
 from engines.messages import one_line
 
 ERROR_TEXT_LIMIT = 300
@@ -29,10 +30,12 @@ ERROR_TEXT_LIMIT = 300
 class Timeouts:
     """How long to wait for a server, in seconds."""
 
-    connect_s: float = 10.0
+    connect_s: float = DEFAULT_CONNECT_TIMEOUT_S
     """To open the connection (TCP and TLS)."""
-    read_s: float = 120.0
+    read_s: float = DEFAULT_READ_TIMEOUT_S
     """Between two reads of the answer: the first token must come within this, and so must each next one."""
+    read_key: str = "read_timeout_s"
+    """The `[remote]` key of config.toml that sets `read_s` (named when it runs out)."""
 
 
 class ServerError(Exception):
@@ -132,7 +135,7 @@ class ServerConnection:
     def read_timeout_message(self) -> str:
         return (
             f"{self.base_url} sent nothing for {self.timeouts.read_s:g} s (read timeout; "
-            "raise [remote] read_timeout_s in llmbench's config.toml for a slow server)"
+            f"raise [remote] {self.timeouts.read_key} in llmbench's config.toml for a slow server)"
         )
 
     # --- internals --------------------------------------------------------------------

@@ -6,8 +6,8 @@ import pytest
 from test_model_picker import GIB, SMALL, PickerApp, settled, status, table_refs
 from textual.widgets import DataTable
 
+from engines.config import ConfigError
 from engines.models.discovery import DiscoveredModel
-from engines.remote.server_listing import ServerConfigError
 from tui.screens.model_picker import ModelPickerScreen
 
 URL = "http://127.0.0.1:8080/v1"
@@ -29,7 +29,7 @@ def local_models(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def serve(monkeypatch: pytest.MonkeyPatch, listing) -> None:
-    monkeypatch.setattr("engines.remote.server_listing.served_models_as_discovered", listing)
+    monkeypatch.setattr("engines.catalog.served_models", listing)
 
 
 async def test_a_served_model_is_listed_and_says_where_it_is_served(
@@ -65,7 +65,7 @@ async def test_a_bad_servers_entry_still_lists_the_local_models(
     local_models: None, monkeypatch: pytest.MonkeyPatch
 ):
     def broken() -> list:
-        raise ServerConfigError("config.toml: servers must be a list of URLs")
+        raise ConfigError("config.toml: servers must be a list of URLs")
 
     serve(monkeypatch, broken)
     app = PickerApp(default_picker())

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from openai_stub_server import OpenAIStub, llama_server_models
 
-from engines.remote.server_listing import config_file
+from engines.config import config_file
 from tui.cli import cli
 
 

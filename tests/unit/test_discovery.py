@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from gguf_samples import write_sample_gguf
 
+from engines.config import ConfigError
 from engines.models import discovery
-from engines.models.discovery import DiscoveryError, discover_models, header_of, ollama_models
+from engines.models.discovery import discover_models, header_of, ollama_models
 from engines.models.hub import hf_cache_dir
 from engines.models.resolve import resolve_model_ref
 
@@ -171,10 +172,10 @@ def test_bad_config_is_a_one_line_error(isolated_dirs: Path, no_demo_models: Non
     config = isolated_dirs / "config" / "llmbench" / "config.toml"
     config.parent.mkdir(parents=True)
     config.write_text("model_dirs = [unquoted]\n")
-    with pytest.raises(DiscoveryError, match="config.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match="config.toml: not valid TOML"):
         discover_models()
     config.write_text('model_dirs = "~/models"\n')
-    with pytest.raises(DiscoveryError, match="model_dirs must be a list of folder paths"):
+    with pytest.raises(ConfigError, match="model_dirs must be a list of folder paths"):
         discover_models()
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from openai_stub_server import OpenAIStub, StubReply, chunk, llama_server_models
 
+from engines.catalog import configured_server_models
+from engines.config import ConfigError
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -27,8 +29,6 @@ from engines.protocol import (
 from engines.remote.client import ServerError
 from engines.remote.handle import NEXT_REQUEST_NOTICE, RemoteModelHandle
 from engines.remote.server_listing import (
-    ServerConfigError,
-    configured_server_models,
     configured_servers,
     configured_timeouts,
     list_server_models,
@@ -443,12 +443,12 @@ def test_configured_servers_list_their_models_as_references(
 
 
 def test_served_models_come_as_discovery_entries(isolated_dirs: Path) -> None:
-    from engines.remote.server_listing import served_models_as_discovered
+    from engines.catalog import served_models
 
     down = f"http://127.0.0.1:{free_port()}/v1"
     with OpenAIStub(models=[{"id": "a", "owned_by": "vllm"}, {"id": "b"}]) as stub:
         write_config(isolated_dirs, f'servers = ["{stub.url}", "{down}"]\n')
-        entries = served_models_as_discovered()
+        entries = served_models()
     assert [(e.source, e.ref, e.name, e.error) for e in entries[:2]] == [
         ("server", f"openai:{stub.url}#a", "a", None),
         ("server", f"openai:{stub.url}#b", "b", None),
@@ -475,7 +475,7 @@ def test_a_bad_config_is_one_line_naming_the_file(
     isolated_dirs: Path, text: str, message: str
 ) -> None:
     write_config(isolated_dirs, text)
-    with pytest.raises(ServerConfigError, match=message) as caught:
+    with pytest.raises(ConfigError, match=message) as caught:
         configured_servers()
         configured_timeouts()
     assert "config.toml" in str(caught.value)

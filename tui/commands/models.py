@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from engines.models.discovery import DiscoveredModel, DiscoveryError, discover_models
+from engines.config import ConfigError
+from engines.models.discovery import DiscoveredModel
 from engines.models.references import ModelRefError
 from tui.formatting import format_bytes, short_count
 
@@ -40,11 +41,11 @@ def models(as_json: bool, dirs: tuple[str, ...]) -> None:
     offer (servers = ["http://127.0.0.1:8080/v1"]). The REF column is what
     `llmbench --model` and profiles take.
     """
-    from engines.remote.server_listing import ServerConfigError, served_models_as_discovered
+    from engines.catalog import catalog
 
     try:
-        found = discover_models(list(dirs)) + served_models_as_discovered()
-    except (DiscoveryError, ServerConfigError) as exc:
+        found = catalog(list(dirs))
+    except ConfigError as exc:
         _fail(str(exc))
     if as_json:
         click.echo(json.dumps([model.to_dict() for model in found], indent=2))

@@ -67,17 +67,14 @@ def _default_discover() -> Sequence[DiscoveredModel]:
     A bad `servers` entry in config.toml becomes one row that says so, rather than
     hiding the local models.
     """
+    from engines.catalog import served_models
+    from engines.config import ConfigError, config_file
     from engines.models.discovery import discover_models
-    from engines.remote.server_listing import (
-        ServerConfigError,
-        config_file,
-        served_models_as_discovered,
-    )
 
     models = discover_models()
     try:
-        return models + served_models_as_discovered()
-    except ServerConfigError as error:
+        return models + served_models()
+    except ConfigError as error:
         path = str(config_file())
         return [*models, DiscoveredModel("server", path, "config.toml", path, None, str(error))]
 
