@@ -5,7 +5,7 @@ then 128 generated tokens through the same path the app uses (worker process, pi
 token batching). Prints, per model, as `name: value` lines:
 
 - decode speed: (tokens − 1) / (last − first token time), each token timed in the worker
-  when its text is ready (metrics.md);
+  when its text is ready (docs/metrics.md);
 - engine decode speed: llama.cpp's own eval counters (`llama_perf_context`);
 - their ratio, and the per-token overhead in µs (1/decode − 1/engine);
 - the same overhead over the first and the second half of the answer (it must not grow

@@ -3,7 +3,7 @@
 Every class here is a small frozen dataclass that pickles cheaply: these are also the
 messages that cross the pipe between the parent process and a model worker (see
 `engines/protocol.py` for the commands and events). Figures follow
-`../shared/design/metrics.md` exactly; see `GenerationStats`.
+`docs/metrics.md` exactly; see `GenerationStats`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ PromptMode = Literal["chat", "completion"]
 """`chat`: prompted through the GGUF's chat template; `completion`: raw prompt (base models)."""
 
 StopReason = Literal["stop", "length", "cancelled", "error"]
-"""Why a generation ended (metrics.md): end-of-sequence or stop string, max tokens, cancelled, error."""
+"""Why a generation ended (docs/metrics.md): end-of-sequence or stop string, max tokens, cancelled, error."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class ModelInfo:
     llama_cpp_version: str = ""
     """llama.cpp's build/commit string where the binding exposes it."""
     load_s: float = 0.0
-    """Seconds from asking the worker to load until the model is ready (metrics.md)."""
+    """Seconds from asking the worker to load until the model is ready (docs/metrics.md)."""
     warnings: tuple[str, ...] = ()
     """Things the user must see, e.g. GPU layers asked for on a build with no GPU backend."""
 
@@ -113,7 +113,7 @@ class SamplingChange:
 
 @dataclass(frozen=True)
 class GenerationStats:
-    """The figures of one finished (or cancelled, or failed) generation, as metrics.md defines them.
+    """The figures of one finished (or cancelled, or failed) generation, as docs/metrics.md defines them.
 
     Fields that cannot be known are None and are shown as "—", never as 0.
     """
@@ -169,7 +169,7 @@ class GenerationStats:
 
 
 def decode_speed(generated_tokens: int, first_token_time: float, last_token_time: float) -> float | None:
-    """Decode speed as metrics.md defines it; None (shown "—") with one token or none."""
+    """Decode speed as docs/metrics.md defines it; None (shown "—") with one token or none."""
     if generated_tokens < 2 or last_token_time <= first_token_time:
         return None
     return (generated_tokens - 1) / (last_token_time - first_token_time)

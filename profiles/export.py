@@ -4,7 +4,7 @@
 llama.cpp's llama-bench names where one exists (`model_filename`, `model_type`,
 `model_size`, `model_n_params`, `n_threads`, `n_gpu_layers`, `n_batch`, `n_prompt`,
 `n_gen`, `cpu_info`, `gpu_info`, `backends`, `test_time`) so results line up with the
-rest of the ecosystem, and metrics.md's names for everything else. Unknown figures are
+rest of the ecosystem, and docs/metrics.md's names for everything else. Unknown figures are
 null in JSON and empty in CSV, never 0.
 
 Markdown shows the panes side by side in one table of figures, then each answer.

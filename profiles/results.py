@@ -2,7 +2,7 @@
 
 A `RunResult` is built once a pane's generation ends (`RunResult.from_run`), appended to
 the history (`profiles.history`) and exported (`profiles.export`). It holds the figures
-of `metrics.md` exactly as `engines.types.GenerationStats` measured them (None where a
+of `docs/metrics.md` exactly as `engines.types.GenerationStats` measured them (None where a
 figure is unknown, never 0), the full text, the prompt, the sampling values (seed
 included) with any live changes, the load settings, and the provenance: model file,
 size, SHA-256, quantization, parameter count, backend, library versions and the host.
@@ -44,7 +44,7 @@ class _Record(BaseModel):
 
 
 class Figures(_Record):
-    """The figures of metrics.md for one generation (None: unknown, shown "—")."""
+    """The figures of docs/metrics.md for one generation (None: unknown, shown "—")."""
 
     stop_reason: Literal["stop", "length", "cancelled", "error"]
     prompt_mode: Literal["chat", "completion"]

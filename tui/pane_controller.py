@@ -93,7 +93,7 @@ class RunOutcome(enum.StrEnum):
 
 @dataclass
 class LiveFigures:
-    """The running figures of the current generation (parent clock, metrics.md)."""
+    """The running figures of the current generation (parent clock, docs/metrics.md)."""
 
     sent_at: float = 0.0
     first_arrival: float | None = None

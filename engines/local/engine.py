@@ -14,7 +14,7 @@ bindings of llama.cpp's C API and runs its own token loop, so that it can:
 
 The per-token path is a handful of foreign calls and dictionary lookups; everything that
 can be prepared (token pieces, end-of-generation tokens, the one-token batch) is prepared
-once. Stats follow ../shared/design/metrics.md, from llama.cpp's own counters.
+once. Stats follow docs/metrics.md, from llama.cpp's own counters.
 """
 
 from __future__ import annotations

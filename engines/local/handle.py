@@ -9,7 +9,7 @@ fits in memory (`engines.models.memory_fit`). Anything only llama.cpp can judge 
 architecture, truncated weights) fails in the worker and comes back as `LoadFailed`
 quoting llama.cpp's log.
 
-The parent times what only it can see (metrics.md): load time (asked → ready), TTFT
+The parent times what only it can see (docs/metrics.md): load time (asked → ready), TTFT
 (request sent → first token received), elapsed time, and the delivery lag of every token
 (ready in the worker → received here; `time.perf_counter()` is the same monotonic clock
 in both processes). It fills them into the events as they pass through `next_events()`.

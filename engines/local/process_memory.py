@@ -1,4 +1,4 @@
-"""This process's resident memory, as a model worker reports it (metrics.md: peak RSS)."""
+"""This process's resident memory, as a model worker reports it (docs/metrics.md: peak RSS)."""
 
 from __future__ import annotations
 

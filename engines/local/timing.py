@@ -1,6 +1,6 @@
 """The parent's clocks for one generation, and the figures only the parent can give.
 
-metrics.md: TTFT is request sent → first token received by the parent; elapsed time is
+docs/metrics.md: TTFT is request sent → first token received by the parent; elapsed time is
 request sent → finished; delivery lag is a token ready in the worker → received by the
 parent (`time.perf_counter()` is one monotonic clock shared by the processes). The worker
 handle keeps one `RunTiming` per generation in flight and fills these into the stats.

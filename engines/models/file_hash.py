@@ -1,6 +1,6 @@
 """SHA-256 of model files, computed once per file version.
 
-Results record the SHA-256 of the model that produced them (metrics.md). Hashing a 40 GB
+Results record the SHA-256 of the model that produced them (docs/metrics.md). Hashing a 40 GB
 file takes minutes, so each digest is cached in a JSON file in llmbench's cache directory,
 keyed by the file's absolute path, size and modification time (nanoseconds): a file that
 changes gets hashed again, one that does not is never read twice.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from engines.models import hub
+import engines.models.hub as hub
 from engines.models.demo import DemoModelMissing, demo_model_path
 from engines.models.discovery import resolve_discovered
 from engines.models.references import ModelRef, ModelRefError, parse_model_ref

@@ -4,7 +4,7 @@
 min_p and repeat_penalty as the extra fields llama.cpp's servers and vLLM accept);
 `sampling_notes` says which values a kind of server ignores; `rejected_field` finds the
 field a 400 answer names. `StreamTally` turns the streamed chunks into TokensGenerated
-batches and, at the end, GenerationStats as metrics.md defines them, measured on the
+batches and, at the end, GenerationStats as docs/metrics.md defines them, measured on the
 client: TTFT and decode speed from each chunk's arrival time, token counts from the
 server's `usage` (or llama-server's `timings`), prompt and engine speeds from `timings`.
 """

@@ -14,7 +14,7 @@ from tui.cli import SUBCOMMANDS, cli
 
 
 def test_engines_and_profiles_never_import_textual_or_rich() -> None:
-    """The wall in ../shared/design/style.md, checked in a fresh interpreter."""
+    """The wall between engines and interface (engines/ and profiles/ never import Textual or Rich), checked in a fresh interpreter."""
     code = (
         "import sys, pkgutil, importlib\n"
         "import engines, profiles\n"

@@ -17,7 +17,7 @@ from profiles.plan import PanePlan
 from profiles.runner import ComparisonOutcome, PaneFailure, PaneProgress
 
 DASH = "—"
-"""Shown for a figure that cannot be known (metrics.md: never 0 or infinity)."""
+"""Shown for a figure that cannot be known (docs/metrics.md: never 0 or infinity)."""
 
 _BAR_WIDTH = 12
 _REDRAW_EVERY_S = 0.1

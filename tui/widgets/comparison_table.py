@@ -18,7 +18,7 @@ memory and energy, highest speeds — but only where at least two panes have a v
 a single pane is never "best". Below the table two bar charts (decode speed, peak
 memory) draw the same figures with block characters.
 
-The figures follow `../shared/design/metrics.md`; this widget only formats them.
+The figures follow `docs/metrics.md`; this widget only formats them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """PaneStats: one line of a pane's figures, live while it generates and final after.
 
-Figures follow metrics.md: TTFT, decode tokens/s, tokens, elapsed, and the worker's own
+Figures follow docs/metrics.md: TTFT, decode tokens/s, tokens, elapsed, and the worker's own
 RSS, CPU and GPU memory when a resource sample for its process is available. Unknown
 figures show "—", never 0.
 """
