@@ -53,6 +53,18 @@ def test_importing_the_module_does_not_import_llama_cpp() -> None:
     assert result.stdout.strip() == "False"
 
 
+def test_the_parent_process_never_imports_llama_cpp() -> None:
+    """The workbench and the headless runner hold handles; only workers load llama.cpp."""
+    code = (
+        "import sys, engines.local, tui.app, profiles.runner; "
+        "print('llama_cpp' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
 def _backend(name: str, offload: bool) -> BackendInfo:
     return BackendInfo(name, offload, "", "0.3.36", "")
 
