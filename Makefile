@@ -19,7 +19,7 @@ else
   $(error LLAMA_BACKEND must be cpu, cuda or metal, not '$(LLAMA_BACKEND)')
 endif
 
-.PHONY: setup run test lint clean
+.PHONY: setup run test lint clean llama-tools
 
 setup: $(STAMP)
 
@@ -48,6 +48,11 @@ lint: setup
 # pytest exits 5 when it collects no tests: that alone is not a failure.
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+# llama.cpp's own tools (llama-bench, llama-perplexity, llama-server) in .llama-tools/bin,
+# built from the vendored llama.cpp of the installed llama-cpp-python (about 10 minutes).
+llama-tools: setup
+	bash benchmarks/build_llama_tools.sh $(BIN)/python
 
 clean:
 	rm -rf $(VENV)
