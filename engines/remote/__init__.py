@@ -1,8 +1,10 @@
 """A model behind an OpenAI-compatible server (llama-server, vLLM, Ollama, …).
 
 `RemoteModelHandle` is the pane's `engines.protocol.ModelHandle` for `openai:` references;
-`engines.remote.client` speaks HTTP, `engines.remote.stream` reads a streamed answer and
-`engines.remote.server_listing` asks a server what it serves.
+`engines.remote.client` speaks HTTP (bounded bodies, the API key kept out of messages),
+`engines.remote.sse` splits an event stream (bounded lines), `engines.remote.answer_reader`
+reads one answer off the wire, `engines.remote.stream` tallies it (max_tokens enforced)
+and `engines.remote.server_listing` asks a server what it serves.
 """
 
 from engines.remote.client import ServerError

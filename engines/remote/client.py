@@ -14,7 +14,6 @@ import json
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +23,12 @@ from engines.messages import one_line
 
 ERROR_TEXT_LIMIT = 300
 """Longest server error message quoted in a ServerError (characters)."""
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""Longest JSON answer read from a server (a model list, a whole chat completion)."""
+ERROR_BODY_BYTES = 64 * 1024
+"""Most of an error answer read for its message."""
+REDACTED = "[API key]"
+"""What an API key is replaced with in every message."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,10 @@ class Timeouts:
 
 
 class ServerError(Exception):
-    """The server could not be reached, or answered with an error. str(e) is one line."""
+    """The server could not be reached, or answered with an error. str(e) is one line.
+
+    `status` is the HTTP status when the server answered with one (a 401 is
+    `status == 401`, never found in the text)."""
 
     def __init__(self, message: str, status: int | None = None, server_message: str = "") -> None:
         super().__init__(message)
@@ -47,6 +55,18 @@ class ServerError(Exception):
         """The HTTP status, when the server answered."""
         self.server_message = server_message
         """The server's own error text (one line), when it sent one."""
+
+
+def redact(text: str, secret: str | None) -> str:
+    """`text` with every occurrence of `secret` (an API key a server echoed back) replaced."""
+    return text.replace(secret, REDACTED) if secret else text
+
+
+def size_text(n_bytes: int) -> str:
+    """A cap as messages write it: "1 MiB", "16 MiB", "64 KiB"."""
+    if n_bytes >= 1024 * 1024 and n_bytes % (1024 * 1024) == 0:
+        return f"{n_bytes // (1024 * 1024)} MiB"
+    return f"{n_bytes // 1024} KiB" if n_bytes % 1024 == 0 else f"{n_bytes} bytes"
 
 
 def split_base_url(base_url: str) -> tuple[str, str, int | None, str]:
@@ -62,7 +82,9 @@ def split_base_url(base_url: str) -> tuple[str, str, int | None, str]:
 
 
 class ServerConnection:
-    """One request to a server and its response; `close()` may be called from any thread."""
+    """One request to a server and its response; `close()` may be called from any thread.
+
+    Every ServerError it raises has the API key taken out of its text (`redact`)."""
 
     def __init__(self, base_url: str, timeouts: Timeouts, api_key: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
@@ -91,9 +113,9 @@ class ServerConnection:
             connection.request(method, self._prefix + path, body=payload, headers=headers)
             response = connection.getresponse()
         except TimeoutError:
-            raise ServerError(self.read_timeout_message()) from None
+            raise self.error(self.read_timeout_message()) from None
         except (OSError, http.client.HTTPException) as exc:
-            raise ServerError(self._dropped_message(exc)) from None
+            raise self.error(self._dropped_message(exc)) from None
         if response.status >= 400:
             raise self._status_error(response)
         return response
@@ -102,17 +124,41 @@ class ServerConnection:
         """GET `path` (below the base URL) and decode its JSON answer. Raises ServerError."""
         try:
             response = self.send("GET", path)
-            data = response.read()
+            data = self.read_body(response, f"{self.base_url}{path}")
+            content_type = response.getheader("Content-Type") or ""
         except TimeoutError:
-            raise ServerError(self.read_timeout_message()) from None
+            raise self.error(self.read_timeout_message()) from None
         except (OSError, http.client.HTTPException) as exc:
-            raise ServerError(self._dropped_message(exc)) from None
+            raise self.error(self._dropped_message(exc)) from None
         finally:
             self.close()
         try:
             return json.loads(data)
         except ValueError:
-            raise ServerError(f"{self.base_url}{path} did not answer with JSON") from None
+            what = " (an HTML page: is the URL right?)" if "html" in content_type.lower() else ""
+            raise self.error(f"{self.base_url}{path} did not answer with JSON{what}") from None
+
+    def read_body(self, response: http.client.HTTPResponse, what: str) -> bytes:
+        """The whole body of `response`, at most MAX_BODY_BYTES; a longer one is a ServerError
+        naming `what` and the cap. Raises OSError / TimeoutError from the socket as they come."""
+        data = response.read(MAX_BODY_BYTES + 1)
+        if len(data) > MAX_BODY_BYTES:
+            self.close()
+            raise self.error(
+                f"{what} sent an answer over {size_text(MAX_BODY_BYTES)} "
+                "(llmbench's cap on a JSON answer); is it an OpenAI-compatible server?"
+            )
+        return data
+
+    def error(
+        self, message: str, status: int | None = None, server_message: str = ""
+    ) -> ServerError:
+        """A ServerError whose texts never hold this connection's API key."""
+        return ServerError(
+            redact(message, self.api_key),
+            status=status,
+            server_message=redact(server_message, self.api_key),
+        )
 
     def close(self) -> None:
         """End the connection; a thread reading its stream sees the end at once. Safe twice."""
@@ -152,43 +198,33 @@ class ServerConnection:
             )
         with self._lock:
             if self._closed:
-                raise ServerError(f"request to {self.base_url} was cancelled")
+                raise self.error(f"request to {self.base_url} was cancelled")
             self._connection = connection
         try:
             connection.connect()
-        except TimeoutError:
-            self.close()
-            raise ServerError(
-                f"cannot connect to {self.base_url}: no answer within "
-                f"{self.timeouts.connect_s:g} s (connect timeout)"
-            ) from None
-        except socket.gaierror:
-            self.close()
-            raise ServerError(
-                f"cannot connect to {self.base_url}: unknown host {self._host!r}"
-            ) from None
-        except ConnectionRefusedError:
-            self.close()
-            raise ServerError(
-                f"cannot connect to {self.base_url}: connection refused "
-                "(is the server running, and the SSH tunnel open?)"
-            ) from None
-        except ssl.SSLError as exc:
-            self.close()
-            raise ServerError(
-                f"cannot connect to {self.base_url}: TLS failed ({exc.reason or exc})"
-            ) from None
         except OSError as exc:
             self.close()
-            raise ServerError(f"cannot connect to {self.base_url}: {exc.strerror or exc}") from None
+            raise self.error(self._connect_failure(exc)) from None
         with self._lock:
             self._socket = connection.sock
         if connection.sock is not None:
             connection.sock.settimeout(self.timeouts.read_s)
         if self._closed:
             self.close()
-            raise ServerError(f"request to {self.base_url} was cancelled")
+            raise self.error(f"request to {self.base_url} was cancelled")
         return connection
+
+    def _connect_failure(self, exc: OSError) -> str:
+        where = f"cannot connect to {self.base_url}"
+        if isinstance(exc, TimeoutError):
+            return f"{where}: no answer within {self.timeouts.connect_s:g} s (connect timeout)"
+        if isinstance(exc, socket.gaierror):
+            return f"{where}: unknown host {self._host!r}"
+        if isinstance(exc, ConnectionRefusedError):
+            return f"{where}: connection refused (is the server running, and the SSH tunnel open?)"
+        if isinstance(exc, ssl.SSLError):
+            return f"{where}: TLS failed ({exc.reason or exc})"
+        return f"{where}: {exc.strerror or exc}"
 
     def _dropped_message(self, exc: BaseException) -> str:
         if self._closed:
@@ -198,18 +234,20 @@ class ServerConnection:
 
     def _status_error(self, response: http.client.HTTPResponse) -> ServerError:
         try:
-            body = response.read(64 * 1024)
+            body = response.read(ERROR_BODY_BYTES)
         except (OSError, http.client.HTTPException):
             body = b""
         finally:
             self.close()
         message = error_text(body)
+        if "html" in (response.getheader("Content-Type") or "").lower():
+            message = "an HTML page, not an API answer"
         reason = response.reason or ""
         status = f"{response.status} {reason}".strip()
         text = f"{self.base_url} answered {status}"
         if message:
             text += f": {message}"
-        return ServerError(text, status=response.status, server_message=message)
+        return self.error(text, status=response.status, server_message=message)
 
 
 def error_text(body: bytes) -> str:
@@ -236,31 +274,3 @@ def message_in(data: Any) -> str:
     if data is None:
         return ""
     return one_line(str(data))
-
-
-
-
-def iter_sse_data(response: http.client.HTTPResponse) -> Iterator[str]:
-    """The `data:` payloads of a server-sent event stream, one per event, as they arrive.
-
-    Comments (": ping"), `event:`/`id:` lines and blank keep-alives are skipped. Ends
-    at the end of the stream; raises OSError / TimeoutError from the socket as they come.
-    """
-    lines: list[str] = []
-    while True:
-        raw = response.readline()
-        if not raw:
-            if lines:
-                yield "\n".join(lines)
-            return
-        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        if not line:
-            if lines:
-                yield "\n".join(lines)
-                lines = []
-            continue
-        if line.startswith(":"):
-            continue
-        field, _, value = line.partition(":")
-        if field == "data":
-            lines.append(value[1:] if value.startswith(" ") else value)

@@ -8,14 +8,18 @@ server's own counts and speeds are used where it returns them; what cannot be kn
 here (the server's memory, GPU, energy) stays None and shows as "—".
 
 Failures are one line in the pane: a server that is down or unknown, a timeout, an HTTP
-error with the server's message, or a stream that ends mid-answer. A 400 that names an
-optional field (say `top_k`) is shown as a warning and the request is sent again without
-that field. Sampling changes during an answer apply to the next request (a server cannot
+error with the server's message, an error reported inside the stream, a malformed chunk,
+an HTML page where the stream should be, an answer over the size caps, or a stream that
+ends mid-answer. The API key never appears in them, even when a server echoes it back.
+A 400 that names an optional field (say `top_k`) is shown as a warning and the request is
+sent again without that field. A server that ignores `max_tokens` is cut off here: the
+stream is closed after that many tokens and the answer ends with stop reason "length". Sampling changes during an answer apply to the next request (a server cannot
 change them mid-answer), and the pane is told so.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -34,7 +38,8 @@ from engines.protocol import (
     ModelLoaded,
     Warned,
 )
-from engines.remote.client import ServerConnection, ServerError, Timeouts, iter_sse_data
+from engines.remote.answer_reader import is_whole_answer, read_answer
+from engines.remote.client import ServerConnection, ServerError, Timeouts, redact
 from engines.remote.server_listing import (
     ServerModel,
     configured_timeouts,
@@ -95,6 +100,7 @@ class RemoteModelHandle(ModelHandle):
         self._loaded = False
         self._alive = True
         self._usage_notice_given = False
+        self._limit_notice_given = False
 
     @property
     def host(self) -> str:
@@ -127,7 +133,7 @@ class RemoteModelHandle(ModelHandle):
             connection.close()
 
     def next_events(self, timeout: float | None = None) -> list[Event]:
-        return self._events.next_events(timeout)
+        return [self._redacted(event) for event in self._events.next_events(timeout)]
 
     def close(self) -> None:
         self._alive = False
@@ -149,11 +155,26 @@ class RemoteModelHandle(ModelHandle):
         self._thread = threading.Thread(target=target, args=(argument,), daemon=True)
         self._thread.start()
 
+    def _redacted(self, event: Event) -> Event:
+        """`event` with the API key taken out of its message, should a server have echoed it."""
+        if not self.api_key:
+            return event
+        if isinstance(event, LoadFailed):
+            return dataclasses.replace(event, reason=redact(event.reason, self.api_key))
+        if isinstance(event, Warned):
+            return dataclasses.replace(event, message=redact(event.message, self.api_key))
+        if isinstance(event, GenerationFinished) and event.stats.error:
+            stats = dataclasses.replace(event.stats, error=redact(event.stats.error, self.api_key))
+            return dataclasses.replace(event, stats=stats)
+        return event
+
     def _run_load(self, settings: ModelSettings) -> None:
         try:
             self._load(settings)
-        except (ServerError, ValueError) as exc:
-            self._events.put(LoadFailed(_with_key_hint(str(exc), self)))
+        except ServerError as exc:
+            self._events.put(LoadFailed(_with_key_hint(exc, self)))
+        except ValueError as exc:
+            self._events.put(LoadFailed(one_line(str(exc))))
         except Exception as exc:  # noqa: BLE001 - a bug here must still end the load in its pane
             self._events.put(LoadFailed(f"{type(exc).__name__}: {one_line(str(exc))}"))
 
@@ -282,7 +303,12 @@ class RemoteModelHandle(ModelHandle):
 
     def _generate(self, request: GenerationRequest) -> GenerationStats:
         self._events.put(GenerationStarted(request.request_id, "chat", None))
-        tally = StreamTally(request.request_id, time.perf_counter(), self._events.put)
+        tally = StreamTally(
+            request.request_id,
+            time.perf_counter(),
+            self._events.put,
+            max_tokens=request.sampling.max_tokens,
+        )
         if not self._loaded or self.timeouts is None:
             return tally.stats("error", "the server model is not loaded")
         for _ in range(MAX_RETRIES + 1):
@@ -303,7 +329,7 @@ class RemoteModelHandle(ModelHandle):
                     rejected_field(exc.server_message, body) if exc.status in (400, 422) else None
                 )
                 if field is None:
-                    return tally.stats("error", _with_key_hint(str(exc), self))
+                    return tally.stats("error", _with_key_hint(exc, self))
                 self._dropped_fields.add(field)
                 self._events.put(
                     Warned(
@@ -317,35 +343,24 @@ class RemoteModelHandle(ModelHandle):
     def _read_stream(
         self, connection: ServerConnection, response, tally: StreamTally
     ) -> GenerationStats:
-        error: str | None = None
-        whole = "json" in (response.getheader("Content-Type") or "")
-        try:
-            if whole:
-                tally.add_whole(response.read())
-            for payload in [] if whole else iter_sse_data(response):
-                tally.add(payload)
-                if tally.done or tally.error:
-                    break
-        except TimeoutError:
-            error = connection.read_timeout_message()
-        except OSError as exc:
-            error = f"{self.base_url} dropped the stream ({one_line(exc.strerror or str(exc))})"
-        except Exception as exc:  # noqa: BLE001 - http.client's own errors for a torn stream
-            error = (
-                f"{self.base_url} dropped the stream ({one_line(str(exc)) or type(exc).__name__})"
-            )
-        finally:
-            connection.close()
-        tally.flush()
+        error = read_answer(connection, response, tally)
         if self._cancel.is_set():
             return tally.stats("cancelled")
         if tally.error:
             return tally.stats("error", f"{self.host} reported an error: {tally.error}")
+        if tally.malformed:
+            return tally.stats(
+                "error", f"{self.host} sent a malformed chunk ({tally.malformed}), not a chat "
+                "completion chunk; is it an OpenAI-compatible server?",
+            )  # fmt: skip
+        if tally.over_limit:
+            self._say_limit_overrun(tally)
+            return tally.stats("length")
         if error is None and not tally.done and tally.finish_reason is None:
             error = f"{self.base_url} ended the stream mid-answer, after {tally.text_tokens} tokens"
         if error is not None:
             return tally.stats("error", error)
-        if whole:
+        if is_whole_answer(response):
             self._events.put(
                 Warned(
                     f"{self.host} answered without streaming: the whole answer came at once, "
@@ -362,10 +377,23 @@ class RemoteModelHandle(ModelHandle):
             )
         return tally.stats(tally.stop_reason())
 
+    def _say_limit_overrun(self, tally: StreamTally) -> None:
+        """Once per pane: the server wrote past max_tokens, so llmbench stopped reading."""
+        if self._limit_notice_given:
+            return
+        self._limit_notice_given = True
+        self._events.put(
+            Warned(
+                f"{self.host} kept writing past max_tokens ({tally.max_tokens}); llmbench closed "
+                "the stream there (the server may ignore max_tokens)"
+            )
+        )
 
-def _with_key_hint(message: str, handle: RemoteModelHandle) -> str:
-    """A 401/403 message that says where the API key comes from."""
-    if " 401" not in message and " 403" not in message:
+
+def _with_key_hint(error: ServerError, handle: RemoteModelHandle) -> str:
+    """The error's line; for a 401/403 answer, with where the API key comes from."""
+    message = str(error)
+    if error.status not in (401, 403):
         return message
     if handle.api_key:
         return f"{message} (the API key from {handle.api_key_env or 'the profile'} was refused)"

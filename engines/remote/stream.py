@@ -7,6 +7,11 @@ field a 400 answer names. `StreamTally` turns the streamed chunks into TokensGen
 batches and, at the end, GenerationStats as docs/metrics.md defines them, measured on the
 client: TTFT and decode speed from each chunk's arrival time, token counts from the
 server's `usage` (or llama-server's `timings`), prompt and engine speeds from `timings`.
+
+The tally also guards the client: text past `max_tokens` is not taken (a server that
+ignores the limit would otherwise stream forever; `over_limit` tells the reader to stop),
+a chunk that is not a chat-completion chunk is `malformed` (its flaw named), and an
+error the server reports inside the stream is kept in `error`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engines.messages import one_line
 from engines.protocol import Event, TokensGenerated
 from engines.remote.client import message_in
 from engines.types import GenerationRequest, GenerationStats, StopReason, decode_speed
@@ -104,6 +110,8 @@ class StreamTally:
     sent_at: float
     """Parent clock when the request was sent (TTFT starts here)."""
     emit: Callable[[Event], None]
+    max_tokens: int | None = None
+    """Text chunks taken at most; a chunk past it sets `over_limit` and is dropped."""
     text_tokens: int = 0
     """Chunks that carried text: one token each from llama.cpp's servers."""
     arrivals: list[float] = field(default_factory=list)
@@ -112,12 +120,21 @@ class StreamTally:
     """The server sent `[DONE]`."""
     error: str | None = None
     """An error the server reported inside the stream."""
+    malformed: str | None = None
+    """What is wrong with a chunk that is not a chat-completion chunk."""
+    over_limit: bool = False
+    """The server sent text past `max_tokens`: stop reading, the answer ends at the limit."""
     usage: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, Any] = field(default_factory=dict)
     _batch_text: list[str] = field(default_factory=list)
     _batch_times: list[float] = field(default_factory=list)
     _last_flush: float = 0.0
     _in_reasoning: bool = False
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more should be read: the server said [DONE], failed, or overran the limit."""
+        return bool(self.done or self.error or self.malformed or self.over_limit)
 
     def add(self, payload: str) -> None:
         """Take one SSE `data:` payload."""
@@ -128,8 +145,10 @@ class StreamTally:
         try:
             chunk = json.loads(payload)
         except ValueError:
+            self.malformed = f"not JSON: {_excerpt(payload)}"
             return
         if not isinstance(chunk, dict):
+            self.malformed = f"a JSON {_kind(chunk)}, not an object"
             return
         if "error" in chunk:
             self.error = message_in(chunk) or "the server reported an error"
@@ -138,14 +157,31 @@ class StreamTally:
             self.usage = chunk["usage"]
         if isinstance(chunk.get("timings"), dict):
             self.timings = chunk["timings"]
-        for choice in chunk.get("choices") or []:
+        choices = chunk.get("choices") or []
+        if not isinstance(choices, list):
+            self.malformed = f"choices is a {_kind(choices)}, not a list"
+            return
+        for index, choice in enumerate(choices):
             if not isinstance(choice, dict):
-                continue
+                self.malformed = f"choices[{index}] is a {_kind(choice)}, not an object"
+                return
+            delta = choice.get("delta") or {}
+            if not isinstance(delta, dict):
+                self.malformed = f"choices[{index}].delta is a {_kind(delta)}, not an object"
+                return
             if choice.get("finish_reason"):
                 self.finish_reason = str(choice["finish_reason"])
-            text = self._text_of(choice.get("delta") or {})
+            text = self._text_of(delta)
             if text:
                 self._add_text(text, now)
+
+    def add_error(self, payload: str) -> None:
+        """Take an error event (llama-server's `error:` line, or `event: error`)."""
+        try:
+            message = message_in(json.loads(payload))
+        except ValueError:
+            message = payload.strip()
+        self.error = one_line(message)[:300] if message else "the server reported an error"
 
     def add_whole(self, body: bytes) -> None:
         """Take a whole chat completion, from a server that answered without streaming."""
@@ -185,6 +221,9 @@ class StreamTally:
         return text
 
     def _add_text(self, text: str, now: float) -> None:
+        if self.max_tokens is not None and self.text_tokens >= self.max_tokens:
+            self.over_limit = True
+            return
         self.text_tokens += 1
         self.arrivals.append(now)
         self._batch_text.append(text)
@@ -268,6 +307,18 @@ class StreamTally:
             cached_prompt_tokens=self.cached_prompt_tokens,
             error=error,
         )
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's kind in words: "string", "list", "number", …"""
+    names = {str: "string", list: "list", dict: "object", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    """`text` as one quoted line, cut to `limit` characters."""
+    line = " ".join(text.split())
+    return repr(line[:limit] + ("…" if len(line) > limit else ""))
 
 
 def _positive(value: Any) -> float | None:

@@ -34,6 +34,9 @@ class StubReply:
     """Answer 200 with this JSON body instead of a stream (a server that does not stream)."""
     forever: bool = False
     """After the chunks, keep sending one token per `chunk_delay_s` until the client goes."""
+    raw: bytes | None = None
+    """Answer 200 with these bytes as the body instead (after `chunks`, if any), then close."""
+    content_type: str = "text/event-stream"
 
 
 def chunk(content: str | None = None, finish: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -150,11 +153,14 @@ class OpenAIStub:
                     self._json(reply.status, reply.error if reply.status >= 400 else reply.whole)
                     return
                 self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Content-Type", reply.content_type)
                 self.send_header("Connection", "close")
                 self.end_headers()
                 try:
                     self._stream(reply)
+                    if reply.raw is not None:
+                        self.wfile.write(reply.raw)
+                        self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     stub.disconnected.set()
                 self.close_connection = True
@@ -173,7 +179,7 @@ class OpenAIStub:
                 while reply.forever and time.monotonic() < deadline:
                     time.sleep(reply.chunk_delay_s or 0.02)
                     self._send(chunk(" more"))
-                if reply.done:
+                if reply.done and reply.raw is None:
                     self._send("[DONE]")
 
         return Handler

@@ -256,7 +256,7 @@ def test_fast_tokens_arrive_in_batches_with_one_time_per_token() -> None:
     chunks = [chunk(f"t{i} ") for i in range(40)] + [chunk(None, "length")]
     with OpenAIStub(replies=[StubReply(chunks=chunks)]) as stub:
         handle = loaded(stub)
-        text, finished, events = generate(handle)
+        text, finished, events = generate(handle, SAMPLING.with_changes(max_tokens=40))
     batches = [e for e in events if isinstance(e, TokensGenerated)]
     assert text == "".join(f"t{i} " for i in range(40))
     assert len(batches) < 40
