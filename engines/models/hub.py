@@ -2,13 +2,18 @@
 and download them (`llmbench pull`) through huggingface_hub into that same cache.
 
 What huggingface_hub gives us and what we add:
-- it lists the repo, talks HTTP (token from `HF_TOKEN` or the saved login, retries, a
+- it talks HTTP (token from `HF_TOKEN` or the saved login, the Hub's typed errors, a
   dropped connection continued with a Range request) and defines the shared HF cache
   (`HF_HUB_CACHE`, `HF_HOME`) that every HF tool reads;
+- we ask for the repo's file list ourselves (`engines.models.hub_tree`), once, within
+  `HF_HUB_ETAG_TIMEOUT` and without huggingface_hub's minute of retries, so that a Hub
+  that is unreachable, refuses, stays silent or is not a Hub at all (an HTML page) fails
+  at once in one line; `HF_HUB_OFFLINE` is checked before anything touches the network;
 - we choose the files (a quant's file, every shard of a sharded model), check disk space
   first, keep partial files so that an interrupted pull continues on the next run
-  (`engines.models.transfer`), report progress, and turn each error a user meets into one
-  `DownloadError` line that says what to do.
+  (`engines.models.transfer`), check each finished file against the SHA-256 the listing
+  gives, report progress, and turn each error a user meets into one `DownloadError` line
+  that says what to do.
 
 Paths are read from the environment at call time, not import time, so tests (and a user
 who changes `HF_HUB_CACHE`) see the cache they expect.
@@ -17,16 +22,19 @@ who changes `HF_HUB_CACHE`) see the cache they expect.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import shutil
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from engines.messages import first_line
+from engines.models.hub_tree import NotTheHub, RepoFile, read_repo_tree
 from engines.models.references import ModelRef, ModelRefError, parse_model_ref
 from engines.models.repo_files import select_model_files
 
@@ -120,17 +128,47 @@ def pull(ref: ModelRef | str, progress: ProgressCallback | None = None) -> Path:
         raise ModelRefError(
             f"only hf: references can be pulled; {ref.text} is not one (try hf:OWNER/REPO:QUANT)"
         )
+    _check_not_offline(ref)
     _check_hub_resolves(ref)
-    repo_files = _list_repo_files(ref)
-    chosen = select_model_files(ref, list(repo_files))
-    cache = hf_cache_dir()
-    needed = _bytes_still_needed(ref.repo_id or "", [repo_files[name] for name in chosen])
-    _check_free_space(cache, needed, ref)
-    paths = [
-        _download_one(ref, filename, cache, _tqdm_class(progress, filename, index, len(chosen)))
-        for index, filename in enumerate(chosen, start=1)
-    ]
+    with _quiet_hub_logs():
+        repo_files = _list_repo_files(ref)
+        chosen = select_model_files(ref, list(repo_files))
+        cache = hf_cache_dir()
+        needed = _bytes_still_needed(ref.repo_id or "", [repo_files[name] for name in chosen])
+        _check_free_space(cache, needed, ref)
+        paths = [
+            _download_one(
+                ref,
+                filename,
+                repo_files[filename].sha256,
+                cache,
+                _tqdm_class(progress, filename, index, len(chosen)),
+            )
+            for index, filename in enumerate(chosen, start=1)
+        ]
     return paths[0]
+
+
+def _check_not_offline(ref: ModelRef) -> None:
+    """HF_HUB_OFFLINE forbids downloads: say so before anything (a DNS check included) blames the network."""
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        raise DownloadError(
+            f"cannot download {ref.repo_id}: HF_HUB_OFFLINE is set; unset it to download"
+        )
+
+
+@contextmanager
+def _quiet_hub_logs() -> Iterator[None]:
+    """huggingface_hub's retry warnings stay off the terminal: a failure is our one line."""
+    hub_logger = logging.getLogger("huggingface_hub")
+    level = hub_logger.level
+    hub_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        hub_logger.setLevel(level)
 
 
 def _check_hub_resolves(ref: ModelRef) -> None:
@@ -152,30 +190,12 @@ def _check_hub_resolves(ref: ModelRef) -> None:
         raise DownloadError(_no_network(ref.repo_id) + f" ({host} does not resolve)") from None
 
 
-@dataclass(frozen=True)
-class _RepoFile:
-    size: int | None
-    sha256: str | None
-    """The LFS SHA-256, which is also the file's blob name (ETag) in the HF cache."""
-
-
-def _list_repo_files(ref: ModelRef) -> dict[str, _RepoFile]:
+def _list_repo_files(ref: ModelRef) -> dict[str, RepoFile]:
     """Every file of the repo → its size and LFS SHA-256 (None where the Hub did not say)."""
-    from huggingface_hub import HfApi
-
-    def listing() -> dict[str, _RepoFile]:
-        api = HfApi(endpoint=hub_endpoint())
-        files: dict[str, _RepoFile] = {}
-        for entry in api.list_repo_tree(ref.repo_id or "", recursive=True):
-            if hasattr(entry, "size"):
-                lfs = getattr(entry, "lfs", None)
-                files[entry.path] = _RepoFile(entry.size, getattr(lfs, "sha256", None))
-        return files
-
-    return _with_clear_errors(ref, None, listing)
+    return _with_clear_errors(ref, None, lambda: read_repo_tree(hub_endpoint(), ref.repo_id or ""))
 
 
-def _bytes_still_needed(repo_id: str, files: list[_RepoFile]) -> int:
+def _bytes_still_needed(repo_id: str, files: list[RepoFile]) -> int:
     """Bytes left to download: blobs already cached count 0, partial ones only their rest."""
     from engines.models.transfer import PARTIAL_SUFFIX
 
@@ -192,13 +212,17 @@ def _bytes_still_needed(repo_id: str, files: list[_RepoFile]) -> int:
     return needed
 
 
-def _download_one(ref: ModelRef, filename: str, cache: Path, tqdm_class: Any) -> Path:
+def _download_one(
+    ref: ModelRef, filename: str, sha256: str | None, cache: Path, tqdm_class: Any
+) -> Path:
     from engines.models.transfer import download_to_cache
 
     return _with_clear_errors(
         ref,
         filename,
-        lambda: download_to_cache(ref.repo_id or "", filename, cache, hub_endpoint(), tqdm_class),
+        lambda: download_to_cache(
+            ref.repo_id or "", filename, cache, hub_endpoint(), tqdm_class, sha256=sha256
+        ),
     )
 
 
@@ -220,12 +244,24 @@ def _gib(n: int) -> str:
 
 def _with_clear_errors(ref: ModelRef, filename: str | None, action: Callable[[], Any]) -> Any:
     """Run `action`, turning huggingface_hub's and the OS's errors into one-line DownloadErrors."""
+    import httpx2
     from huggingface_hub import errors as hf_errors
+
+    from engines.models.transfer import ChecksumMismatch
 
     repo = ref.repo_id
     what = f"{repo}/{filename}" if filename else repo
     try:
         return action()
+    except NotTheHub as exc:
+        raise DownloadError(str(exc)) from None
+    except ChecksumMismatch as exc:
+        raise DownloadError(
+            f"{what}: {exc}; the file was removed, nothing of it is kept: run "
+            f"`llmbench pull {ref.text}` again (a proxy or mirror may be altering it)"
+        ) from None
+    except httpx2.TimeoutException as exc:
+        raise DownloadError(_timeout_message(exc, what, listing=filename is None)) from None
     except hf_errors.GatedRepoError:
         raise DownloadError(
             f"{repo} is gated and your account has no access yet: {LOGIN_HINT}"
@@ -262,18 +298,47 @@ def _with_clear_errors(ref: ModelRef, filename: str | None, action: Callable[[],
                 " free some space or point HF_HUB_CACHE at a bigger disk"
             ) from None
         if _is_network_error(exc):
-            raise DownloadError(_no_network(what)) from None
+            raise DownloadError(_no_network(what, exc)) from None
         raise DownloadError(f"cannot download {what}: {first_line(exc)}") from None
     except Exception as exc:
         if _is_network_error(exc):
-            raise DownloadError(_no_network(what)) from None
+            raise DownloadError(_no_network(what, exc)) from None
         raise
 
 
-def _no_network(what: str | None) -> str:
+def _no_network(what: str | None, exc: BaseException | None = None) -> str:
+    detail = f" ({_network_detail(exc)})" if exc is not None else ""
     return (
-        f"cannot reach the Hugging Face Hub at {hub_endpoint()} to download {what}:"
+        f"cannot reach the Hugging Face Hub at {hub_endpoint()} to download {what}{detail}:"
         " check your network connection (or proxy, HTTPS_PROXY, HF_ENDPOINT)"
+    )
+
+
+def _network_detail(exc: BaseException) -> str:
+    """A network error in a few words: "connection refused", "connection reset", …"""
+    text = first_line(exc)
+    for words in ("connection refused", "connection reset", "name or service not known"):
+        if words in text.lower():
+            return words
+    return text[:120]
+
+
+def _timeout_message(exc: BaseException, what: str | None, listing: bool) -> str:
+    """A Hub that does not answer in time (HF_HUB_ETAG_TIMEOUT, HF_HUB_DOWNLOAD_TIMEOUT)."""
+    import httpx2
+    from huggingface_hub import constants
+
+    if isinstance(exc, httpx2.ConnectTimeout):
+        return _no_network(what, exc)
+    if listing:
+        return (
+            f"the Hugging Face Hub at {hub_endpoint()} sent nothing for "
+            f"{constants.HF_HUB_ETAG_TIMEOUT:g} s when asked for {what}'s files (read timeout; "
+            "raise HF_HUB_ETAG_TIMEOUT for a slow network)"
+        )
+    return (
+        f"the Hugging Face Hub at {hub_endpoint()} stopped sending {what} (read timeout; raise "
+        "HF_HUB_DOWNLOAD_TIMEOUT for a slow network; `llmbench pull` again continues the file)"
     )
 
 
@@ -292,8 +357,6 @@ def _has_token() -> bool:
     from huggingface_hub import get_token
 
     return get_token() is not None
-
-
 
 
 def _tqdm_class(progress: ProgressCallback | None, filename: str, index: int, count: int) -> Any:

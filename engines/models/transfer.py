@@ -4,7 +4,9 @@ huggingface_hub (2.x) resumes a transfer only inside one call: its partial file 
 name unique to the process and is deleted when the call fails, so a download stopped
 by Ctrl-C or a dropped SSH session starts again from zero. A 40 GB model deserves
 better, so llmbench keeps its own partial file, `blobs/<etag>.llmbench-partial`, and
-continues it with an HTTP Range request on the next `llmbench pull`.
+continues it with an HTTP Range request on the next `llmbench pull`. A finished file is
+checked against the SHA-256 the Hub lists before it is moved into place; one that does
+not match is deleted (`ChecksumMismatch`), so the cache never holds a file half-trusted.
 
 Everything else is huggingface_hub's: the file's metadata (`get_hf_file_metadata`), the
 transfer itself (`http_get`, which also retries a dropped connection from the byte it
@@ -17,6 +19,7 @@ a user can act on.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -25,16 +28,27 @@ from urllib.parse import urlsplit
 PARTIAL_SUFFIX = ".llmbench-partial"
 """The suffix of a partly downloaded blob that the next pull continues."""
 REVISION = "main"
+_HASH_CHUNK = 4 * 1024 * 1024
+
+
+class ChecksumMismatch(Exception):
+    """A downloaded file's SHA-256 is not the one the Hub lists; the file is already deleted."""
 
 
 def download_to_cache(
-    repo_id: str, filename: str, cache: Path, endpoint: str, tqdm_class: Any = None
+    repo_id: str,
+    filename: str,
+    cache: Path,
+    endpoint: str,
+    tqdm_class: Any = None,
+    sha256: str | None = None,
 ) -> Path:
     """Download `filename` of model repo `repo_id` into the HF cache and return its snapshot path.
 
     A file already in the cache is not fetched again; a partial file left by an earlier,
     interrupted call is continued from where it stopped. `tqdm_class` is handed to
-    huggingface_hub's transfer (None: its own progress bar).
+    huggingface_hub's transfer (None: its own progress bar). `sha256` (the Hub listing's):
+    the finished file must have it, else it is deleted and ChecksumMismatch raised.
     """
     from filelock import FileLock
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
@@ -60,7 +74,9 @@ def download_to_cache(
                     headers.pop(
                         "authorization", None
                     )  # a signed CDN address: never send the token there
-                _fetch_blob(metadata.location, blob, metadata.size, headers, filename, tqdm_class)
+                _fetch_blob(
+                    metadata.location, blob, metadata.size, headers, filename, tqdm_class, sha256
+                )
             _link_snapshot(blob, pointer)
     _write_ref(folder, metadata.commit_hash)
     return pointer
@@ -73,8 +89,9 @@ def _fetch_blob(
     headers: dict[str, str],
     filename: str,
     tqdm_class: Any,
+    sha256: str | None,
 ) -> None:
-    """Continue (or start) `blob`'s partial file, then move it into place."""
+    """Continue (or start) `blob`'s partial file, check it, then move it into place."""
     from huggingface_hub.file_download import http_get
 
     partial = blob.with_name(blob.name + PARTIAL_SUFFIX)
@@ -92,7 +109,23 @@ def _fetch_blob(
             displayed_filename=filename,
             tqdm_class=tqdm_class,
         )
+    if sha256:
+        _check_sha256(partial, sha256)
     os.replace(partial, blob)
+
+
+def _check_sha256(path: Path, expected: str) -> None:
+    """Delete `path` and raise ChecksumMismatch unless its SHA-256 is `expected`."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_HASH_CHUNK):
+            digest.update(chunk)
+    found = digest.hexdigest()
+    if found != expected.lower():
+        path.unlink(missing_ok=True)
+        raise ChecksumMismatch(
+            f"the downloaded file's SHA-256 is {found[:16]}…, the Hub lists {expected[:16]}…"
+        )
 
 
 def _link_snapshot(blob: Path, pointer: Path) -> None:

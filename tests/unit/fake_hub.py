@@ -7,7 +7,8 @@ It serves the endpoints huggingface_hub (2.x) calls for `list_repo_tree` and `hf
     GET  /OWNER/REPO/resolve/REV/FILE                  the bytes; honours `Range: bytes=N-`
 
 with the Hub's error headers (X-Error-Code: RepoNotFound, EntryNotFound, GatedRepo). It can
-cut the first GET of a file midway (to test resuming) and logs every request.
+cut the first GET of a file midway (to test resuming), serve a file altered in transit
+(`corrupt`), answer everything with an HTML page (`html_page`), and logs every request.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ class FakeHub:
     repos: dict[str, FakeRepo] = field(default_factory=dict)
     cut_first_get: set[str] = field(default_factory=set)
     """Files ("OWNER/REPO/FILE") whose first GET stops halfway and drops the connection."""
+    corrupt: set[str] = field(default_factory=set)
+    """Files ("OWNER/REPO/FILE") served with one byte changed; listing and ETag stay right."""
+    html_page: bool = False
+    """Answer every request 200 with an HTML page (a captive portal, a wrong HF_ENDPOINT)."""
     log: list[LoggedRequest] = field(default_factory=list)
     url: str = ""
     _server: ThreadingHTTPServer | None = None
@@ -100,7 +105,9 @@ class _HubHandler(BaseHTTPRequestHandler):
         self.fake.log.append(
             LoggedRequest(self.command, path, self.headers.get("Range"), authorized)
         )
-        if match := _TREE.match(path):
+        if self.fake.html_page:
+            self._html(send_body)
+        elif match := _TREE.match(path):
             self._tree(match["repo"])
         elif match := _RESOLVE.match(path):
             self._resolve(match["repo"], match["file"], authorized, send_body)
@@ -146,6 +153,8 @@ class _HubHandler(BaseHTTPRequestHandler):
         if not send_body:
             return
         key = f"{repo_id}/{filename}"
+        if key in self.fake.corrupt:
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
         if key in self.fake.cut_first_get and start == 0:
             self.fake.cut_first_get.discard(key)
             self.wfile.write(data[: len(data) // 2])
@@ -154,6 +163,15 @@ class _HubHandler(BaseHTTPRequestHandler):
             self.connection.shutdown(2)  # drop the connection mid-body
             return
         self.wfile.write(data[start:])
+
+    def _html(self, send_body: bool) -> None:
+        page = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Wi-Fi</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(page)
 
     def _error(self, status: int, code: str | None, message: str | None = None) -> None:
         self.send_response(status)
