@@ -22,7 +22,7 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import ValidationError
 
-from engines.paths import config_dir
+from engines.paths import config_dir, file_kind
 from profiles.atomic import atomic_write_text
 from profiles.errors import ProfileError, problems_from_validation
 from profiles.schema import CURRENT_VERSION, Profile
@@ -190,22 +190,10 @@ def _not_a_profile_file(info: os.stat_result, limit: int) -> str | None:
     if stat.S_ISDIR(mode):
         return "is a directory, not a profile file"
     if not stat.S_ISREG(mode):
-        return f"is {_file_kind(mode)}, not a profile file"
+        return f"is {file_kind(mode)}, not a profile file"
     if info.st_size > limit:
         return _too_large(info.st_size, limit)
     return None
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def _too_large(size: int, limit: int) -> str:

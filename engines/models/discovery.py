@@ -149,14 +149,18 @@ def _is_model_file(name: str) -> bool:
 
 
 def _gguf_models_under(folder: Path) -> Iterator[Path]:
-    """Model files under `folder`, recursively, hidden folders skipped, in sorted order."""
+    """Model files under `folder`, recursively, hidden folders skipped, in sorted order.
+
+    Whatever is named like a model is yielded, a directory (`x.gguf/`), a FIFO or a link to
+    a device included, so the listing can say what is wrong with it instead of hiding it.
+    """
     from engines.models.repo_files import is_projector
 
     if not folder.is_dir():
         return
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
+        for name in sorted([*files, *dirs]):
             if _is_model_file(name) and not is_projector(name):
                 yield Path(root) / name
 
