@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from engines.config import load_config
-from engines.models.gguf_info import SHARD_PATTERN, GGUFError, GGUFMetadata, read_gguf_metadata
+from engines.models.gguf_info import (
+    SHARD_PATTERN,
+    GGUFError,
+    GGUFMetadata,
+    read_gguf_metadata,
+    truncation_problem,
+)
 from engines.models.references import ModelRef, ModelRefError, label_from_filename
 
 SOURCES = ("demo", "hf", "lmstudio", "ollama", "folder")
@@ -268,5 +274,8 @@ def header_of(path: str | os.PathLike[str]) -> tuple[GGUFMetadata | None, str | 
         metadata = read_gguf_metadata(path)
     except GGUFError as exc:
         return None, str(exc)
+    truncated = truncation_problem(metadata)
+    if truncated:
+        return None, truncated
     _header_cache[key] = metadata
     return metadata, None

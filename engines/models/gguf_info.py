@@ -100,6 +100,10 @@ class GGUFMetadata:
     """`general.license`, where the converter wrote it."""
     tensor_count: int
     """Tensors, all shards together."""
+    missing_bytes: int = 0
+    """Bytes the tensor data needs past the end of its file(s): 0 for a whole model, more for
+    one cut short (an interrupted copy). The header reads fine then; llama.cpp refuses the
+    file at load time, so listings say so up front (`truncation_problem`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (shard_paths as a list)."""
@@ -144,6 +148,26 @@ def read_gguf_metadata(path: str | os.PathLike[str]) -> GGUFMetadata:
         has_chat_template=bool(kv.get("tokenizer.chat_template")),
         license=_as_str(kv.get("general.license")),
         tensor_count=len(tensors),
+        missing_bytes=sum(
+            _missing_bytes(header, shard.stat().st_size)
+            for header, shard in zip(headers, shards, strict=True)
+        ),
+    )
+
+
+def _missing_bytes(header: GGUFHeader, size: int) -> int:
+    needed = header.data_end
+    return max(0, needed - size) if needed is not None else 0
+
+
+def truncation_problem(metadata: GGUFMetadata) -> str | None:
+    """One line when the model's tensor data runs past the end of its file(s), else None."""
+    if not metadata.missing_bytes:
+        return None
+    size = metadata.file_size
+    return (
+        f"{metadata.path}: truncated GGUF file ({size:,} bytes; its tensors need "
+        f"{size + metadata.missing_bytes:,}): an interrupted download or copy?"
     )
 
 
@@ -203,12 +227,6 @@ def _read_header(path: Path) -> GGUFHeader:
         raise GGUFError(f"{path}: permission denied") from None
     except OSError as exc:
         raise GGUFError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    needed = header.data_end
-    if needed is not None and needed > size:
-        raise GGUFError(
-            f"{path}: truncated GGUF file ({size:,} bytes; its tensors need {needed:,}): "
-            "an interrupted download or copy?"
-        )
     return header
 
 
