@@ -7,6 +7,7 @@ so tests (and users) can point llmbench somewhere else. Nothing is created at im
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import platformdirs
@@ -44,3 +45,21 @@ def cache_dir() -> Path:
 def log_dir() -> Path:
     """Where worker processes write llama.cpp's own log, one file per worker."""
     return cache_dir() / "logs"
+
+
+def file_kind(mode: int) -> str:
+    """What a `stat` mode that is not a regular file is, in words ("a named pipe (FIFO)").
+
+    For refusing such a file from its `stat` alone: a FIFO would block a read, a device never end.
+    """
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"

@@ -120,6 +120,9 @@ def _describe(item: typing.Any, root: type[BaseModel]) -> str:
 def _unknown_key(loc: tuple[str | int, ...], root: type[BaseModel]) -> str:
     key = str(loc[-1])
     model = _model_at(loc[:-1], root)
+    home = _tables_with_key(key, loc[:-1], root)
+    if home:
+        return f"unknown key here; it belongs {' or '.join(home)}"
     known = sorted(model.model_fields) if model else []
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if close:
@@ -127,6 +130,37 @@ def _unknown_key(loc: tuple[str | int, ...], root: type[BaseModel]) -> str:
     if known:
         return f"unknown key; known keys here: {', '.join(known)}"
     return "unknown key"
+
+
+def _tables_with_key(key: str, where: Sequence[str | int], root: type[BaseModel]) -> list[str]:
+    """Where `key` may be written, as a file says it ("in [panes.sampling]", "at the top
+    level"): the tables inside the one at `where` if any take it, else every other one."""
+    here = ".".join(part for part in where if isinstance(part, str))
+    tables = [
+        (path, model) for path, model in _schema_tables(root, "") if key in model.model_fields
+    ]
+    inside = [(path, model) for path, model in tables if here and path.startswith(f"{here}.")]
+    chosen = inside or [(path, model) for path, model in tables if path != here]
+    return [_table_header(path, root) for path, _ in chosen]
+
+
+def _schema_tables(model: type[BaseModel], path: str) -> Iterator[tuple[str, type[BaseModel]]]:
+    """Every table of the schema as (dotted path, its class), the top level first."""
+    yield path, model
+    for name, field in model.model_fields.items():
+        inner = _first_model(field.annotation)
+        if inner is not None:
+            yield from _schema_tables(inner, f"{path}.{name}" if path else name)
+
+
+def _table_header(path: str, root: type[BaseModel]) -> str:
+    """Where a table at a dotted schema path is, in TOML: "in [sampling]", "in [[panes]]"."""
+    if not path:
+        return "at the top level (before the first [table])"
+    first = path.split(".")[0]
+    field = root.model_fields.get(first)
+    is_list = field is not None and typing.get_origin(field.annotation) is list
+    return f"in [[{path}]]" if is_list and path == first else f"in [{path}]"
 
 
 def _model_at(loc: Sequence[str | int], root: type[BaseModel]) -> type[BaseModel] | None:

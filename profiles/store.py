@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import ValidationError
 
-from engines.paths import config_dir
+from engines.paths import config_dir, file_kind
 from profiles.atomic import atomic_write_text
 from profiles.errors import ProfileError, problems_from_validation
 from profiles.schema import CURRENT_VERSION, Profile
@@ -30,6 +31,9 @@ PROFILES_DIR_ENV = "LLMBENCH_PROFILES_DIR"
 """Overrides the user profiles directory itself (takes precedence over LLMBENCH_CONFIG_DIR)."""
 
 PROFILE_SUFFIX = ".toml"
+
+MAX_PROFILE_BYTES = 1 << 20
+"""A profile is a few KiB; anything over 1 MiB is refused unread (never a UI freeze)."""
 
 ProfileSource = Literal["bundled", "user"]
 
@@ -85,12 +89,12 @@ def resolve_profile(name_or_path: str | os.PathLike[str]) -> Path:
     text = os.fspath(name_or_path)
     candidate = Path(text).expanduser()
     if _looks_like_path(text):
-        if not candidate.is_file():
+        if not os.path.lexists(candidate):
             raise ProfileError(candidate, ["no such profile file"])
         return candidate
     for folder in (profiles_dir(), bundled_dir()):
         path = folder / f"{text}{PROFILE_SUFFIX}"
-        if path.is_file():
+        if os.path.lexists(path):
             return path
     known = sorted({entry.name for entry in list_profiles()})
     close = difflib.get_close_matches(text, known, n=1)
@@ -118,9 +122,13 @@ def parse_profile_text(text: str, source: str | Path | None = None) -> Profile:
     """Validate profile TOML text; `source` names it in error messages."""
     try:
         raw = tomllib.loads(text)
+        return profile_from_dict(raw, source)
     except tomllib.TOMLDecodeError as error:
         raise ProfileError(source, [f"malformed TOML: {error}"]) from None
-    return profile_from_dict(raw, source)
+    except RecursionError:
+        raise ProfileError(
+            source, ["malformed TOML: arrays or tables nested too deeply to be a profile"]
+        ) from None
 
 
 def profile_from_dict(raw: dict[str, Any], source: str | Path | None = None) -> Profile:
@@ -141,12 +149,15 @@ def profile_from_dict(raw: dict[str, Any], source: str | Path | None = None) -> 
 
 
 def _read_text(path: Path) -> str:
+    """The file's text: a regular file of at most MAX_PROFILE_BYTES, as UTF-8.
+
+    Anything else (a directory, a FIFO, a device, a link to one) is refused from its
+    `stat`, before it is opened, so a FIFO never blocks and a device is never read.
+    """
     try:
-        data = path.read_bytes()
+        data = _read_regular_file(path, MAX_PROFILE_BYTES)
     except FileNotFoundError:
         raise ProfileError(path, ["no such profile file"]) from None
-    except IsADirectoryError:
-        raise ProfileError(path, ["is a directory, not a profile file"]) from None
     except OSError as error:
         raise ProfileError(path, [f"cannot read: {error.strerror or error}"]) from None
     try:
@@ -157,13 +168,48 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """At most `limit` bytes of a regular file; ProfileError for anything else or anything larger."""
+    problem = _not_a_profile_file(os.stat(path), limit)
+    if problem:
+        raise ProfileError(path, [problem])
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as stream:
+        problem = _not_a_profile_file(os.fstat(stream.fileno()), limit)
+        if problem:
+            raise ProfileError(path, [problem])
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ProfileError(path, [_too_large(len(data), limit)])
+    return data
+
+
+def _not_a_profile_file(info: os.stat_result, limit: int) -> str | None:
+    """Why a file with this `stat` cannot be a profile, or None."""
+    mode = info.st_mode
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a profile file"
+    if not stat.S_ISREG(mode):
+        return f"is {file_kind(mode)}, not a profile file"
+    if info.st_size > limit:
+        return _too_large(info.st_size, limit)
+    return None
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"too large for a profile ({size / 2**20:.1f} MiB; at most {limit // 2**20} MiB)"
+
+
 # --- Saving --------------------------------------------------------------------------------
 
 
 def profile_to_toml(profile: Profile) -> str:
     """The profile as readable TOML: unset optional keys and empty tables left out."""
-    data = _prune(profile.model_dump(mode="json", exclude_none=True))
-    return tomli_w.dumps(data, multiline_strings=True)
+    return tomli_w.dumps(_profile_data(profile), multiline_strings=True)
+
+
+def _profile_data(profile: Profile) -> dict[str, Any]:
+    return _prune(profile.model_dump(mode="json", exclude_none=True))
 
 
 def _prune(value: Any) -> Any:
@@ -179,6 +225,8 @@ def _prune(value: Any) -> Any:
 def save_profile(profile: Profile, path: str | os.PathLike[str] | None = None) -> Path:
     """Save atomically to `path` (default `profiles_dir()/<name>.toml`); returns the path.
 
+    When the file exists (or, for a bundled name, the bundled file), its comments, key
+    order and layout are kept and only what changed is written (`profiles.comment_keeping`).
     Bundled profiles are read-only: saving one by name writes a user copy, and an explicit
     path inside the bundled folder is refused. The profile is validated again first (a
     `model_copy(update=...)` skips validation), so a file that would not load is never written.
@@ -193,10 +241,39 @@ def save_profile(profile: Profile, path: str | os.PathLike[str] | None = None) -
                 f"bundled profiles are read-only; save a copy instead (default: {default_path(profile.name)})"
             ],
         )
+    template = target if path is not None else _template_for(profile.name)
+    text = _with_comments_of(template, profile) or text
     try:
         return atomic_write_text(target, text)
     except OSError as error:
         raise ProfileError(target, [f"could not save: {error.strerror or error}"]) from None
+
+
+def _template_for(name: str) -> Path:
+    """The file whose comments a save by name keeps: the user copy, else the bundled one."""
+    user = default_path(name)
+    bundled = bundled_dir() / f"{name}{PROFILE_SUFFIX}"
+    return bundled if not os.path.lexists(user) and bundled.is_file() else user
+
+
+def _with_comments_of(template: Path, profile: Profile) -> str | None:
+    """The profile written into `template`'s text (comments kept), or None when `template` is
+    missing or not a valid profile, or the result would not load as exactly `profile`."""
+    from profiles.comment_keeping import updated_toml
+
+    try:
+        old_text = _read_text(template)
+        old_profile = parse_profile_text(old_text, template)
+    except ProfileError:
+        return None
+    text = updated_toml(old_text, _profile_data(old_profile), _profile_data(profile))
+    if text is None:
+        return None
+    try:
+        same = _profile_data(parse_profile_text(text, template)) == _profile_data(profile)
+    except ProfileError:
+        return None
+    return text if same else None
 
 
 def default_path(name: str) -> Path:
@@ -223,8 +300,10 @@ def list_profiles() -> list[ProfileEntry]:
 
 
 def _toml_files(folder: Path) -> list[Path]:
+    """Every `*.toml` entry of `folder`, whatever it is: a directory or a device named like a
+    profile is listed with what is wrong rather than hidden."""
     try:
-        return sorted(p for p in folder.glob(f"*{PROFILE_SUFFIX}") if p.is_file())
+        return sorted(folder.glob(f"*{PROFILE_SUFFIX}"))
     except OSError:
         return []
 

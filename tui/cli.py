@@ -71,14 +71,15 @@ def _package_version() -> str:
     "models",
     multiple=True,
     metavar="REF",
-    help="Compare these models (repeatable).",
+    help="Compare these models (repeatable); with --profile, they replace its panes.",
 )
 @click.pass_context
 def cli(ctx: click.Context, profile: str | None, models: tuple[str, ...]) -> None:
     """Compare language models side by side in your terminal.
 
     With no subcommand, opens the workbench: the `small-vs-large` demo comparison, a
-    profile (--profile), or the models you name (--model REF, repeatable). A model REF is
+    profile (--profile), or the models you name (--model REF, repeatable; with --profile,
+    they replace its panes and the profile gives the prompt and sampling). A model REF is
     a .gguf path, demo:smollm2-135m, demo:gemma3-270m, hf:OWNER/REPO:QUANT, or a name
     from `llmbench models`.
     """

@@ -1,8 +1,8 @@
 """Starts the workbench from the command line's options.
 
 `--profile NAME|PATH` opens a profile; `--model REF` (repeatable) compares those models
-(with a profile, they replace its panes; without one, they take the bundled
-`small-vs-large` prompt and sampling values); no options open `small-vs-large`.
+(with a profile, they replace its panes, as in `llmbench run`; without one, they take the
+bundled `small-vs-large` prompt and sampling values); no options open `small-vs-large`.
 Problems with the options are one line on stderr and exit status 2.
 """
 
@@ -23,6 +23,7 @@ class LaunchError(Exception):
 
 def startup_profile(profile: str | None, models: list[str]):
     """The profile to open for these options."""
+    from engines.models.references import ModelRefError, parse_model_ref
     from profiles.errors import ProfileError
     from profiles.schema import PaneSpec
     from profiles.store import load_profile
@@ -36,6 +37,11 @@ def startup_profile(profile: str | None, models: list[str]):
     blank = [ref for ref in models if not ref.strip()]
     if blank:
         raise LaunchError("--model needs a model reference, e.g. --model demo:smollm2-135m")
+    for ref in models:
+        try:
+            parse_model_ref(ref)
+        except ModelRefError as error:
+            raise LaunchError(f"--model: {error}") from None
     update = {"panes": [PaneSpec(model=ref) for ref in models]}
     if profile is None:
         update |= {"name": MODELS_PROFILE_NAME, "description": "Models named on the command line."}

@@ -18,6 +18,7 @@ from tui.screens.main import WorkbenchScreen
 
 if TYPE_CHECKING:
     from profiles.results import RunResult
+    from profiles.store import ProfileEntry
 
 PROFILE_NAME_HINT = "letters, digits, '.', '_' and '-'; at most 64 characters"
 
@@ -55,15 +56,50 @@ class ProfileActions:
     # --- open --------------------------------------------------------------------------
 
     def action_open_profile(self) -> None:
-        """Choose a profile and open it (the current models are unloaded)."""
+        """Choose a profile and open it (the current models are unloaded).
+
+        The profiles are read and checked in a thread worker (each file is capped at
+        `profiles.store.MAX_PROFILE_BYTES`), so a large or broken file never freezes the UI;
+        the dialog opens when the list is ready.
+        """
+        self.run_worker(
+            self._list_for_open, thread=True, group="open", exclusive=True, name="list profiles"
+        )
+
+    def _list_for_open(self) -> None:
+        from engines.messages import one_line
         from profiles.store import list_profiles
+
+        try:
+            entries = list_profiles()
+        except Exception as error:  # noqa: BLE001 - a worker's exception would end the app
+            self.call_from_thread(
+                self.notify, f"cannot list profiles: {one_line(error)}", severity="error"
+            )
+            return
+        self.call_from_thread(self._show_open_dialog, entries)
+
+    def _show_open_dialog(self, entries: list[ProfileEntry]) -> None:
         from tui.screens.open_profile import OpenProfileScreen
 
-        self.push_screen(OpenProfileScreen(list_profiles()), self._open_chosen)
+        self.push_screen(OpenProfileScreen(entries), self._open_chosen)
 
     def _open_chosen(self, path: str | None) -> None:
         if path:
-            self.open_profile(path)
+            self.run_worker(
+                partial(self._load_for_open, path), thread=True, group="open", name="open profile"
+            )
+
+    def _load_for_open(self, name_or_path: str) -> None:
+        from profiles.errors import ProfileError
+        from profiles.store import load_profile
+
+        try:
+            profile = load_profile(name_or_path)
+        except ProfileError as error:
+            self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
+            return
+        self.call_from_thread(self._show_profile, profile)
 
     def open_profile(self, name_or_path: str) -> bool:
         """Replace the workbench with this profile. False (with a message) if it does not load."""
@@ -75,13 +111,16 @@ class ProfileActions:
         except ProfileError as error:
             self.notify(str(error), severity="error", timeout=10)
             return False
+        self._show_profile(profile)
+        return True
+
+    def _show_profile(self, profile: Profile) -> None:
         self.workbench.close_all()
         self.profile, self.profile_path, self.unsaved = profile, None, False
         self.results.clear()
         self.switch_screen(self._new_workbench(profile))
         self._update_title()
         self.notify(f"opened {profile.name}")
-        return True
 
     # --- save --------------------------------------------------------------------------
 

@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from engines.config import load_config
-from engines.models.gguf_info import SHARD_PATTERN, GGUFError, GGUFMetadata, read_gguf_metadata
+from engines.models.gguf_info import (
+    SHARD_PATTERN,
+    GGUFError,
+    GGUFMetadata,
+    read_gguf_metadata,
+    truncation_problem,
+)
 from engines.models.references import ModelRef, ModelRefError, label_from_filename
 
 SOURCES = ("demo", "hf", "lmstudio", "ollama", "folder")
@@ -149,14 +155,18 @@ def _is_model_file(name: str) -> bool:
 
 
 def _gguf_models_under(folder: Path) -> Iterator[Path]:
-    """Model files under `folder`, recursively, hidden folders skipped, in sorted order."""
+    """Model files under `folder`, recursively, hidden folders skipped, in sorted order.
+
+    Whatever is named like a model is yielded, a directory (`x.gguf/`), a FIFO or a link to
+    a device included, so the listing can say what is wrong with it instead of hiding it.
+    """
     from engines.models.repo_files import is_projector
 
     if not folder.is_dir():
         return
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
+        for name in sorted([*files, *dirs]):
             if _is_model_file(name) and not is_projector(name):
                 yield Path(root) / name
 
@@ -264,5 +274,8 @@ def header_of(path: str | os.PathLike[str]) -> tuple[GGUFMetadata | None, str | 
         metadata = read_gguf_metadata(path)
     except GGUFError as exc:
         return None, str(exc)
+    truncated = truncation_problem(metadata)
+    if truncated:
+        return None, truncated
     _header_cache[key] = metadata
     return metadata, None

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 GGUF_MAGIC = b"GGUF"
-SUPPORTED_VERSIONS = (1, 2, 3)
+SUPPORTED_VERSIONS = (2, 3)
+"""Version 1 (32-bit counts and string lengths) is refused, as llama.cpp refuses it."""
+_KNOWN_VERSIONS = (1, *SUPPORTED_VERSIONS)
+"""Versions that tell the byte order (a refused version 1 is still named as such)."""
+DEFAULT_ALIGNMENT = 32
+"""Where the tensor data starts: the end of the header rounded up to `general.alignment`."""
 SMALL_ARRAY_LIMIT = 64
 """Arrays with more elements than this are skipped, not kept (tokenizer vocabularies)."""
 
@@ -38,6 +43,16 @@ _SCALAR_FORMATS = {
 }
 _STRING, _ARRAY = 8, 9
 
+# ggml_type id → (elements per block, bytes per block), as the gguf package's GGML_QUANT_SIZES.
+_TYPE_SIZES = {
+    0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34),
+    9: (32, 40), 10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210),
+    15: (256, 292), 16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50), 20: (32, 18),
+    21: (256, 110), 22: (256, 82), 23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4),
+    27: (1, 8), 28: (1, 8), 29: (256, 56), 30: (1, 2), 34: (256, 54), 35: (256, 66),
+    39: (32, 17),
+}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class TensorInfo:
@@ -46,6 +61,17 @@ class TensorInfo:
     name: str
     n_elements: int
     type_id: int
+    offset: int = 0
+    """Where its data starts, in bytes from the start of the data section."""
+
+    @property
+    def n_bytes(self) -> int | None:
+        """Bytes of data, None for a type this reader does not know."""
+        sizes = _TYPE_SIZES.get(self.type_id)
+        if sizes is None:
+            return None
+        block_elements, block_bytes = sizes
+        return -(-self.n_elements // block_elements) * block_bytes
 
 
 @dataclass(frozen=True)
@@ -55,6 +81,20 @@ class GGUFHeader:
     version: int
     kv: dict[str, Any]
     tensors: tuple[TensorInfo, ...]
+    data_offset: int = 0
+    """Where the tensor data section starts (the header's end, aligned)."""
+
+    @property
+    def data_end(self) -> int | None:
+        """The byte the last tensor's data ends at: the least size a whole file has.
+        None when a tensor's type is unknown (its size cannot be told)."""
+        end = self.data_offset
+        for tensor in self.tensors:
+            n_bytes = tensor.n_bytes
+            if n_bytes is None:
+                return None
+            end = max(end, self.data_offset + tensor.offset + n_bytes)
+        return end
 
 
 @dataclass(frozen=True)
@@ -180,22 +220,19 @@ def parse_header(stream: BinaryIO, file_size: int) -> GGUFHeader:
         stream.seek(0)
         raise NotGGUF(stream.read(64))
     version = cursor.unpack("I")
-    if (
-        version not in SUPPORTED_VERSIONS
-        and struct.unpack(">I", struct.pack("<I", version))[0] in SUPPORTED_VERSIONS
-    ):
+    swapped = struct.unpack(">I", struct.pack("<I", version))[0]
+    if version not in _KNOWN_VERSIONS and swapped in _KNOWN_VERSIONS:
         cursor.endian = ">"
-        version = struct.unpack(">I", struct.pack("<I", version))[0]
+        version = swapped
     if version not in SUPPORTED_VERSIONS:
         raise UnsupportedVersion(version)
-    count_fmt = "I" if version == 1 else "Q"
-    n_tensors, n_kv = cursor.unpack(count_fmt), cursor.unpack(count_fmt)
+    n_tensors, n_kv = cursor.unpack("Q"), cursor.unpack("Q")
     if n_tensors > cursor.file_size or n_kv > cursor.file_size:
         raise HeaderCorrupt(f"{n_tensors} tensors, {n_kv} keys")
     kv: dict[str, Any] = {}
     for _ in range(n_kv):
         key = cursor.string()
-        kv[key] = _read_value(cursor, cursor.unpack("I"), version)
+        kv[key] = _read_value(cursor, cursor.unpack("I"))
     tensors = []
     for _ in range(n_tensors):
         name = cursor.string()
@@ -204,31 +241,35 @@ def parse_header(stream: BinaryIO, file_size: int) -> GGUFHeader:
             raise HeaderCorrupt(f"tensor {name!r} has {n_dims} dimensions")
         n_elements = 1
         for _dim in range(n_dims):
-            n_elements *= cursor.unpack(count_fmt)
+            n_elements *= cursor.unpack("Q")
         type_id = cursor.unpack("I")
-        cursor.unpack("Q")  # offset of the data
-        tensors.append(TensorInfo(name, n_elements, type_id))
-    return GGUFHeader(version, kv, tuple(tensors))
+        offset = cursor.unpack("Q")
+        tensors.append(TensorInfo(name, n_elements, type_id, offset))
+    alignment = kv.get("general.alignment", DEFAULT_ALIGNMENT)
+    if not isinstance(alignment, int) or isinstance(alignment, bool) or alignment < 1:
+        raise HeaderCorrupt(f"general.alignment is {alignment!r}")
+    data_offset = -(-cursor.offset // alignment) * alignment
+    return GGUFHeader(version, kv, tuple(tensors), data_offset)
 
 
-def _read_value(cursor: _Cursor, type_id: int, version: int) -> Any:
+def _read_value(cursor: _Cursor, type_id: int) -> Any:
     if type_id in _SCALAR_FORMATS:
         return cursor.unpack(_SCALAR_FORMATS[type_id])
     if type_id == _STRING:
         return cursor.string()
     if type_id == _ARRAY:
         item_type = cursor.unpack("I")
-        count = cursor.unpack("I" if version == 1 else "Q")
+        count = cursor.unpack("Q")
         if count > cursor.file_size:
             raise HeaderTruncated
         if count <= SMALL_ARRAY_LIMIT:
-            return [_read_value(cursor, item_type, version) for _ in range(count)]
+            return [_read_value(cursor, item_type) for _ in range(count)]
         if item_type in _SCALAR_FORMATS:
             cursor.skip(count * struct.calcsize(_SCALAR_FORMATS[item_type]))
         elif item_type == _STRING:
             cursor.skip_strings(count)
         else:
             for _ in range(count):
-                _read_value(cursor, item_type, version)
+                _read_value(cursor, item_type)
         return SkippedArray(count)
     raise HeaderCorrupt(f"unknown value type {type_id}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from engines.models.gguf_header import (
     UnsupportedVersion,
     parse_header,
 )
+from engines.paths import file_kind
 
 SHARD_PATTERN = re.compile(r"^(?P<stem>.*)-(?P<index>\d{5})-of-(?P<count>\d{5})\.gguf$", re.I)
 """A shard's file name, as llama.cpp's gguf-split writes it."""
@@ -98,6 +100,10 @@ class GGUFMetadata:
     """`general.license`, where the converter wrote it."""
     tensor_count: int
     """Tensors, all shards together."""
+    missing_bytes: int = 0
+    """Bytes the tensor data needs past the end of its file(s): 0 for a whole model, more for
+    one cut short (an interrupted copy). The header reads fine then; llama.cpp refuses the
+    file at load time, so listings say so up front (`truncation_problem`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values (shard_paths as a list)."""
@@ -142,6 +148,26 @@ def read_gguf_metadata(path: str | os.PathLike[str]) -> GGUFMetadata:
         has_chat_template=bool(kv.get("tokenizer.chat_template")),
         license=_as_str(kv.get("general.license")),
         tensor_count=len(tensors),
+        missing_bytes=sum(
+            _missing_bytes(header, shard.stat().st_size)
+            for header, shard in zip(headers, shards, strict=True)
+        ),
+    )
+
+
+def _missing_bytes(header: GGUFHeader, size: int) -> int:
+    needed = header.data_end
+    return max(0, needed - size) if needed is not None else 0
+
+
+def truncation_problem(metadata: GGUFMetadata) -> str | None:
+    """One line when the model's tensor data runs past the end of its file(s), else None."""
+    if not metadata.missing_bytes:
+        return None
+    size = metadata.file_size
+    return (
+        f"{metadata.path}: truncated GGUF file ({size:,} bytes; its tensors need "
+        f"{size + metadata.missing_bytes:,}): an interrupted download or copy?"
     )
 
 
@@ -171,21 +197,28 @@ def _shard_paths(first: Path) -> list[Path]:
 
 
 def _read_header(path: Path) -> GGUFHeader:
-    if path.is_dir():
-        raise GGUFError(f"{path}: is a directory, not a GGUF file")
+    """The header of one file, checked against the file's size. A directory, FIFO, device or
+    socket is refused from its `stat`, never opened (a FIFO would block, a device never end)."""
     try:
-        size = path.stat().st_size
-        if size == 0:
-            raise GGUFError(f"{path}: empty file, not a GGUF model")
+        info = path.stat()
+    except PermissionError:
+        raise GGUFError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise GGUFError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise GGUFError(f"{path}: is a directory, not a GGUF file")
+    if not stat.S_ISREG(info.st_mode):
+        raise GGUFError(f"{path}: is {file_kind(info.st_mode)}, not a GGUF file")
+    size = info.st_size
+    if size == 0:
+        raise GGUFError(f"{path}: empty file, not a GGUF model")
+    try:
         with path.open("rb") as stream:
-            return parse_header(stream, size)
+            header = parse_header(stream, size)
     except NotGGUF as exc:
         raise GGUFError(f"{path}: not a GGUF file ({_looks_like(exc.head)})") from None
     except UnsupportedVersion as exc:
-        supported = f"{SUPPORTED_VERSIONS[0]} to {SUPPORTED_VERSIONS[-1]}"
-        raise GGUFError(
-            f"{path}: unsupported GGUF version {exc.version} (llmbench reads versions {supported})"
-        ) from None
+        raise GGUFError(f"{path}: {_version_problem(exc.version)}") from None
     except HeaderTruncated:
         raise GGUFError(f"{path}: truncated GGUF file (it ends inside the header)") from None
     except HeaderCorrupt as exc:
@@ -194,6 +227,17 @@ def _read_header(path: Path) -> GGUFHeader:
         raise GGUFError(f"{path}: permission denied") from None
     except OSError as exc:
         raise GGUFError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return header
+
+
+def _version_problem(version: int) -> str:
+    if version == 1:
+        return (
+            "GGUF version 1 is no longer supported (llama.cpp refuses it too); "
+            "convert the model again with a current llama.cpp"
+        )
+    supported = f"{SUPPORTED_VERSIONS[0]} to {SUPPORTED_VERSIONS[-1]}"
+    return f"unsupported GGUF version {version} (llmbench reads versions {supported})"
 
 
 def _quantization(kv: dict[str, Any], tensors: list[TensorInfo]) -> str | None:

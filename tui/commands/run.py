@@ -75,7 +75,7 @@ def _output_file_option(fmt: str, help_text: str):
     "models",
     multiple=True,
     metavar="REF",
-    help="Add a pane with this model (repeatable); with --profile, added to its panes.",
+    help="Run this model (repeatable); with --profile, these replace its panes.",
 )
 @click.option("--prompt", metavar="TEXT", help="The prompt ('-' reads standard input).")
 @click.option(
@@ -138,7 +138,8 @@ def _output_file_option(fmt: str, help_text: str):
 def run(**options: Any) -> None:
     """Run a comparison headless and print (or export) the results.
 
-    The panes come from a profile and/or --model options. A sampling option given a
+    The panes come from a profile or from --model options; with both, the models replace
+    the profile's panes and the profile gives the prompt and sampling. A sampling option given a
     comma list runs every pane at every value: two models with --temperature 0.2,0.7,1.2
     make six panes. Panes run one after another unless --parallel is given.
 
@@ -212,12 +213,15 @@ def _comparison(options: dict[str, Any]):
             profile = load_profile(options["profile_ref"])
         else:
             profile = None
-        panes = list(profile.panes) if profile else []
-        panes += [PaneSpec(model=ref) for ref in options["models"]]
+        if options["models"]:
+            panes = [PaneSpec(model=ref) for ref in options["models"]]
+        else:
+            panes = list(profile.panes) if profile else []
     except ProfileError as error:
         raise UsageProblem(str(error)) from None
     except ValidationError as error:
         raise UsageProblem(_validation_line(error, "--model")) from None
+    _check_model_refs(panes, None if options["models"] else options["profile_ref"])
     panes = [_with_settings(pane, options) for pane in panes]
     panes = _with_sweeps(panes, options)
     try:
@@ -228,19 +232,35 @@ def _comparison(options: dict[str, Any]):
         raise UsageProblem(_validation_line(error, "the comparison")) from None
 
 
+_SETTING_OPTIONS = (
+    ("n_ctx", "n_ctx", "--n-ctx"),
+    ("n_gpu_layers", "n_gpu_layers", "--n-gpu-layers"),
+    ("n_threads", "threads", "--threads"),
+)
+"""(model setting, click parameter, the flag a user types) for the options that set a model
+setting on every pane; an error names the flag typed."""
+
+
+def _check_model_refs(panes: list, profile_ref: str | None) -> None:
+    """Refuse a malformed model reference (hf:foo) as bad usage before anything loads.
+    `profile_ref` names the profile the panes come from (None: from --model)."""
+    from engines.models.references import ModelRefError, parse_model_ref
+
+    for index, pane in enumerate(panes):
+        try:
+            parse_model_ref(pane.model)
+        except ModelRefError as error:
+            where = f"profile {profile_ref}: panes[{index}].model" if profile_ref else "--model"
+            raise UsageProblem(f"{where}: {error}") from None
+
+
 def _with_settings(pane, options: dict[str, Any]):
     from pydantic import ValidationError
 
     from profiles.schema import ModelSettingsSpec
 
     changes = {
-        key: options[option]
-        for key, option in (
-            ("n_ctx", "n_ctx"),
-            ("n_gpu_layers", "n_gpu_layers"),
-            ("n_threads", "threads"),
-        )
-        if options[option] is not None
+        key: options[param] for key, param, _flag in _SETTING_OPTIONS if options[param] is not None
     }
     if options["force"]:
         changes["allow_oversize"] = True
@@ -249,7 +269,8 @@ def _with_settings(pane, options: dict[str, Any]):
     try:
         settings = ModelSettingsSpec(**{**pane.settings.model_dump(), **changes})
     except ValidationError as error:
-        raise UsageProblem(_validation_line(error, "option", dashes=True)) from None
+        flags = {key: flag for key, _param, flag in _SETTING_OPTIONS}
+        raise UsageProblem(_validation_line(error, "option", flags=flags)) from None
     return pane.model_copy(update={"settings": settings})
 
 
@@ -264,15 +285,17 @@ def _with_sweeps(panes: list, options: dict[str, Any]) -> list:
     try:
         return expand_grid(panes, sweeps)
     except ValidationError as error:
-        raise UsageProblem(_validation_line(error, "option", dashes=True)) from None
+        flags = {name: "--" + name.replace("_", "-") for name in _SWEEP_OPTIONS}
+        raise UsageProblem(_validation_line(error, "option", flags=flags)) from None
 
 
-def _validation_line(error, what: str, dashes: bool = False) -> str:
-    """The first problem of a pydantic error as one line, naming the option where possible."""
+def _validation_line(error, what: str, flags: dict[str, str] | None = None) -> str:
+    """The first problem of a pydantic error as one line, naming the option where possible
+    (`flags`: field name → the option the user typed for it)."""
     item = error.errors(include_url=False)[0]
     loc = [str(part) for part in item.get("loc", ()) if not isinstance(part, int)]
-    if dashes and loc:
-        where = f"--{loc[-1].replace('_', '-')}"
+    if flags is not None and loc:
+        where = flags.get(loc[-1], f"--{loc[-1].replace('_', '-')}")
     else:
         where = f"{what} ({'.'.join(loc)})" if loc and not what.startswith("--") else what
     value = item.get("input")
@@ -285,7 +308,7 @@ def _prompt(options: dict[str, Any], profile_prompt: str) -> str:
     if text is not None and source is not None:
         raise UsageProblem("pass either --prompt or --prompt-file, not both")
     if text == "-" or source == "-":
-        prompt = sys.stdin.read()
+        prompt = _read_stdin()
     elif source is not None:
         try:
             prompt = Path(source).read_text(encoding="utf-8")
@@ -299,6 +322,20 @@ def _prompt(options: dict[str, Any], profile_prompt: str) -> str:
             "no prompt: pass --prompt TEXT, --prompt-file FILE, or --prompt - to read standard input"
         )
     return prompt.rstrip("\n")
+
+
+def _read_stdin() -> str:
+    """Standard input as UTF-8 text; anything else is refused before a model loads."""
+    stream = getattr(sys.stdin, "buffer", None)
+    data = (
+        stream.read() if stream is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
+    )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageProblem(
+            f"standard input is not UTF-8 text (byte {error.start}); pass UTF-8 text"
+        ) from None
 
 
 def _export(outcome, options: dict[str, Any]) -> None:
