@@ -88,9 +88,11 @@ class AnswerView(ScrollView, can_focus=True):
         """Insert a marker at the current end of the text, e.g. `⟨T=0.9⟩`."""
         self._add(label, "marker")
 
-    def add_error(self, reason: str) -> None:
-        """Write why the run failed on its own line under the text."""
-        self._add(("\n" if self._open_text else "") + f"✗ {reason}", "error")
+    def add_error(self, reason: str, detail: str = "") -> None:
+        """Write why the run failed on its own line under the text, then `detail` (e.g. the
+        end of the worker's log), each of its lines indented."""
+        quoted = "".join(f"\n  {line.strip()}" for line in detail.splitlines() if line.strip())
+        self._add(("\n" if self._open_text else "") + f"✗ {reason}{quoted}", "error")
 
     def set_placeholder(self, text: str) -> None:
         """Change the line shown while there is no text."""
