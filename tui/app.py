@@ -277,8 +277,6 @@ def _quit_signals() -> list[signal.Signals]:
     return [getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name)]
 
 
-
-
 def make_app(
     profile: Profile,
     engine_factory: EngineFactory = open_handle,

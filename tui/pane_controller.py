@@ -319,5 +319,3 @@ def _ends_stream(events: list[Event]) -> bool:
         isinstance(event, GenerationFinished | WorkerCrashed | LoadFailed | ModelLoaded)
         for event in events
     )
-
-

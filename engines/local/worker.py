@@ -262,8 +262,6 @@ class _SeenSoFar:
             self.prompt_tokens = event.prompt_tokens
 
 
-
-
 def _one_line_reason(exc: BaseException, path: str) -> str:
     """One line naming the file and the problem."""
     message = getattr(exc, "reason", None) or first_line(str(exc)) or type(exc).__name__

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from engines.fake import FakeModelHandle, FakeScript
+from engines.machine.run_meter import RunMeter
 from engines.protocol import Event
 from engines.types import ModelSettings, SamplingParams
-from engines.machine.run_meter import RunMeter
 from profiles.history import read_history
 from profiles.plan import PanePlan
 from profiles.run_driver import DriverOptions

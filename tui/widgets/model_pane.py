@@ -264,6 +264,8 @@ class ModelPane(Vertical, can_focus=False):
                 answer.add_marker(" ⟨crashed⟩")
             if controller.state in FAILED_STATES and before not in FAILED_STATES:
                 answer.add_error(controller.reason, controller.detail)
+            elif isinstance(event, WorkerCrashed):  # its run's error is shown: add the log
+                answer.add_detail(event.log_tail)
         self._refresh_header()
         self._refresh_live()
         if finished is not None:
