@@ -8,6 +8,9 @@
     read_timeout_s = 120          # between two reads of an answer
     list_timeout_s = 10           # listing a server's models (`llmbench models`, the picker)
 
+    [run]
+    generation_deadline_s = 600   # the longest one generation may take (0: no limit)
+
 `load_config()` reads and checks the file once (again only when it changes) and returns
 a `Config`; every problem is a `ConfigError` of one line naming the file and the key. A
 missing file is an empty config.
@@ -28,6 +31,7 @@ CONFIG_FILE_NAME = "config.toml"
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 120.0
 DEFAULT_LIST_TIMEOUT_S = 10.0
+DEFAULT_GENERATION_DEADLINE_S = 600.0
 
 _SERVERS_USAGE = 'servers must be a list of URLs, e.g. servers = ["http://127.0.0.1:8080/v1"]'
 _REMOTE_KEYS = ("connect_timeout_s", "read_timeout_s", "list_timeout_s")
@@ -63,6 +67,9 @@ class Config:
     connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
     read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
     list_timeout_s: float = DEFAULT_LIST_TIMEOUT_S
+    generation_deadline_s: float | None = DEFAULT_GENERATION_DEADLINE_S
+    """The longest one generation may take before it is stopped and its pane fails; None:
+    no limit (`[run] generation_deadline_s = 0`)."""
 
 
 def config_file() -> Path:
@@ -126,7 +133,26 @@ def _parse(path: Path, data: dict[str, Any]) -> Config:
         model_dirs=tuple(Path(d).expanduser() for d in dirs),
         servers=tuple(_server(path, entry) for entry in _server_entries(path, data)),
         **timeouts,
+        **_run_settings(path, data),
     )
+
+
+def _run_settings(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """The `[run]` table: how long one generation may take."""
+    run = data.get("run", {})
+    if not isinstance(run, dict):
+        raise ConfigError(f"{path}: [run] must be a table")
+    unknown = sorted(set(run) - {"generation_deadline_s"})
+    if unknown:
+        raise ConfigError(f"{path}: [run] {unknown[0]}: unknown key (known: generation_deadline_s)")
+    value = run.get("generation_deadline_s")
+    if value is None:
+        return {}
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(
+            f"{path}: [run] generation_deadline_s must be a number of seconds (0: no limit)"
+        )
+    return {"generation_deadline_s": float(value) or None}
 
 
 def _server_entries(path: Path, data: dict[str, Any]) -> list[Any]:

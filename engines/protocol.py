@@ -183,6 +183,11 @@ class ModelHandle(abc.ABC):
     def close(self) -> None:
         """Unload and end the worker; its memory comes back. Safe to call twice."""
 
+    def kill(self) -> None:
+        """End the model at once, without asking it (it stopped answering). Like close(),
+        the handle is unusable afterwards; by default it is close()."""
+        self.close()
+
     @property
     @abc.abstractmethod
     def pid(self) -> int | None:

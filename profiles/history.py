@@ -25,6 +25,22 @@ HISTORY_FILE_NAME = "history.jsonl"
 _append_lock = threading.Lock()
 
 
+class HistoryWriteError(OSError):
+    """The history file could not take a result (a full disk, no permission).
+
+    str() is one line naming the file: the operating system's own error often names none
+    (a full disk is "[Errno 28] No space left on device").
+    """
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.path = path
+        self.filename = str(path)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.strerror}"
+
+
 class HistoryLookupError(LookupError):
     """No result, or more than one, matches an id prefix. str() is one line."""
 
@@ -35,19 +51,25 @@ def history_path() -> Path:
 
 
 def append_result(result: RunResult, path: Path | None = None) -> Path:
-    """Append one result as a JSON line and flush it to disk; returns the file's path."""
+    """Append one result as a JSON line and flush it to disk; returns the file's path.
+
+    Raises `HistoryWriteError` (naming the file) when the file cannot take it.
+    """
     target = path or history_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
     line = result.model_dump_json().encode("utf-8") + b"\n"
-    with _append_lock:
-        fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            if _ends_mid_line(fd):
-                line = b"\n" + line
-            _write_all(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _append_lock:
+            fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                if _ends_mid_line(fd):
+                    line = b"\n" + line
+                _write_all(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    except OSError as error:
+        raise HistoryWriteError(target, error) from error
     return target
 
 

@@ -9,11 +9,11 @@ the history as it finishes) and reports panes that failed without stopping the o
 - parallel: every pane at once, a thread per pane driving its handle; the panes start
   each repetition together, so they really share the machine while they generate.
 
-Energy (`engines.machine.energy.RunEnergyMeter` around each generation) and the worker's own GPU
-memory (`engines.machine.nvml.Nvml.gpu_memory_of_pid`) are filled into the figures here, so every
-front end gets them the same way. Energy is the whole board's (and CPU package's), so
-panes that run in parallel each see the energy of all of them: only sequential runs give
-one model's energy. A pane served elsewhere gets none of this machine's energy.
+Each pane's model is driven by `profiles.run_driver.PaneDriver`, as in the workbench:
+contained start failures, lower worker priority, energy and GPU memory around each
+generation (`engines.machine.run_meter`), the generation deadline, a stop that always
+ends. Results come from `profiles.result_recorder.ResultRecorder`, as in the workbench;
+a result the history cannot take is still kept (with a warning).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engines.messages import one_line
@@ -29,15 +29,15 @@ from engines.protocol import (
     GenerationFinished,
     LoadFailed,
     LoadProgressed,
-    ModelHandle,
     ModelLoaded,
     TokensGenerated,
     Warned,
     WorkerCrashed,
 )
-from engines.types import GenerationRequest, GenerationStats, ModelInfo
-from profiles import run_adapters
+from engines.types import GenerationRequest, ModelInfo
 from profiles.plan import PanePlan, open_handle
+from profiles.result_recorder import ResultRecorder
+from profiles.run_driver import DriverOptions, HandleFactory, PaneDriver
 from profiles.run_report import (
     ComparisonOutcome,
     PaneFailed,
@@ -48,14 +48,8 @@ from profiles.run_report import (
     generation_summary,
 )
 
-# Where results, history, provenance and machine figures come from (tests replace these).
-_build_result = run_adapters.build_result
-_model_sha256 = run_adapters.model_sha256
-_append_history = run_adapters.append_history
-_host_info = run_adapters.host_info
-_start_energy_meter = run_adapters.start_energy_meter
-_stop_energy_meter = run_adapters.stop_energy_meter
-_gpu_memory_of_pid = run_adapters.gpu_memory_of_pid
+if TYPE_CHECKING:
+    from profiles.results import RunResult
 
 __all__ = [
     "ComparisonOutcome",
@@ -66,17 +60,16 @@ __all__ = [
     "run_comparison",
 ]
 
-if TYPE_CHECKING:
-    from profiles.results import RunResult
-
-IDLE_TIMEOUT_S = 600.0
-"""A worker that sends nothing for this long (loading or generating) fails its pane."""
+LOAD_IDLE_TIMEOUT_S = 600.0
+"""A model that sends nothing for this long while loading fails its pane (a generation is
+bounded by the generation deadline instead: `DriverOptions.generation_deadline_s`)."""
 
 _POLL_S = 0.25
 
+CANCELLED = "cancelled before it finished"
+
 
 ProgressCallback = Callable[[PaneProgress], None]
-HandleFactory = Callable[[PanePlan], ModelHandle]
 
 
 def run_comparison(
@@ -92,13 +85,18 @@ def run_comparison(
     *,
     profile_name: str | None = None,
     cancel: threading.Event | None = None,
-    idle_timeout_s: float = IDLE_TIMEOUT_S,
+    idle_timeout_s: float = LOAD_IDLE_TIMEOUT_S,
+    driver_options: DriverOptions | None = None,
+    recorder: ResultRecorder | None = None,
 ) -> ComparisonOutcome:
     """Run every pane of `plans` on `prompt` and collect the results.
 
     `repeat` measured generations per pane follow `warmup` unmeasured ones. A pane that
-    fails (bad reference, load failure, crash, error) is reported in `failures`; the
-    others carry on. Setting `cancel` stops the running generations and skips the rest.
+    fails (bad reference, load failure, crash, error, past its deadline) is reported in
+    `failures`; the others carry on. Setting `cancel` stops the running generations and
+    skips the rest. `driver_options` (default: config.toml's) say how each generation is
+    driven; `recorder` (default: one appending to the history when `history`) makes the
+    results. `idle_timeout_s` bounds a model's silence while it loads.
     """
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
@@ -107,6 +105,7 @@ def run_comparison(
     if mode not in ("sequential", "parallel"):
         raise ValueError(f"unknown mode {mode!r}: use 'sequential' or 'parallel'")
     outcome = ComparisonOutcome(mode=mode)
+    recorder = recorder or ResultRecorder(history=history)
     context = _RunContext(
         prompt=prompt,
         system_prompt=system_prompt,
@@ -115,13 +114,14 @@ def run_comparison(
         warmup=warmup,
         handle_factory=handle_factory,
         on_progress=on_progress,
-        history=history,
         profile_name=profile_name,
         cancel=cancel or threading.Event(),
         idle_timeout_s=idle_timeout_s,
+        driver_options=driver_options or DriverOptions.from_config(),
+        recorder=recorder,
         outcome=outcome,
-        host=_host_info(),  # read once, before any pane runs
     )
+    recorder.host()  # read once, before any pane runs
     if mode == "sequential" or len(plans) <= 1:
         for plan in plans:
             _PaneRun(plan, context, gate=None).run()
@@ -143,7 +143,7 @@ def run_comparison(
             gate.abort()  # panes waiting for one that never started go on (and stop)
             for pane in panes:
                 if pane.started:
-                    pane.done.wait(timeout=10)
+                    pane.done.wait(timeout=10 + context.driver_options.stop_grace_s)
             raise
     outcome.results = [result for _, _, result in sorted(context.finished, key=lambda f: f[:2])]
     outcome.failures.sort(key=lambda f: f.pane)
@@ -161,16 +161,15 @@ class _RunContext:
     warmup: int
     handle_factory: HandleFactory
     on_progress: ProgressCallback | None
-    history: bool
     profile_name: str | None
     cancel: threading.Event
     idle_timeout_s: float
+    driver_options: DriverOptions
+    recorder: ResultRecorder
     outcome: ComparisonOutcome
     lock: threading.Lock = field(default_factory=threading.Lock)
     finished: list[tuple[int, int, RunResult]] = field(default_factory=list)
     """(pane index, repetition, result) in the order they finished."""
-    host: Any = None
-    """This machine (`engines.machine.host.HostInfo`), recorded in every result."""
 
     @property
     def steps(self) -> int:
@@ -184,7 +183,7 @@ class _RunContext:
 
 
 class _PaneRun:
-    """One pane's whole run: load, every step, close. Never raises."""
+    """One pane's whole run: load, every step, close. Never raises (but for Ctrl-C)."""
 
     def __init__(
         self, plan: PanePlan, context: _RunContext, gate: threading.Barrier | None
@@ -192,7 +191,7 @@ class _PaneRun:
         self.plan = plan
         self.context = context
         self.gate = gate
-        self.handle: ModelHandle | None = None
+        self.driver = PaneDriver(plan, context.handle_factory, context.driver_options)
         self.gate_crossings = 0
         self.sha256: str | None = None
         self.started = False
@@ -204,20 +203,24 @@ class _PaneRun:
         try:
             info = self._load()
             # Hash before any timed step, so hashing never competes with a running pane.
-            self.sha256 = _model_sha256(info)
+            self.sha256 = self.context.recorder.model_sha256(info)
             self._wait_for_other_panes()
             for step in range(self.context.steps):
                 if self.context.cancel.is_set():
-                    raise PaneFailed("cancelled before it finished")
+                    raise PaneFailed(CANCELLED)
                 self._run_step(step, info)
                 if step + 1 < self.context.steps:
                     self._wait_for_other_panes()
         except PaneFailed as failure:
             self._fail(failure.reason, failure.detail)
+        except KeyboardInterrupt:  # Ctrl-C in sequential mode: this pane ends cancelled
+            self.context.cancel.set()
+            self._fail(CANCELLED)
+            raise
         except Exception as exc:  # noqa: BLE001 - one pane's bug never stops the others
             self._fail(one_line(f"{type(exc).__name__}: {exc}"))
         finally:
-            self._close()
+            self.driver.close()
             self.done.set()
             self._keep_step_with_other_panes()
 
@@ -228,13 +231,9 @@ class _PaneRun:
         if plan.error is not None:
             raise PaneFailed(plan.error)
         self._progress("loading")
-        try:
-            self.handle = self.context.handle_factory(plan)
-            self.handle.load(plan.settings)
-        except PaneFailed:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a handle that cannot start fails its pane
-            raise PaneFailed(f"could not start the model: {one_line(exc)}") from exc
+        for failed in self.driver.open():
+            assert isinstance(failed, LoadFailed)
+            raise PaneFailed(failed.reason, failed.detail)
         for event in self._events("loading"):
             if isinstance(event, LoadProgressed):
                 self._progress("loading", load_fraction=event.fraction)
@@ -260,80 +259,56 @@ class _PaneRun:
             request_id=f"pane{self.plan.index}-step{step}",
         )
         self._progress("generating", step=step, warmup=is_warmup)
-        meter = _start_energy_meter()
-        assert self.handle is not None
-        self.handle.generate(request)
-        text_parts: list[str] = []
+        self.driver.generate(request)
         tokens = 0
-        stats: GenerationStats | None = None
         for event in self._events("generating", cancellable=True):
             if isinstance(event, TokensGenerated) and event.request_id == request.request_id:
-                text_parts.append(event.text)
                 tokens += event.n_tokens
                 self._progress("generating", step=step, warmup=is_warmup, tokens=tokens)
             elif isinstance(event, GenerationFinished) and event.request_id == request.request_id:
-                stats = event.stats
                 break
-        assert stats is not None
-        stats = self._with_machine_figures(stats, meter)
+        finished = self.driver.finished
+        assert finished is not None and finished.request is request
+        stats = finished.stats
         if stats.stop_reason == "error":
             raise PaneFailed(stats.error or "the generation failed")
         if stats.stop_reason == "cancelled" and context.cancel.is_set():
-            raise PaneFailed("cancelled before it finished")
+            raise PaneFailed(CANCELLED)
         summary = generation_summary(stats)
         if not is_warmup:
-            result = _build_result(
-                plan=self.plan,
-                info=info,
-                stats=stats,
-                request=request,
-                text="".join(text_parts),
+            recorded = context.recorder.record(
+                self.plan,
+                finished,
                 mode=context.mode,
-                host=context.host,
                 profile_name=context.profile_name,
                 repetition=repetition,
                 sha256=self.sha256,
-                hash_file=False,
             )
-            if context.history:
-                _append_history(result)
             with context.lock:
-                context.finished.append((self.plan.index, repetition, result))
+                context.finished.append((self.plan.index, repetition, recorded.result))
+            if recorded.warning:
+                self._progress("warning", message=recorded.warning)
         self._progress("generated", step=step, warmup=is_warmup, tokens=tokens, message=summary)
         if step + 1 == context.steps:
             self._progress("finished", step=step, tokens=tokens, message=summary)
 
-    def _with_machine_figures(self, stats: GenerationStats, meter: Any) -> GenerationStats:
-        """The stats with energy and the worker's GPU memory, where this machine can tell."""
-        changes: dict[str, float | None] = {}
-        reading = _stop_energy_meter(meter)
-        # This machine's energy says nothing about a model served elsewhere.
-        if reading is not None and self.plan.kind == "local":
-            if stats.energy_j is None and getattr(reading, "gpu_j", None) is not None:
-                changes["energy_j"] = reading.gpu_j
-            if stats.cpu_energy_j is None and getattr(reading, "cpu_j", None) is not None:
-                changes["cpu_energy_j"] = reading.cpu_j
-        if stats.gpu_mem_mib is None and self.handle is not None and self.handle.pid:
-            changes["gpu_mem_mib"] = _gpu_memory_of_pid(self.handle.pid)
-        return replace(stats, **changes) if changes else stats
-
     # --- events -----------------------------------------------------------------------
 
     def _events(self, doing: str, cancellable: bool = False):
-        """Yield the handle's events until the caller stops; a crash or silence fails the pane."""
-        assert self.handle is not None
+        """Yield the driver's events until the caller stops; a crash (or, while loading,
+        silence) fails the pane. A generation's own end comes from the driver's clock."""
         last_event_at = time.perf_counter()
         cancel_sent = False
         while True:
             if self.context.cancel.is_set() and not cancel_sent:
                 if not cancellable:
-                    raise PaneFailed("cancelled before it finished")
-                self.handle.cancel()
+                    raise PaneFailed(CANCELLED)
+                self.driver.stop()
                 cancel_sent = True
-            events = self.handle.next_events(timeout=_POLL_S)
+            events = self.driver.poll(_POLL_S)
             now = time.perf_counter()
             if not events:
-                if now - last_event_at > self.context.idle_timeout_s:
+                if not cancellable and now - last_event_at > self.context.idle_timeout_s:
                     raise PaneFailed(
                         f"no answer from the model for {self.context.idle_timeout_s:g} s while {doing}"
                     )
@@ -341,6 +316,8 @@ class _PaneRun:
             last_event_at = now
             for event in events:
                 if isinstance(event, WorkerCrashed):
+                    if self.context.cancel.is_set():
+                        raise PaneFailed(CANCELLED, event.log_tail)
                     raise PaneFailed(f"the model's worker crashed: {event.reason}", event.log_tail)
                 if isinstance(event, Warned):
                     self._progress("warning", message=event.message)
@@ -373,14 +350,6 @@ class _PaneRun:
             self.context.outcome.failures.append(failure)
         self._progress("failed", message=reason)
 
-    def _close(self) -> None:
-        if self.handle is None:
-            return
-        try:
-            self.handle.close()
-        except Exception:  # noqa: BLE001 - closing never hides the pane's own outcome
-            pass
-
     def _progress(self, phase: Phase, **values: Any) -> None:
         self.context.report(
             PaneProgress(
@@ -393,5 +362,3 @@ class _PaneRun:
                 **values,
             )
         )
-
-

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,21 +23,17 @@ from textual.widgets import Input, TextArea
 
 from engines.messages import one_line
 from profiles.plan import build_plan, open_handle
+from profiles.result_recorder import ResultRecorder
+from profiles.run_driver import DriverOptions
 from profiles.schema import Profile
 from tui.keys import APP_BINDINGS, APP_LETTER_ACTIONS, BUILTIN_BINDINGS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory
 from tui.profile_actions import ProfileActions
-from tui.run_records import (
-    ExportFormat,
-    FinishedRun,
-    RunRecorder,
-    default_export_path,
-    export_results,
-)
+from tui.run_records import ExportFormat, default_export_path, export_results
 from tui.screens.main import PlanBuilder, WorkbenchScreen
-from tui.widgets.model_pane import ModelPane
 
 if TYPE_CHECKING:
+    from profiles.result_recorder import Recorded
     from profiles.results import RunResult
 
 QUIT_WAIT_S = 10.0
@@ -59,8 +55,9 @@ class WorkbenchApp(ProfileActions, App[None]):
         profile: Profile,
         engine_factory: EngineFactory,
         plan_builder: PlanBuilder,
-        recorder: RunRecorder,
+        recorder: ResultRecorder,
         resource_sampler: Any = None,
+        driver_options: DriverOptions | None = None,
     ) -> None:
         super().__init__()
         self.profile = profile
@@ -70,6 +67,8 @@ class WorkbenchApp(ProfileActions, App[None]):
         self.engine_factory = engine_factory
         self.plan_builder = plan_builder
         self.recorder = recorder
+        self.driver_options = driver_options or DriverOptions()
+        """How each pane's model is driven (the same as headless runs)."""
         self.resource_sampler = resource_sampler
         """The `engines.machine.resources.ResourceSampler` feeding the resource panel, or None."""
         self.results: dict[int, RunResult] = {}
@@ -91,6 +90,7 @@ class WorkbenchApp(ProfileActions, App[None]):
             self.engine_factory,
             self.plan_builder,
             process_figures=self._process_figures if self.resource_sampler is not None else None,
+            driver_options=self.driver_options,
         )
 
     @property
@@ -171,22 +171,38 @@ class WorkbenchApp(ProfileActions, App[None]):
     # --- history ---------------------------------------------------------------------------
 
     def on_workbench_screen_pane_finished(self, message: WorkbenchScreen.PaneFinished) -> None:
-        run = _finished_run(message.pane, self.profile)
-        if run is None:
+        controller = message.pane.controller
+        finished = controller.finished if controller is not None else None
+        if controller is None or finished is None or finished.info is None:
             return
+        if finished.stats.stop_reason not in KEPT_STOP_REASONS:
+            return
+        record = partial(
+            self.recorder.record,
+            controller.plan,
+            finished,
+            mode=self.profile.mode,
+            profile_name=self.profile.name,
+        )
         self.run_worker(
-            partial(self._record, run), thread=True, group="history", name="record result"
+            partial(self._record, message.pane.pane_id, record),
+            thread=True,
+            group="history",
+            name="record result",
         )
 
-    def _record(self, run: FinishedRun) -> None:
+    def _record(self, pane_id: int, record: Callable[[], Recorded]) -> None:
+        """Make the result (off the UI thread); it is kept even when the history cannot take it."""
         try:
-            result = self.recorder.record(run)
-        except Exception as exc:  # noqa: BLE001 - a result that cannot be kept is told, not raised
+            recorded = record()
+        except Exception as exc:  # noqa: BLE001 - a result that cannot be made is told, not raised
             self.call_from_thread(
                 self.notify, f"could not keep the result: {one_line(exc)}", severity="error"
             )
             return
-        self.call_from_thread(self.results.__setitem__, run.pane_id, result)
+        self.call_from_thread(self.results.__setitem__, pane_id, recorded.result)
+        if recorded.warning:
+            self.call_from_thread(self.notify, recorded.warning, severity="warning", timeout=10)
 
     # --- export and help -------------------------------------------------------------------
 
@@ -256,35 +272,9 @@ KEPT_STOP_REASONS = ("stop", "length")
 """Generations that count as finished results (kept in the history, exported)."""
 
 
-def _finished_run(pane: ModelPane, profile: Profile) -> FinishedRun | None:
-    """What to keep of a pane's generation; None for one that was stopped or failed."""
-    controller = pane.controller
-    if (
-        controller is None
-        or controller.info is None
-        or controller.stats is None
-        or controller.request is None
-    ):
-        return None
-    if controller.stats.stop_reason not in KEPT_STOP_REASONS:
-        return None
-    return FinishedRun(
-        pane_id=pane.pane_id,
-        plan=controller.plan,
-        info=controller.info,
-        stats=controller.stats,
-        request=controller.request,
-        text=pane.answer,
-        mode=profile.mode,
-        profile_name=profile.name,
-    )
-
-
 def _quit_signals() -> list[signal.Signals]:
     """The signals that quit the workbench cleanly, where the platform has them."""
     return [getattr(signal, name) for name in ("SIGHUP", "SIGTERM") if hasattr(signal, name)]
-
-
 
 
 def make_app(
@@ -295,13 +285,17 @@ def make_app(
     history: bool = True,
     hash_files: bool = True,
     resource_sampler: Any = "auto",
+    driver_options: DriverOptions | None = None,
+    recorder: ResultRecorder | None = None,
 ) -> WorkbenchApp:
     """Build the workbench for `profile`.
 
     `engine_factory` opens each pane's ModelHandle (tests pass fakes); `plan_builder`
     resolves the model references; `history` appends every finished result to the
     history file; `resource_sampler` feeds the resource panel and the panes' process
-    figures ("auto": a new `ResourceSampler`, None: no sampling).
+    figures ("auto": a new `ResourceSampler`, None: no sampling); `driver_options` how each
+    pane's model is driven (default: config.toml's deadline); `recorder` makes the results
+    (default: from `history` and `hash_files`).
     """
     if resource_sampler == "auto":
         from engines.machine.resources import ResourceSampler
@@ -311,6 +305,7 @@ def make_app(
         profile,
         engine_factory,
         plan_builder,
-        RunRecorder(history=history, hash_files=hash_files),
+        recorder or ResultRecorder(history=history, hash_files=hash_files),
         resource_sampler,
+        driver_options or DriverOptions.from_config(),
     )

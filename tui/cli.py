@@ -73,8 +73,9 @@ def _package_version() -> str:
     metavar="REF",
     help="Compare these models (repeatable); with --profile, they replace its panes.",
 )
+@click.option("--no-history", is_flag=True, help="Do not append results to the history.")
 @click.pass_context
-def cli(ctx: click.Context, profile: str | None, models: tuple[str, ...]) -> None:
+def cli(ctx: click.Context, profile: str | None, models: tuple[str, ...], no_history: bool) -> None:
     """Compare language models side by side in your terminal.
 
     With no subcommand, opens the workbench: the `small-vs-large` demo comparison, a
@@ -87,7 +88,7 @@ def cli(ctx: click.Context, profile: str | None, models: tuple[str, ...]) -> Non
         return
     from tui.launch import launch_workbench
 
-    launch_workbench(profile=profile, models=list(models))
+    launch_workbench(profile=profile, models=list(models), history=not no_history)
 
 
 def main() -> None:

@@ -48,8 +48,9 @@ def startup_profile(profile: str | None, models: list[str]):
     return base.model_copy(update=update)
 
 
-def launch_workbench(profile: str | None, models: list[str]) -> None:
-    """Open the workbench and run it until the user quits."""
+def launch_workbench(profile: str | None, models: list[str], history: bool = True) -> None:
+    """Open the workbench and run it until the user quits (`history`: append results to
+    the history file)."""
     try:
         chosen = startup_profile(profile, models)
     except LaunchError as error:
@@ -57,4 +58,4 @@ def launch_workbench(profile: str | None, models: list[str]) -> None:
         sys.exit(2)
     from tui.app import make_app
 
-    make_app(chosen).run()
+    make_app(chosen, history=history).run()

@@ -1,11 +1,14 @@
-"""One pane's link to its model: opens the handle, sends commands, tracks the pane's state.
+"""One pane's link to its model: drives it, sends commands, tracks the pane's state.
 
-The controller is plain Python (no widgets), so its state machine is easy to test. Two
-threads touch it, each with its own part:
+The model itself is driven by `profiles.run_driver.PaneDriver`, exactly as headless runs
+drive it (contained start failures, lower worker priority, energy and GPU memory around
+each generation, the generation deadline, a stop that always ends). The controller is
+plain Python (no widgets), so its state machine is easy to test. Two threads touch it,
+each with its own part:
 
-- a Textual thread worker (one group per pane) runs `pump()`: it opens the handle
-  (which may start a process), asks it to load, then waits on `next_events()` and hands
-  each batch of events to a callback that posts a message to the pane;
+- a Textual thread worker (one group per pane) runs `pump()`: it opens the model
+  (which may start a process) through the driver, then waits on the driver's events and
+  hands each batch to a callback that posts a message to the pane;
 - the UI thread calls the commands (`request_run`, `stop`, `set_sampling`, `close`) and
   `apply(event)` for each event that arrived, which updates the state shown on screen.
 
@@ -16,13 +19,11 @@ never waits on the model.
 from __future__ import annotations
 
 import enum
-import os
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from engines.messages import one_line
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -44,6 +45,7 @@ from engines.types import (
     decode_speed,
 )
 from profiles.plan import PanePlan
+from profiles.run_driver import DriverOptions, FinishedGeneration, PaneDriver
 
 EngineFactory = Callable[[PanePlan], ModelHandle]
 """Opens the (not yet loaded) ModelHandle for a pane: `profiles.plan.open_handle` or a fake."""
@@ -51,11 +53,6 @@ EngineFactory = Callable[[PanePlan], ModelHandle]
 BATCH_WINDOW_S = 0.05
 """Events that arrive within this window after the first are delivered together (one
 screen update per window, however fast the tokens come)."""
-
-WORKER_NICENESS = 5
-"""How much lower than the interface a model worker runs (Unix niceness), so typing stays
-instant while models use every core. Both panes get the same value: fairness between
-models is unchanged."""
 
 POLL_TIMEOUT_S = 0.1
 """How long the pump waits for events before it checks whether it should stop."""
@@ -122,11 +119,15 @@ class PaneController:
 
     plan: PanePlan
     factory: EngineFactory
+    options: DriverOptions = field(default_factory=DriverOptions)
+    """How the model is driven (deadline, stop grace, run meter)."""
     sampling: SamplingParams = field(init=False)
     """The sampling values the next (or running) generation uses."""
     state: PaneState = PaneState.LOADING
     reason: str = ""
     """Why the pane is in ERROR or CRASHED, one line."""
+    detail: str = ""
+    """What the worker's log said last when it failed to load or crashed (a few lines)."""
     load_fraction: float = 0.0
     info: ModelInfo | None = None
     warnings: list[str] = field(default_factory=list)
@@ -138,40 +139,47 @@ class PaneController:
     live: LiveFigures = field(default_factory=LiveFigures)
     stats: GenerationStats | None = None
     """The last finished generation's figures."""
-    handle: ModelHandle | None = None
+    driver: PaneDriver = field(init=False)
     _closed: bool = False
 
     def __post_init__(self) -> None:
         self.sampling = self.plan.sampling
+        self.driver = PaneDriver(self.plan, self.factory, self.options)
         if self.plan.error:
             self.state, self.reason = PaneState.ERROR, self.plan.error
+
+    @property
+    def handle(self) -> ModelHandle | None:
+        """The model's handle while one is open."""
+        return self.driver.handle
+
+    @property
+    def finished(self) -> FinishedGeneration | None:
+        """The last generation that ended, as the driver kept it (what a result is made of)."""
+        return self.driver.finished
 
     # --- the worker thread ---------------------------------------------------------
 
     def pump(self, deliver: Callable[[list[Event]], None], cancelled: Callable[[], bool]) -> None:
         """Open and load the model, then deliver its events until closed or crashed.
 
-        Runs in a thread worker. `deliver` must be thread-safe (post a message).
+        Runs in a thread worker. `deliver` must be thread-safe (post a message). Never
+        raises: a model that cannot even start fails its pane with one line.
         """
-        try:
-            handle = self.factory(self.plan)
-        except Exception as exc:  # noqa: BLE001 - any failure to start stays in the pane
-            deliver([LoadFailed(one_line(exc))])
+        driver = self.driver
+        failed = driver.open()
+        if failed:
+            deliver(failed)
             return
-        self.handle = handle
-        if self._closed:
-            handle.close()
-            return
-        handle.load(self.plan.settings)
         while not cancelled() and not self._closed:
-            events = handle.next_events(POLL_TIMEOUT_S)
+            events = driver.poll(POLL_TIMEOUT_S)
             if not events:
-                if not handle.alive:
+                if not driver.alive:
                     return
                 continue
             window_end = time.perf_counter() + BATCH_WINDOW_S
             while not _ends_stream(events) and (left := window_end - time.perf_counter()) > 0:
-                events.extend(handle.next_events(left))
+                events.extend(driver.poll(left))
             deliver(events)
             if any(isinstance(event, WorkerCrashed) for event in events):
                 return
@@ -202,45 +210,45 @@ class PaneController:
         if self.state is PaneState.LOADING:
             self.pending = request
             return RunOutcome.QUEUED
-        if not self.loaded or self.handle is None or not self.handle.alive:
+        if not self.loaded or not self.driver.alive:
             self.pending = request
-            if self.handle is not None:
-                self.handle.close()
-            self.handle, self.info = None, None
+            self.info = None
             self.state, self.reason, self.load_fraction = PaneState.LOADING, "", 0.0
+            self.detail = ""
             return RunOutcome.NEEDS_RESTART
         self._start(request)
         return RunOutcome.STARTED
 
     def _start(self, request: GenerationRequest) -> None:
-        assert self.handle is not None
         self.request, self.pending, self.stats = request, None, None
         self.live = LiveFigures(sent_at=time.perf_counter())
         self.state, self.reason = PaneState.GENERATING, ""
-        self.handle.generate(request)
+        self.driver.generate(request)
 
     def stop(self) -> bool:
-        """Cancel the running generation (or the queued one). True if there was one."""
+        """Cancel the running generation (or the queued one). True if there was one.
+
+        A generation that does not end within the driver's grace period (a hung worker)
+        is ended by killing its worker; the next run loads the model again.
+        """
         if self.pending is not None:
             self.pending = None
             return True
-        if self.state is PaneState.GENERATING and self.handle is not None:
-            self.handle.cancel()
-            return True
+        if self.state is PaneState.GENERATING:
+            return self.driver.stop()
         return False
 
     def set_sampling(self, sampling: SamplingParams) -> None:
         """New sampling values: applied from the next token while generating, else next run."""
         self.sampling = sampling
-        if self.state is PaneState.GENERATING and self.handle is not None:
-            self.handle.update_sampling(sampling)
+        if self.state is PaneState.GENERATING:
+            self.driver.update_sampling(sampling)
 
     def close(self) -> None:
         """End the model's worker (its memory comes back). Safe to call twice."""
         self._closed = True
         self.pending = None
-        if self.handle is not None:
-            self.handle.close()
+        self.driver.close()
 
     # --- events (UI thread) -------------------------------------------------------
 
@@ -251,16 +259,15 @@ class PaneController:
                 self.load_fraction = fraction
             case ModelLoaded(info=info):
                 self.info, self.load_fraction = info, 1.0
-                if self.handle is not None and self.handle.pid:
-                    lower_priority(self.handle.pid, WORKER_NICENESS)
                 for warning in info.warnings:
                     self.warn(warning)
                 self.state = PaneState.READY
                 if self.pending is not None:
                     self._start(self.pending)
-            case LoadFailed(reason=reason):
+            case LoadFailed(reason=reason, detail=detail):
                 self.pending = None
                 self.state, self.reason = PaneState.ERROR, f"load failed: {reason}"
+                self.detail = detail
             case GenerationStarted(prompt_tokens=prompt_tokens):
                 self.live.prompt_tokens = prompt_tokens
             case TokensGenerated() if self._current(event.request_id):
@@ -268,9 +275,10 @@ class PaneController:
             case GenerationFinished(stats=stats) if self._current(event.request_id):
                 self.stats = stats
                 self.state, self.reason = _finished_state(stats)
-            case WorkerCrashed(reason=reason):
+            case WorkerCrashed(reason=reason, log_tail=log_tail):
                 self.pending = None
                 self.state, self.reason = PaneState.CRASHED, f"worker crashed: {reason}"
+                self.detail = log_tail
             case Warned(message=message):
                 self.warn(message)
             case SamplingChanged():
@@ -297,28 +305,6 @@ class PaneController:
         live.tokens += batch.n_tokens
 
 
-def lower_priority(pid: int, niceness: int) -> None:
-    """Make process `pid` (every thread of it, and threads it starts later) `niceness`
-    lower than this process. Does nothing where the system does not allow it."""
-    if not hasattr(os, "setpriority"):
-        return
-    target = os.getpriority(os.PRIO_PROCESS, 0) + niceness
-    try:
-        tasks = (
-            [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
-            if os.path.isdir("/proc")
-            else [pid]
-        )
-    except OSError:
-        tasks = [pid]
-    for task in tasks:
-        try:
-            if os.getpriority(os.PRIO_PROCESS, task) < target:
-                os.setpriority(os.PRIO_PROCESS, task, target)
-        except OSError:
-            continue
-
-
 def _finished_state(stats: GenerationStats) -> tuple[PaneState, str]:
     if stats.stop_reason == "error":
         return PaneState.ERROR, stats.error or "generation failed"
@@ -333,5 +319,3 @@ def _ends_stream(events: list[Event]) -> bool:
         isinstance(event, GenerationFinished | WorkerCrashed | LoadFailed | ModelLoaded)
         for event in events
     )
-
-

@@ -1,20 +1,15 @@
-"""Turning a finished pane into a RunResult, keeping it in the history, and exporting.
+"""Exporting the workbench's results (the results themselves come from
+`profiles.result_recorder`, as headless runs make them).
 
-Everything here may block (hashing a model file the first time, reading the host's CPU
-and GPU names, fsync on append), so the app calls it from thread workers only.
+Writing may block, so the app calls it from thread workers only.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from engines.types import GenerationRequest, GenerationStats, ModelInfo
-from profiles.plan import PanePlan
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from profiles.results import RunResult
@@ -22,61 +17,6 @@ if TYPE_CHECKING:
 ExportFormat = Literal["markdown", "json"]
 
 SUFFIXES: dict[ExportFormat, str] = {"markdown": ".md", "json": ".json"}
-
-
-@dataclass(frozen=True)
-class FinishedRun:
-    """What one pane knew when its generation ended (taken on the UI thread)."""
-
-    pane_id: int
-    plan: PanePlan
-    info: ModelInfo
-    stats: GenerationStats
-    request: GenerationRequest
-    text: str
-    mode: Literal["parallel", "sequential"]
-    profile_name: str
-
-
-class RunRecorder:
-    """Builds RunResults and appends them to the history (thread-safe, call off the UI thread)."""
-
-    def __init__(self, *, history: bool = True, hash_files: bool = True) -> None:
-        self.history = history
-        """Append each result to the history file (off in tests that check nothing of it)."""
-        self.hash_files = hash_files
-        self._host: Any = None
-        self._lock = threading.Lock()
-
-    def host(self) -> Any:
-        """The host's description, read once."""
-        with self._lock:
-            if self._host is None:
-                from engines.machine.host import host_info
-
-                self._host = host_info()
-            return self._host
-
-    def record(self, run: FinishedRun) -> RunResult:
-        """The run's RunResult, appended to the history when enabled."""
-        from profiles.results import RunResult
-
-        result = RunResult.from_run(
-            plan=run.plan,
-            info=run.info,
-            stats=run.stats,
-            request=run.request,
-            text=run.text,
-            mode=run.mode,
-            host=self.host(),
-            profile_name=run.profile_name,
-            hash_file=self.hash_files,
-        )
-        if self.history:
-            from profiles.history import append_result
-
-            append_result(result)
-        return result
 
 
 def default_export_path(profile_name: str, fmt: ExportFormat, folder: Path | None = None) -> Path:

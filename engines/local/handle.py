@@ -39,7 +39,13 @@ from engines.local.timing import (
     with_parent_figures,
 )
 from engines.local.worker import DEFAULT_ENGINE, WorkerConfig, worker_main
-from engines.local.worker_log import log_tail, prune_old_logs, worker_log_path, worker_log_stem
+from engines.local.worker_log import (
+    KEEP_LOGS,
+    log_tail,
+    prune_old_logs,
+    worker_log_path,
+    worker_log_stem,
+)
 from engines.machine.threads import default_threads
 from engines.models.gguf_info import GGUFError, read_gguf_metadata
 from engines.models.memory_fit import available_ram_bytes, check_memory_fit, free_gpu_bytes
@@ -169,6 +175,18 @@ class WorkerModelHandle(ModelHandle):
         self._closed = True
         self._stop_worker()
 
+    def kill(self) -> None:
+        """Kill the worker at once (SIGKILL: it stopped answering, or it is stopped)."""
+        if self._closed:
+            return
+        self._closed = True
+        process = self._process
+        if process is not None:
+            self._exit_expected = True
+            process.kill()
+            process.join(1.0)
+        self._stop_worker()
+
     # --- events ------------------------------------------------------------------------
 
     def next_events(self, timeout: float | None = None) -> list[Event]:
@@ -271,7 +289,7 @@ class WorkerModelHandle(ModelHandle):
     def _start_worker(self, settings: ModelSettings) -> None:
         folder = log_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        prune_old_logs(folder)
+        prune_old_logs(folder, keep=KEEP_LOGS - 1)  # room for this worker's own log
         stem = worker_log_stem(settings.label or Path(settings.path).stem)
         commands_in, commands_out = self._context.Pipe(duplex=False)
         events_in, events_out = self._context.Pipe(duplex=False)

@@ -24,6 +24,7 @@ import faulthandler
 import importlib
 import os
 import queue
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -104,7 +105,12 @@ class WorkerControl:
 
 
 def worker_main(commands: Connection, events: Connection, config: WorkerConfig) -> None:
-    """The worker process's entry point (the target of the spawned Process)."""
+    """The worker process's entry point (the target of the spawned Process).
+
+    The worker ignores SIGINT: Ctrl-C in a terminal goes to the whole foreground process
+    group, and it is the parent's to act on (it cancels the generation, then ends the worker).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     log_path = worker_log_path(config.log_stem, os.getpid(), Path(config.log_dir))
     redirect_output_to(log_path)
     faulthandler.enable()  # a segfault leaves a Python traceback in the log
@@ -254,8 +260,6 @@ class _SeenSoFar:
         elif isinstance(event, GenerationStarted):
             self.prompt_mode = event.prompt_mode
             self.prompt_tokens = event.prompt_tokens
-
-
 
 
 def _one_line_reason(exc: BaseException, path: str) -> str:

@@ -278,3 +278,30 @@ def test_bad_usage_exits_2_with_one_line(llmbench, args: tuple[str, ...], messag
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.real_model
+def test_a_full_disk_under_the_history_keeps_the_results_for_the_export(
+    llmbench, tmp_path: Path, isolated_dirs: Path
+) -> None:
+    """The history on a full disk (/dev/full: Errno 28, no file named), the export elsewhere."""
+    from profiles.history import history_path
+
+    history = history_path()
+    history.parent.mkdir(parents=True, exist_ok=True)
+    history.symlink_to("/dev/full")
+    out = tmp_path / "out.json"
+    result = llmbench("-m", SMOL, "--prompt", PROMPT, *SHORT, "--repeat", "2", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    assert len(read_json(out)["results"]) == 2
+    assert str(history) in result.stderr and "--no-history" in result.stderr
+
+
+@pytest.mark.real_model
+def test_a_generation_past_the_deadline_fails_its_pane(llmbench) -> None:
+    result = llmbench(
+        "-m", SMOL, "--prompt", "Write a long story about a lighthouse keeper.",
+        "--max-tokens", "2000", "--n-ctx", "2048", "--deadline", "0.5",
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "no end after 0.5 s" in result.stdout

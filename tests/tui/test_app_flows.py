@@ -541,7 +541,7 @@ def test_model_workers_run_below_the_interface() -> None:
     import subprocess
     import sys
 
-    from tui.pane_controller import lower_priority
+    from engines.machine.process_priority import lower_priority
 
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import io
 import statistics
 
-import pytest
-
 from engines.fake import FakeModelHandle, FakeScript
 from engines.types import ModelSettings, SamplingParams
-from profiles import runner
 from profiles.plan import PanePlan
 from profiles.runner import PaneFailure, PaneProgress, run_comparison
 from tui.commands.run_output import ProgressPrinter, failures_text, results_table
@@ -24,11 +21,6 @@ def plan(index: int, label: str, temperature: float = 0.7) -> PanePlan:
         settings=ModelSettings(path=f"/m/{label}.gguf", n_threads=1, label=label),
         sampling=SamplingParams(temperature=temperature, max_tokens=8),
     )
-
-
-@pytest.fixture(autouse=True)
-def no_file_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runner, "_model_sha256", lambda info: None)
 
 
 def test_plain_progress_is_one_line_per_event_worth_keeping() -> None:

@@ -533,25 +533,28 @@ def test_the_readme_examples_for_servers_are_valid(isolated_dirs: Path) -> None:
     )  # fmt: skip
 
 
-def test_this_machines_energy_is_never_charged_to_a_server_pane(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_this_machines_energy_is_never_charged_to_a_server_pane() -> None:
     """A server pane's energy cannot be known from here; a local meter must not fill it in."""
     from types import SimpleNamespace
 
     import profiles.runner as runner
+    from engines.machine.run_meter import RunMeter
     from profiles.plan import build_plan
+    from profiles.run_driver import DriverOptions
     from profiles.schema import Profile
 
-    monkeypatch.setattr(runner, "_start_energy_meter", lambda: "meter")
-    monkeypatch.setattr(
-        runner, "_stop_energy_meter", lambda m: SimpleNamespace(gpu_j=5.0, cpu_j=3.0)
-    )
+    class Meter:
+        def stop(self) -> SimpleNamespace:
+            return SimpleNamespace(gpu_j=5.0, cpu_j=3.0)
+
+    options = DriverOptions(run_meter=lambda: RunMeter(energy_meter=Meter))
     with OpenAIStub(replies=[llama_server_stream()]) as stub:
         profile = Profile.model_validate(
             {"name": "remote", "panes": [{"model": f"openai:{stub.url}"}]}
         )
-        outcome = runner.run_comparison(build_plan(profile), "Colour?", history=False)
+        outcome = runner.run_comparison(
+            build_plan(profile), "Colour?", history=False, driver_options=options
+        )
     assert outcome.ok, outcome.failures
     [result] = outcome.results
     assert result.figures.energy_j is None and result.figures.cpu_energy_j is None

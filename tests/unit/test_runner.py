@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from engines.fake import FakeModelHandle, FakeScript
+from engines.machine.run_meter import RunMeter
 from engines.protocol import Event
 from engines.types import ModelSettings, SamplingParams
-from profiles import runner
 from profiles.history import read_history
 from profiles.plan import PanePlan
+from profiles.run_driver import DriverOptions
 from profiles.runner import PaneProgress, run_comparison
 
 
@@ -78,12 +79,6 @@ class Factory:
 
     def events(self, what: str) -> list[int]:
         return [index for kind, index, _ in self.log if kind == what]
-
-
-@pytest.fixture(autouse=True)
-def no_file_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fake models have no file to hash."""
-    monkeypatch.setattr(runner, "_model_sha256", lambda info: None)
 
 
 SLOW = FakeScript(tokens=tuple(f" t{i}" for i in range(10)), token_delay_s=0.02, batch_size=2)
@@ -226,7 +221,7 @@ def test_history_can_be_left_alone() -> None:
     assert read_history()[0] == []
 
 
-def test_gpu_memory_and_energy_are_filled_in(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gpu_memory_and_energy_are_filled_in() -> None:
     class Reading:
         gpu_j = 12.5
         cpu_j = 3.0
@@ -235,11 +230,15 @@ def test_gpu_memory_and_energy_are_filled_in(monkeypatch: pytest.MonkeyPatch) ->
         def stop(self) -> Reading:
             return Reading()
 
-    monkeypatch.setattr(
-        runner, "_gpu_memory_of_pid", lambda pid: 321.0 if pid == os.getpid() else None
-    )
-    monkeypatch.setattr(runner, "_start_energy_meter", Meter)
-    outcome = run_comparison([plan(0)], "Hi", handle_factory=Factory({}), history=False)
+    def meter() -> RunMeter:
+        return RunMeter(
+            energy_meter=Meter, gpu_memory=lambda pid: 321.0 if pid == os.getpid() else None
+        )
+
+    outcome = run_comparison(
+        [plan(0)], "Hi", handle_factory=Factory({}), history=False,
+        driver_options=DriverOptions(run_meter=meter),
+    )  # fmt: skip
     figures = outcome.results[0].figures
     assert figures.gpu_mem_mib == 321.0
     assert figures.energy_j == 12.5 and figures.cpu_energy_j == 3.0
@@ -248,13 +247,14 @@ def test_gpu_memory_and_energy_are_filled_in(monkeypatch: pytest.MonkeyPatch) ->
     )
 
 
-def test_without_gpu_or_energy_counters_the_figures_stay_unknown(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(runner, "_gpu_memory_of_pid", lambda pid: None)
-    monkeypatch.setattr(runner, "_start_energy_meter", lambda: None)
+def test_without_gpu_or_energy_counters_the_figures_stay_unknown() -> None:
+    options = DriverOptions(
+        run_meter=lambda: RunMeter(energy_meter=lambda: None, gpu_memory=lambda pid: None)
+    )
     figures = (
-        run_comparison([plan(0)], "Hi", handle_factory=Factory({}), history=False)
+        run_comparison(
+            [plan(0)], "Hi", handle_factory=Factory({}), history=False, driver_options=options
+        )
         .results[0]
         .figures
     )

@@ -135,6 +135,13 @@ def _output_file_option(fmt: str, help_text: str):
 )
 @click.option("--force", is_flag=True, help="Load models even when they may not fit in memory.")
 @click.option("--no-history", is_flag=True, help="Do not append the results to the history.")
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="The longest one generation may take before its pane fails (0: no limit; "
+    "default: config.toml's [run] generation_deadline_s, else 600).",
+)
 def run(**options: Any) -> None:
     """Run a comparison headless and print (or export) the results.
 
@@ -172,6 +179,7 @@ def _run(options: dict[str, Any]) -> int:
     system_prompt = options["system_prompt"] or profile.system_prompt
     mode = "parallel" if options["parallel"] else "sequential"
     plans = build_plan(profile, parallel=options["parallel"])
+    driver_options = _driver_options(options["deadline"])
     printer = ProgressPrinter(sys.stderr, total_panes=len(plans))
     try:
         outcome = run_comparison(
@@ -184,6 +192,7 @@ def _run(options: dict[str, Any]) -> int:
             on_progress=printer,
             history=not options["no_history"],
             profile_name=profile.name,
+            driver_options=driver_options,
         )
     finally:
         printer.close()
@@ -192,6 +201,20 @@ def _run(options: dict[str, Any]) -> int:
         click.echo(failures_text(outcome.failures))
     _export(outcome, options)
     return EXIT_OK if outcome.ok else EXIT_PANE_FAILED
+
+
+def _driver_options(deadline: float | None):
+    """How each generation is driven: --deadline, else config.toml's."""
+    from engines.config import ConfigError, load_config
+    from profiles.run_driver import DriverOptions
+
+    if deadline is not None:
+        return DriverOptions(generation_deadline_s=deadline or None)
+    try:
+        load_config()
+    except ConfigError as error:
+        raise UsageProblem(str(error)) from None
+    return DriverOptions.from_config()
 
 
 # --- the comparison from the options ------------------------------------------------

@@ -26,6 +26,7 @@ from textual.widgets import Footer, Header, Input, TextArea
 
 from engines.messages import one_line
 from profiles.plan import PanePlan
+from profiles.run_driver import DriverOptions
 from profiles.schema import PaneSpec, Profile, SamplingOverrides
 from tui.keys import TEXT_FREE_ACTIONS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory, PaneState, RunOutcome
@@ -84,6 +85,7 @@ class WorkbenchScreen(LiveSampling, Screen):
         plan_builder: PlanBuilder,
         *,
         process_figures: Callable[[int], dict] | None = None,
+        driver_options: DriverOptions | None = None,
     ) -> None:
         super().__init__()
         self.profile = profile
@@ -94,7 +96,10 @@ class WorkbenchScreen(LiveSampling, Screen):
         self._pane_specs: dict[int, PaneSpec] = {}
         self._next_pane_id = 0
         self._current_pane_id: int | None = None
+        self._driver_options = driver_options
         self._sequential_queue: list[ModelPane] = []
+        self._run_prompt: tuple[str, str | None] = ("", None)
+        """The prompt and system prompt of the current run, as they were when it started."""
         self._comparison_announced = False
 
     # --- layout ------------------------------------------------------------------------
@@ -158,7 +163,7 @@ class WorkbenchScreen(LiveSampling, Screen):
         for plan, pane_id in zip(message.plans, message.pane_ids, strict=False):
             pane = panes.get(pane_id)
             if pane is not None and pane.controller is None:
-                pane.start(plan, self._engine_factory)
+                pane.start(plan, self._engine_factory, self._driver_options)
         self.refresh_bindings()
 
     # --- panes ---------------------------------------------------------------------------
@@ -269,6 +274,8 @@ class WorkbenchScreen(LiveSampling, Screen):
             editor.focus_prompt()
             return
         panes = [pane for pane in self.panes if pane.state is not PaneState.GENERATING]
+        # Every pane of this run gets this prompt, even one that starts after it is edited.
+        self._run_prompt = (editor.prompt, editor.system_prompt)
         if self.profile.mode == "sequential":
             self._sequential_queue = panes[1:]
             panes = panes[:1]
@@ -278,8 +285,7 @@ class WorkbenchScreen(LiveSampling, Screen):
         self._comparison_announced = False
 
     def _run_pane(self, pane: ModelPane) -> None:
-        editor = self.query_one(PromptEditor)
-        outcome = pane.run(editor.prompt, editor.system_prompt)
+        outcome = pane.run(*self._run_prompt)
         if outcome is RunOutcome.UNRUNNABLE and self._sequential_queue:
             self._run_pane(self._sequential_queue.pop(0))
 

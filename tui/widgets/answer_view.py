@@ -20,6 +20,11 @@ Span = tuple[str, str]
 """(text, kind): kind is "text" for the answer, "marker" for an inserted marker."""
 
 
+def _quoted(detail: str) -> str:
+    """`detail`'s lines, each on its own indented line."""
+    return "".join(f"\n  {line.strip()}" for line in detail.splitlines() if line.strip())
+
+
 def _break_index(text: str, width: int) -> int:
     """Where to end a line of `text` that is wider than `width` cells: after the last
     space that fits, or at the width itself when a word is longer than the line."""
@@ -88,9 +93,15 @@ class AnswerView(ScrollView, can_focus=True):
         """Insert a marker at the current end of the text, e.g. `⟨T=0.9⟩`."""
         self._add(label, "marker")
 
-    def add_error(self, reason: str) -> None:
-        """Write why the run failed on its own line under the text."""
-        self._add(("\n" if self._open_text else "") + f"✗ {reason}", "error")
+    def add_error(self, reason: str, detail: str = "") -> None:
+        """Write why the run failed on its own line under the text, then `detail` (e.g. the
+        end of the worker's log), each of its lines indented."""
+        self._add(("\n" if self._open_text else "") + f"✗ {reason}{_quoted(detail)}", "error")
+
+    def add_detail(self, detail: str) -> None:
+        """Quote `detail` (e.g. the end of the worker's log) under the error already shown."""
+        if detail.strip():
+            self._add(_quoted(detail), "error")
 
     def set_placeholder(self, text: str) -> None:
         """Change the line shown while there is no text."""

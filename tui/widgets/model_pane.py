@@ -31,6 +31,7 @@ from engines.protocol import (
 )
 from engines.types import GenerationStats, ModelInfo, SamplingParams
 from profiles.plan import PanePlan
+from profiles.run_driver import DriverOptions
 from tui.formatting import format_bytes, short_count
 from tui.pane_controller import EngineFactory, PaneController, PaneState, RunOutcome
 from tui.widgets.answer_view import AnswerView
@@ -158,9 +159,12 @@ class ModelPane(Vertical, can_focus=False):
     def answer(self) -> str:
         return self._answer_view.text
 
-    def start(self, plan: PanePlan, factory: EngineFactory) -> None:
-        """Take the resolved plan and start loading the model in the background."""
-        self.controller = PaneController(plan, factory)
+    def start(
+        self, plan: PanePlan, factory: EngineFactory, options: DriverOptions | None = None
+    ) -> None:
+        """Take the resolved plan and start loading the model in the background; `options`
+        say how it is driven (deadline, stop grace, run meter)."""
+        self.controller = PaneController(plan, factory, options or DriverOptions())
         self.controller.set_sampling(self._sampling)
         self.label = plan.label
         self.border_title = plan.label
@@ -259,7 +263,9 @@ class ModelPane(Vertical, can_focus=False):
             elif isinstance(event, WorkerCrashed) and before is PaneState.GENERATING:
                 answer.add_marker(" ⟨crashed⟩")
             if controller.state in FAILED_STATES and before not in FAILED_STATES:
-                answer.add_error(controller.reason)
+                answer.add_error(controller.reason, controller.detail)
+            elif isinstance(event, WorkerCrashed):  # its run's error is shown: add the log
+                answer.add_detail(event.log_tail)
         self._refresh_header()
         self._refresh_live()
         if finished is not None:
