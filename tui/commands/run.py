@@ -135,6 +135,27 @@ def _output_file_option(fmt: str, help_text: str):
 )
 @click.option("--force", is_flag=True, help="Load models even when they may not fit in memory.")
 @click.option("--no-history", is_flag=True, help="Do not append the results to the history.")
+@click.option(
+    "--fidelity",
+    is_flag=True,
+    help="Also measure what quantization costs: perplexity of each local pane, and KLD, "
+    "same top token % and Δp against the reference pane (as llama-perplexity does).",
+)
+@click.option(
+    "--text",
+    "fidelity_text",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The text --fidelity evaluates (default: the bundled reference text).",
+)
+@click.option(
+    "--fidelity-ctx",
+    type=click.IntRange(min=16),
+    default=512,
+    show_default=True,
+    metavar="N",
+    help="Window size of --fidelity (llama-perplexity's -c; its -b is the same).",
+)
 def run(**options: Any) -> None:
     """Run a comparison headless and print (or export) the results.
 
@@ -147,6 +168,7 @@ def run(**options: Any) -> None:
       llmbench run --profile small-vs-large --prompt "Why is the sky blue?" --json out.json
       llmbench run -m demo:smollm2-135m -m demo:gemma3-270m --temperature 0.2,0.7,1.2
       echo "Tell me a joke" | llmbench run -m demo:smollm2-135m --prompt - --repeat 3
+      llmbench run --profile quant-ladder --fidelity --csv ladder.csv
     """
     try:
         code = _run(options)
@@ -171,6 +193,7 @@ def _run(options: dict[str, Any]) -> int:
     system_prompt = options["system_prompt"] or profile.system_prompt
     mode = "parallel" if options["parallel"] else "sequential"
     plans = build_plan(profile, parallel=options["parallel"])
+    fidelity_text = _fidelity_text(options)
     printer = ProgressPrinter(sys.stderr, total_panes=len(plans))
     try:
         outcome = run_comparison(
@@ -186,11 +209,56 @@ def _run(options: dict[str, Any]) -> int:
         )
     finally:
         printer.close()
+    if fidelity_text is not None:
+        _measure_fidelity(plans, outcome, fidelity_text, options["fidelity_ctx"])
     click.echo(results_table(plans, outcome, show_text=options["show_text"]))
     if outcome.failures:
         click.echo(failures_text(outcome.failures))
     _export(outcome, options)
     return EXIT_OK if outcome.ok else EXIT_PANE_FAILED
+
+
+def _fidelity_text(options: dict[str, Any]) -> str | None:
+    """The text of --fidelity (read before anything runs), or None without --fidelity."""
+    if not options["fidelity"]:
+        if options["fidelity_text"] is not None:
+            raise UsageProblem("--text is the text of --fidelity: pass --fidelity too")
+        return None
+    from engines.fidelity.reference_text import read_text
+
+    try:
+        return read_text(options["fidelity_text"])
+    except ValueError as error:
+        raise UsageProblem(str(error)) from None
+
+
+def _measure_fidelity(plans, outcome, text: str, n_ctx: int) -> None:
+    """Run the fidelity pass, print its table and put its figures into the results."""
+    from engines.fidelity.reference_store import text_sha256
+    from profiles.fidelity_run import run_fidelity
+    from profiles.results import FidelityRecord
+    from tui.commands.fidelity_output import FidelityProgressPrinter, fidelity_table
+
+    printer = FidelityProgressPrinter(sys.stderr, total_panes=len(plans))
+    try:
+        fidelity = run_fidelity(plans, text, n_ctx, on_progress=printer)
+    finally:
+        printer.close()
+    click.echo(fidelity_table(plans, fidelity))
+    click.echo()
+    digest = text_sha256(text)
+    outcome.results = [
+        result.model_copy(
+            update={
+                "fidelity": FidelityRecord.from_figures(
+                    fidelity.figures[result.pane_index], digest
+                )
+            }
+        )
+        if result.pane_index in fidelity.figures
+        else result
+        for result in outcome.results
+    ]
 
 
 # --- the comparison from the options ------------------------------------------------
