@@ -24,6 +24,7 @@ from textual.widgets import Input, TextArea
 from engines.messages import one_line
 from profiles.plan import build_plan, open_handle
 from profiles.schema import Profile
+from tui.fidelity_action import FidelityAction
 from tui.keys import APP_BINDINGS, APP_LETTER_ACTIONS, BUILTIN_BINDINGS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory
 from tui.profile_actions import ProfileActions
@@ -74,6 +75,8 @@ class WorkbenchApp(ProfileActions, App[None]):
         """The `engines.machine.resources.ResourceSampler` feeding the resource panel, or None."""
         self.results: dict[int, RunResult] = {}
         """The latest finished result of each pane (pane id → result), for exports."""
+        self.fidelity = FidelityAction(self)
+        """The "Measure fidelity" palette action (`tui.fidelity_action`)."""
         self.unsaved = False
 
     # --- start and stop -----------------------------------------------------------------

@@ -42,6 +42,9 @@ class FidelityFigures:
     n_ctx: int = 0
     tokens_per_s: float | None = None
     """Tokens evaluated (whole windows) per second of the pass, logits work included."""
+    engine_tokens_per_s: float | None = None
+    """The same tokens / llama.cpp's own evaluation time in the pass (its perf counters):
+    tokens_per_s / engine_tokens_per_s is the share of the pass that is llama.cpp's work."""
     elapsed_s: float | None = None
     kld: float | None = None
     kld_err: float | None = None

@@ -92,6 +92,7 @@ def run_fidelity_pass(
                     done / elapsed if elapsed else 0.0,
                 )
             )
+        engine_tokens_per_s = evaluator.engine_tokens_per_s()
     finally:
         evaluator.free()
     elapsed = time.perf_counter() - started
@@ -118,6 +119,7 @@ def run_fidelity_pass(
         windows=len(starts),
         n_ctx=n_ctx,
         tokens_per_s=tokens_per_s,
+        engine_tokens_per_s=engine_tokens_per_s,
         elapsed_s=elapsed,
         reference_label=request.reference_label,
         is_reference=bool(request.save_reference),
@@ -234,6 +236,15 @@ class _WindowEvaluator:
         return np.frombuffer(array_type.from_address(address), dtype=np.float32).reshape(
             n_outputs, self.n_vocab
         )
+
+    def engine_tokens_per_s(self) -> float | None:
+        """Tokens evaluated / llama.cpp's own evaluation time in this context so far."""
+        lib = self.lib
+        lib.llama_synchronize(self.ctx)
+        data = lib.llama_perf_context(self.ctx)
+        if data.t_p_eval_ms <= 0:
+            return None
+        return data.n_p_eval / (data.t_p_eval_ms / 1000.0)
 
     def free(self) -> None:
         lib: Any = self.lib
