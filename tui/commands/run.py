@@ -250,9 +250,7 @@ def _measure_fidelity(plans, outcome, text: str, n_ctx: int) -> None:
     outcome.results = [
         result.model_copy(
             update={
-                "fidelity": FidelityRecord.from_figures(
-                    fidelity.figures[result.pane_index], digest
-                )
+                "fidelity": FidelityRecord.from_figures(fidelity.figures[result.pane_index], digest)
             }
         )
         if result.pane_index in fidelity.figures
