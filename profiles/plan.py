@@ -103,7 +103,7 @@ def _draft_pane(
     sampling = pane.sampling_params(profile.sampling)
     settings = pane.settings.to_settings(path="", label=label)
     plan = PanePlan(index, label, pane.model, "local", settings, sampling, pane.api_key_env)
-    plan = replace(plan, reference=pane.reference)
+    plan = replace(plan, reference=bool(pane.reference))
     try:
         ref = parse_ref(pane.model)
         if ref.kind == "openai":

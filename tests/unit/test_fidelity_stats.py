@@ -101,3 +101,20 @@ def test_compare_same_top_and_delta_p():
     assert comparison.dp_rms_pct == pytest.approx(25.0)
     assert comparison.ref_ppl == pytest.approx(4.0)
     assert comparison.kld_p99 == pytest.approx(0.397)
+
+
+def test_the_reference_mark_is_kept_in_a_saved_profile_and_absent_elsewhere(tmp_path):
+    from profiles.plan import build_plan
+    from profiles.schema import PaneSpec, Profile
+    from profiles.store import load_profile, save_profile
+
+    profile = Profile(
+        name="ladder",
+        prompt="Hi",
+        panes=[PaneSpec(model="/m/q8.gguf", reference=True), PaneSpec(model="/m/q4.gguf")],
+    )
+    path = save_profile(profile, tmp_path / "ladder.toml")
+    text = path.read_text(encoding="utf-8")
+    assert text.count("reference") == 1
+    plans = build_plan(load_profile(str(path)), resolve=lambda ref: ref)
+    assert [plan.reference for plan in plans] == [True, False]
