@@ -27,7 +27,7 @@ class FidelityRequest:
     """Compare against the reference candidates saved in this file."""
     reference_label: str = ""
     """What the reference pane is called, for the "other vocabulary" message."""
-    top_k: int = 128
+    top_k: int = 2048
     request_id: str = ""
 
 

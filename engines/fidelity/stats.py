@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DEFAULT_TOP_K = 128
+DEFAULT_TOP_K = 2048
 """The reference candidates kept per scored token."""
 
 

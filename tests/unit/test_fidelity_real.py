@@ -104,7 +104,7 @@ def test_a_quantization_ladder_of_three(ladder: dict[str, Path]):
     assert q4_0.same_top_pct < 100.0
     assert q4_0.kld_p99 >= q4_0.kld
     candidates = load_reference(next((cache_dir() / "fidelity").glob("*.npz")))
-    assert candidates.ids.shape == (q8.scored_tokens, 128)
+    assert candidates.ids.shape == (q8.scored_tokens, 2048)
 
 
 def test_a_pass_is_cancelled_between_windows(smollm2_path: Path):
