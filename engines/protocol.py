@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
+from engines.fidelity.figures import FidelityFigures, FidelityRequest
 from engines.types import (
     GenerationRequest,
     GenerationStats,
@@ -44,7 +45,7 @@ class UpdateSampling:
 
 @dataclass(frozen=True)
 class Cancel:
-    """Stop the running generation within one token."""
+    """Stop the running generation within one token (a fidelity pass: within one window)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,14 @@ class Shutdown:
     """Unload the model and end the worker process."""
 
 
-Command = LoadModel | Generate | UpdateSampling | Cancel | Shutdown
+@dataclass(frozen=True)
+class Evaluate:
+    """Run a fidelity pass over a text (`engines.fidelity`); Cancel stops it between windows."""
+
+    request: FidelityRequest
+
+
+Command = LoadModel | Generate | UpdateSampling | Cancel | Shutdown | Evaluate
 
 # --- Events: worker -> parent -----------------------------------------------------------
 
@@ -137,6 +145,24 @@ class Warned:
     message: str
 
 
+@dataclass(frozen=True)
+class FidelityProgressed:
+    """A fidelity pass evaluated another window."""
+
+    request_id: str
+    evaluated_tokens: int
+    total_tokens: int
+    tokens_per_s: float
+
+
+@dataclass(frozen=True)
+class FidelityFinished:
+    """A fidelity pass ended: its figures, or why not (`figures.error`, `figures.cancelled`)."""
+
+    request_id: str
+    figures: FidelityFigures
+
+
 Event = (
     LoadProgressed
     | ModelLoaded
@@ -147,6 +173,8 @@ Event = (
     | GenerationFinished
     | WorkerCrashed
     | Warned
+    | FidelityProgressed
+    | FidelityFinished
 )
 
 
@@ -174,6 +202,17 @@ class ModelHandle(abc.ABC):
     @abc.abstractmethod
     def cancel(self) -> None:
         """Stop the running generation; it finishes with stop_reason "cancelled"."""
+
+    @property
+    def can_evaluate(self) -> bool:
+        """Whether `evaluate` runs on this handle (a local model); False for servers."""
+        return False
+
+    def evaluate(self, request: FidelityRequest) -> None:
+        """Start a fidelity pass. Events: FidelityProgressed*, then FidelityFinished.
+
+        Only handles whose `can_evaluate` is True implement it."""
+        raise NotImplementedError("this kind of model cannot run a fidelity pass")
 
     @abc.abstractmethod
     def next_events(self, timeout: float | None = None) -> list[Event]:

@@ -91,9 +91,26 @@ def result_to_record(result: RunResult) -> dict[str, Any]:
         "cpu_info": result.cpu_name,
         "gpu_info": ", ".join(result.gpu_names),
         "hostname": result.host.get("hostname"),
+        **fidelity_fields(result),
         "prompt": result.prompt,
         "system_prompt": result.system_prompt,
         "text": result.text,
+    }
+
+
+def fidelity_fields(result: RunResult) -> dict[str, Any]:
+    """The fidelity columns (docs/metrics.md): None where the run did not measure them."""
+    fidelity = result.fidelity
+    return {
+        "ppl": fidelity.ppl if fidelity else None,
+        "ppl_err": fidelity.ppl_err if fidelity else None,
+        "kld": fidelity.kld if fidelity else None,
+        "kld_p99": fidelity.kld_p99 if fidelity else None,
+        "top1_pct": fidelity.same_top_pct if fidelity else None,
+        "dp_mean_pct": fidelity.dp_mean_pct if fidelity else None,
+        "fidelity_n_ctx": fidelity.n_ctx if fidelity else None,
+        "fidelity_reference": fidelity.reference if fidelity else None,
+        "fidelity_note": (fidelity.error or fidelity.note) if fidelity else None,
     }
 
 
@@ -209,6 +226,23 @@ _TABLE_ROWS: list[tuple[str, Callable[[RunResult], str]]] = [
     ("backend", lambda r: r.model.backend or "—"),
 ]
 
+_FIDELITY_ROWS: list[tuple[str, Callable[[RunResult], str]]] = [
+    ("perplexity", lambda r: _ppl(r)),
+    ("KLD (mean)", lambda r: _num(r.fidelity.kld if r.fidelity else None, 4)),
+    ("KLD (99th percentile)", lambda r: _num(r.fidelity.kld_p99 if r.fidelity else None, 4)),
+    ("same top token (%)", lambda r: _num(r.fidelity.same_top_pct if r.fidelity else None, 1)),
+    ("mean Δp (%)", lambda r: _num(r.fidelity.dp_mean_pct if r.fidelity else None, 2)),
+    ("fidelity reference", lambda r: (r.fidelity.reference or "—") if r.fidelity else "—"),
+]
+"""Shown only when some result has fidelity figures (`llmbench run --fidelity`)."""
+
+
+def _ppl(result: RunResult) -> str:
+    fidelity = result.fidelity
+    if fidelity is None or fidelity.ppl is None:
+        return "—"
+    return f"{fidelity.ppl:.3f} ± {fidelity.ppl_err or 0:.3f}"
+
 
 def to_markdown(
     results: Sequence[RunResult], mode: str | None = None, title: str | None = None
@@ -259,7 +293,8 @@ def _figures_table(results: Sequence[RunResult]) -> list[str]:
         "| " + " | ".join(headers) + " |",
         "| " + " | ".join(["---", *["---:" for _ in results]]) + " |",
     ]
-    for name, value in _TABLE_ROWS:
+    rows = _TABLE_ROWS + (_FIDELITY_ROWS if any(r.fidelity for r in results) else [])
+    for name, value in rows:
         lines.append("| " + " | ".join([name, *[_cell(value(r)) for r in results]]) + " |")
     return [*lines, ""]
 

@@ -46,6 +46,8 @@ class PanePlan:
     """For a server pane: the name of the environment variable that holds the API key."""
     error: str | None = None
     """Why the reference could not be resolved; such a pane stays in its place and never runs."""
+    reference: bool = False
+    """Marked in the profile as the reference of a fidelity run (`profiles.fidelity_run`)."""
 
     @property
     def runnable(self) -> bool:
@@ -101,6 +103,7 @@ def _draft_pane(
     sampling = pane.sampling_params(profile.sampling)
     settings = pane.settings.to_settings(path="", label=label)
     plan = PanePlan(index, label, pane.model, "local", settings, sampling, pane.api_key_env)
+    plan = replace(plan, reference=bool(pane.reference))
     try:
         ref = parse_ref(pane.model)
         if ref.kind == "openai":

@@ -98,6 +98,46 @@ class Figures(_Record):
         )
 
 
+class FidelityRecord(_Record):
+    """A pane's fidelity figures (`llmbench run --fidelity`; docs/metrics.md, "Fidelity")."""
+
+    ppl: float | None = None
+    ppl_err: float | None = None
+    kld: float | None = None
+    kld_p99: float | None = None
+    same_top_pct: float | None = None
+    dp_mean_pct: float | None = None
+    n_ctx: int = 0
+    scored_tokens: int = 0
+    tokens_per_s: float | None = None
+    reference: str = ""
+    """The reference pane's label ("" when none)."""
+    is_reference: bool = False
+    text_sha256: str = ""
+    note: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def from_figures(cls, figures: Any, text_sha256: str = "") -> FidelityRecord:
+        """From an `engines.fidelity.FidelityFigures`."""
+        return cls(
+            ppl=figures.ppl,
+            ppl_err=figures.ppl_err,
+            kld=figures.kld,
+            kld_p99=figures.kld_p99,
+            same_top_pct=figures.same_top_pct,
+            dp_mean_pct=figures.dp_mean_pct,
+            n_ctx=figures.n_ctx,
+            scored_tokens=figures.scored_tokens,
+            tokens_per_s=figures.tokens_per_s,
+            reference=figures.reference_label,
+            is_reference=figures.is_reference,
+            text_sha256=text_sha256,
+            note=figures.note,
+            error=figures.error or ("cancelled" if figures.cancelled else None),
+        )
+
+
 class SamplingRecord(_Record):
     """The sampling values a generation really used (no range checks: a record, not input)."""
 
@@ -193,6 +233,8 @@ class RunResult(_Record):
     model: ModelRecord
     host: dict[str, Any] = Field(default_factory=dict)
     """The machine (`engines.machine.host.HostInfo.to_dict()`); {} when unknown."""
+    fidelity: FidelityRecord | None = None
+    """Perplexity and KLD against the reference, when the run measured them (--fidelity)."""
 
     @property
     def cpu_name(self) -> str:

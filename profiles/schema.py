@@ -182,6 +182,10 @@ class PaneSpec(_Strict):
     api_key_env: Annotated[str, StringConstraints(pattern=_ENV_VAR_PATTERN)] | None = None
     """For openai: panes, the NAME of the environment variable that holds the API key
     (never the key itself)."""
+    reference: bool | None = None
+    """`true`: the reference of a fidelity run (`llmbench run --fidelity`): the other panes'
+    KL divergence is measured against this one. Left out everywhere, the highest-precision
+    file among panes of the same architecture is the reference."""
 
     @property
     def display_label(self) -> str:

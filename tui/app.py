@@ -26,6 +26,7 @@ from profiles.plan import build_plan, open_handle
 from profiles.result_recorder import ResultRecorder
 from profiles.run_driver import DriverOptions
 from profiles.schema import Profile
+from tui.fidelity_action import FidelityAction
 from tui.keys import APP_BINDINGS, APP_LETTER_ACTIONS, BUILTIN_BINDINGS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory
 from tui.profile_actions import ProfileActions
@@ -73,6 +74,8 @@ class WorkbenchApp(ProfileActions, App[None]):
         """The `engines.machine.resources.ResourceSampler` feeding the resource panel, or None."""
         self.results: dict[int, RunResult] = {}
         """The latest finished result of each pane (pane id → result), for exports."""
+        self.fidelity = FidelityAction(self)
+        """The "Measure fidelity" palette action (`tui.fidelity_action`)."""
         self.unsaved = False
 
     # --- start and stop -----------------------------------------------------------------

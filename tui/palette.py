@@ -81,6 +81,12 @@ def workbench_commands(app: WorkbenchApp) -> list[SystemCommand]:
             app.action_save_profile_as,
         ),
         *export_commands(app),
+        (
+            "Measure fidelity",
+            "Perplexity of every pane, KLD and top-1 % against the reference (bundled text)",
+            app.fidelity.start,
+        ),
+        ("Cancel fidelity", "Stop the fidelity run within one window", app.fidelity.cancel),
         ("Help: keys", "Every key binding (F1, ?)", app.action_help),
     ]
     return [SystemCommand(title, help_text, callback) for title, help_text, callback in commands]

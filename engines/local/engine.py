@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engines.fidelity.figures import FidelityFigures, FidelityRequest
+from engines.local.fidelity_pass import run_fidelity_pass
 from engines.local.llama_context import EngineError, LlamaContext
 from engines.local.model_info import build_model_info
 from engines.local.prompt_format import PromptFormatError, PromptFormatter
@@ -49,6 +51,7 @@ class LlamaEngine:
         self.context: LlamaContext | None = None
         """The loaded model and its llama.cpp context (None until loaded, after close)."""
         self._formatter: PromptFormatter | None = None
+        self._n_threads = 1
 
     @property
     def file_name(self) -> str:
@@ -67,7 +70,7 @@ class LlamaEngine:
         lib = llama_cpp
         _init_backend(lib)
         warnings: list[str] = []
-        n_threads = settings.n_threads or default_threads(1)
+        n_threads = self._n_threads = settings.n_threads or default_threads(1)
         model_params = lib.llama_model_default_params()
         model_params.n_gpu_layers = (
             0x7FFFFFFF if settings.n_gpu_layers < 0 else settings.n_gpu_layers
@@ -219,6 +222,23 @@ class LlamaEngine:
         return run_generation(
             context, request, formatted.mode, tokens, emit, control or NoControl()
         )
+
+    # --- fidelity -------------------------------------------------------------------
+
+    def evaluate(
+        self,
+        request: FidelityRequest,
+        emit: Callable[[Event], None],
+        control: GenerationControl | None = None,
+    ) -> FidelityFigures:
+        """Run a fidelity pass (`engines.local.fidelity_pass`), emitting FidelityProgressed.
+
+        Raises EngineError for a text too short for the windows or a llama.cpp failure.
+        """
+        if self.context is None:
+            raise EngineError(f"{self.file_name}: the model is not loaded")
+        control = control or NoControl()
+        return run_fidelity_pass(self.context, self._n_threads, request, emit, control.cancelled)
 
     def close(self) -> None:
         """Free the context and the model. Safe to call twice."""

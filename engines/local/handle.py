@@ -31,6 +31,7 @@ from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from engines.fidelity.figures import FidelityFigures, FidelityRequest
 from engines.local.spawn_prep import ensure_resource_tracker
 from engines.local.timing import (
     RunTiming,
@@ -53,7 +54,9 @@ from engines.paths import log_dir
 from engines.protocol import (
     Cancel,
     Command,
+    Evaluate,
     Event,
+    FidelityFinished,
     Generate,
     GenerationFinished,
     GenerationStarted,
@@ -106,6 +109,8 @@ class WorkerModelHandle(ModelHandle):
         self._crashed = False
         self._closed = False
         self._runs: dict[str, RunTiming] = {}
+        self._evaluations: set[str] = set()
+        """Fidelity passes in flight (a crash or close finishes them with an error)."""
 
     # --- state -------------------------------------------------------------------------
 
@@ -162,6 +167,22 @@ class WorkerModelHandle(ModelHandle):
             return
         self._runs[request.request_id] = RunTiming(sent_at=time.perf_counter())
         self._send(Generate(request))
+
+    @property
+    def can_evaluate(self) -> bool:
+        return True
+
+    def evaluate(self, request: FidelityRequest) -> None:
+        if not self._loaded or self._process is None:
+            why = (
+                "the model is not loaded"
+                if self.alive
+                else f"the model's worker is {self._state_word()}"
+            )
+            self._post(FidelityFinished(request.request_id, FidelityFigures(error=why)))
+            return
+        self._evaluations.add(request.request_id)
+        self._send(Evaluate(request))
 
     def update_sampling(self, sampling: SamplingParams) -> None:
         self._send(UpdateSampling(sampling))
@@ -245,6 +266,9 @@ class WorkerModelHandle(ModelHandle):
         if isinstance(event, LoadFailed):
             self._loading, self._exit_expected = False, True  # a worker ends after a failed load
             return event
+        if isinstance(event, FidelityFinished):
+            self._evaluations.discard(event.request_id)
+            return event
         if isinstance(event, GenerationStarted):  # kept for the stats of a run that crashes
             run = self._runs.get(event.request_id)
             if run is not None:
@@ -270,6 +294,7 @@ class WorkerModelHandle(ModelHandle):
             )
             for request_id, run in self._take_runs()
         ]
+        events += self._end_evaluations(f"the model's worker crashed: {reason}")
         events.append(WorkerCrashed(reason, exitcode, tail))
         return events
 
@@ -322,6 +347,14 @@ class WorkerModelHandle(ModelHandle):
         self._release_worker()
         for request_id, run in self._take_runs():  # runs in flight are not left hanging
             self._post(GenerationFinished(request_id, ended_run_stats(run, "cancelled", None)))
+        for event in self._end_evaluations(None):
+            self._post(event)
+
+    def _end_evaluations(self, error: str | None) -> list[Event]:
+        """Finish the fidelity passes in flight: with `error`, or cancelled when None."""
+        ended, self._evaluations = self._evaluations, set()
+        figures = FidelityFigures(error=error, cancelled=error is None)
+        return [FidelityFinished(request_id, figures) for request_id in sorted(ended)]
 
     def _take_runs(self) -> list[tuple[str, RunTiming]]:
         """The runs in flight, forgotten here (another thread may add one meanwhile)."""

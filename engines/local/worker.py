@@ -33,6 +33,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from engines.fidelity.figures import FidelityFigures, FidelityRequest
 from engines.local.process_memory import peak_resident_mib
 from engines.local.timing import error_stats
 from engines.local.worker_log import llama_load_error, log_tail, redirect_output_to, worker_log_path
@@ -40,7 +41,9 @@ from engines.messages import first_line
 from engines.protocol import (
     Cancel,
     Command,
+    Evaluate,
     Event,
+    FidelityFinished,
     Generate,
     GenerationFinished,
     GenerationStarted,
@@ -164,6 +167,8 @@ class Worker:
                         break
                 elif isinstance(command, Generate):
                     self._generate(command.request)
+                elif isinstance(command, Evaluate):
+                    self._evaluate(command.request)
         finally:
             self._close_engine()
 
@@ -180,7 +185,7 @@ class Worker:
             elif isinstance(command, UpdateSampling):
                 self._control.offer_sampling(command.sampling)
             else:
-                if isinstance(command, Generate):
+                if isinstance(command, Generate | Evaluate):
                     self._control.reset()
                 elif isinstance(command, Shutdown):
                     self._control.cancel()
@@ -236,6 +241,17 @@ class Worker:
         if stats.peak_rss_mib is None:
             stats = replace(stats, peak_rss_mib=peak_resident_mib())
         self.emit(GenerationFinished(request.request_id, stats))
+
+    def _evaluate(self, request: FidelityRequest) -> None:
+        if self._engine is None or not hasattr(self._engine, "evaluate"):
+            figures = FidelityFigures(error="no model that can run a fidelity pass is loaded")
+        else:
+            try:
+                figures = self._engine.evaluate(request, self.emit, self._control)
+            except Exception as exc:  # noqa: BLE001 - a failed pass ends this pass, not the worker
+                reason = getattr(exc, "reason", None) or first_line(str(exc)) or type(exc).__name__
+                figures = FidelityFigures(error=reason, n_ctx=request.n_ctx)
+        self.emit(FidelityFinished(request.request_id, figures))
 
     def _close_engine(self) -> None:
         engine, self._engine = self._engine, None

@@ -7,6 +7,8 @@ close().
 
 Load by label: "fail-load" logs llama.cpp's error line and raises, "quiet-fail-load"
 raises without one, "abort-load" aborts the process.
+Fidelity texts (`evaluate`): "hang" (progress until cancelled); anything else gives
+perplexity 2.0 after one progress event.
 Prompts: "count" (max_tokens tokens, `token_delay_s` apart via "count:DELAY"), "abort",
 "segfault", "exit:CODE", "raise" (an engine error), "hang" (tokens until cancelled).
 """
@@ -20,7 +22,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from engines.protocol import GenerationStarted, SamplingChanged, TokensGenerated
+from engines.fidelity.figures import FidelityFigures, FidelityRequest
+from engines.protocol import FidelityProgressed, GenerationStarted, SamplingChanged, TokensGenerated
 from engines.types import (
     GenerationRequest,
     GenerationStats,
@@ -45,6 +48,17 @@ class StubEngineError(Exception):
 class StubEngine:
     def __init__(self, settings: ModelSettings) -> None:
         self.settings = settings
+
+    def evaluate(self, request: FidelityRequest, emit, control) -> FidelityFigures:
+        done = 0
+        while True:
+            done += request.n_ctx
+            emit(FidelityProgressed(request.request_id, done, 10 * request.n_ctx, 100.0))
+            if request.text != "hang":
+                return FidelityFigures(ppl=2.0, ppl_err=0.1, n_ctx=request.n_ctx, windows=1)
+            if control.cancelled():
+                return FidelityFigures(cancelled=True, n_ctx=request.n_ctx)
+            time.sleep(0.02)
 
     def load(self, on_progress: Callable[[float], None] = lambda _f: None) -> ModelInfo:
         print("stub stdout: loading", flush=True)

@@ -142,6 +142,27 @@ def _output_file_option(fmt: str, help_text: str):
     help="The longest one generation may take before its pane fails (0: no limit; "
     "default: config.toml's [run] generation_deadline_s, else 600).",
 )
+@click.option(
+    "--fidelity",
+    is_flag=True,
+    help="Also measure what quantization costs: perplexity of each local pane, and KLD, "
+    "same top token % and Δp against the reference pane (as llama-perplexity does).",
+)
+@click.option(
+    "--text",
+    "fidelity_text",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The text --fidelity evaluates (default: the bundled reference text).",
+)
+@click.option(
+    "--fidelity-ctx",
+    type=click.IntRange(min=16),
+    default=512,
+    show_default=True,
+    metavar="N",
+    help="Window size of --fidelity (llama-perplexity's -c; its -b is the same).",
+)
 def run(**options: Any) -> None:
     """Run a comparison headless and print (or export) the results.
 
@@ -155,6 +176,7 @@ def run(**options: Any) -> None:
       llmbench run --profile small-vs-large --prompt "Why is the sky blue?" --json out.json
       llmbench run -m demo:smollm2-135m -m demo:gemma3-270m --temperature 0.2,0.7,1.2
       echo "Tell me a joke" | llmbench run -m demo:smollm2-135m --prompt - --repeat 3
+      llmbench run --profile quant-ladder --fidelity --csv ladder.csv
     """
     try:
         code = _run(options)
@@ -180,6 +202,7 @@ def _run(options: dict[str, Any]) -> int:
     mode = "parallel" if options["parallel"] else "sequential"
     plans = build_plan(profile, parallel=options["parallel"])
     driver_options = _driver_options(options["deadline"])
+    fidelity_text = _fidelity_text(options)
     printer = ProgressPrinter(sys.stderr, total_panes=len(plans))
     try:
         outcome = run_comparison(
@@ -196,6 +219,8 @@ def _run(options: dict[str, Any]) -> int:
         )
     finally:
         printer.close()
+    if fidelity_text is not None:
+        _measure_fidelity(plans, outcome, fidelity_text, options["fidelity_ctx"])
     click.echo(results_table(plans, outcome, show_text=options["show_text"]))
     if outcome.failures:
         click.echo(failures_text(outcome.failures))
@@ -215,6 +240,47 @@ def _driver_options(deadline: float | None):
     except ConfigError as error:
         raise UsageProblem(str(error)) from None
     return DriverOptions.from_config()
+
+
+def _fidelity_text(options: dict[str, Any]) -> str | None:
+    """The text of --fidelity (read before anything runs), or None without --fidelity."""
+    if not options["fidelity"]:
+        if options["fidelity_text"] is not None:
+            raise UsageProblem("--text is the text of --fidelity: pass --fidelity too")
+        return None
+    from engines.fidelity.reference_text import read_text
+
+    try:
+        return read_text(options["fidelity_text"])
+    except ValueError as error:
+        raise UsageProblem(str(error)) from None
+
+
+def _measure_fidelity(plans, outcome, text: str, n_ctx: int) -> None:
+    """Run the fidelity pass, print its table and put its figures into the results."""
+    from engines.fidelity.reference_store import text_sha256
+    from profiles.fidelity_run import run_fidelity
+    from profiles.results import FidelityRecord
+    from tui.commands.fidelity_output import FidelityProgressPrinter, fidelity_table
+
+    printer = FidelityProgressPrinter(sys.stderr, total_panes=len(plans))
+    try:
+        fidelity = run_fidelity(plans, text, n_ctx, on_progress=printer)
+    finally:
+        printer.close()
+    click.echo(fidelity_table(plans, fidelity))
+    click.echo()
+    digest = text_sha256(text)
+    outcome.results = [
+        result.model_copy(
+            update={
+                "fidelity": FidelityRecord.from_figures(fidelity.figures[result.pane_index], digest)
+            }
+        )
+        if result.pane_index in fidelity.figures
+        else result
+        for result in outcome.results
+    ]
 
 
 # --- the comparison from the options ------------------------------------------------

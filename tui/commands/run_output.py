@@ -131,6 +131,13 @@ _COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 """Figure columns: title, record field (profiles.export names), decimals."""
 
+_FIDELITY_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("PPL", "ppl", 3),
+    ("KLD", "kld", 4),
+    ("top-1 %", "top1_pct", 1),
+)
+"""Added when the run measured fidelity (`llmbench run --fidelity`)."""
+
 
 def results_table(
     plans: Sequence[PanePlan], outcome: ComparisonOutcome, show_text: bool = False
@@ -142,11 +149,14 @@ def results_table(
     for result in outcome.results:
         by_pane.setdefault(result.pane_index or 0, []).append(result_to_record(result))
     failed = {failure.pane for failure in outcome.failures}
-    header = ["pane", "model", "temp", *(title for title, _, _ in _COLUMNS), "stop"]
+    columns = _COLUMNS
+    if any(result.fidelity for result in outcome.results):
+        columns += _FIDELITY_COLUMNS
+    header = ["pane", "model", "temp", *(title for title, _, _ in columns), "stop"]
     rows = [header]
     for plan in plans:
         records = by_pane.get(plan.index, [])
-        figures = [_figure(records, field, decimals) for _, field, decimals in _COLUMNS]
+        figures = [_figure(records, field, decimals) for _, field, decimals in columns]
         stops = sorted({str(r["stop_reason"]) for r in records})
         stop = "FAILED" if plan.index in failed else ("/".join(stops) or DASH)
         temperature = f"{plan.sampling.temperature:g}"
