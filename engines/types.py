@@ -14,8 +14,16 @@ from typing import Literal
 PromptMode = Literal["chat", "completion"]
 """`chat`: prompted through the GGUF's chat template; `completion`: raw prompt (base models)."""
 
-StopReason = Literal["stop", "length", "cancelled", "error"]
-"""Why a generation ended (docs/metrics.md): end-of-sequence or stop string, max tokens, cancelled, error."""
+StopReason = Literal["stop", "length", "context_full", "cancelled", "error"]
+"""Why a generation ended (docs/metrics.md): end-of-sequence or stop string (`stop`), max
+tokens reached (`length`), the model's context filled up before max tokens (`context_full`),
+cancelled, error."""
+
+STOP_REASONS: tuple[StopReason, ...] = ("stop", "length", "context_full", "cancelled", "error")
+"""Every stop reason, in the order docs/metrics.md lists them."""
+
+FINISHED_STOP_REASONS: tuple[StopReason, ...] = ("stop", "length", "context_full")
+"""Stop reasons of a generation that ran to its end (kept in the history, exported)."""
 
 
 @dataclass(frozen=True)

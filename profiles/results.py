@@ -46,7 +46,7 @@ class _Record(BaseModel):
 class Figures(_Record):
     """The figures of docs/metrics.md for one generation (None: unknown, shown "—")."""
 
-    stop_reason: Literal["stop", "length", "cancelled", "error"]
+    stop_reason: Literal["stop", "length", "context_full", "cancelled", "error"]
     prompt_mode: Literal["chat", "completion"]
     prompt_tokens: int | None
     """Tokens of the prompt after the chat template (llama-bench: n_prompt); None: unknown."""

@@ -34,6 +34,7 @@ from engines.types import (
     PromptMode,
     SamplingChange,
     SamplingParams,
+    StopReason,
     decode_speed,
 )
 
@@ -165,7 +166,8 @@ def run_generation(
             return _cancelled_during_prompt(mode, len(tokens))
 
         room = context.n_ctx - len(tokens)
-        max_new = min(sampling.max_tokens, room)
+        max_asked = sampling.max_tokens
+        max_new = min(max_asked, room)
         batcher = _TokenBatcher(request.request_id, emit)
         texts_append = batcher.texts.append
         times_append = batcher.times.append
@@ -187,7 +189,7 @@ def run_generation(
 
         generated: list[int] = []
         changes: list[SamplingChange] = []
-        stop_reason = "length"
+        stop_reason: StopReason = "length"
         n_generated = 0
         n_evaluated = 0
         n_sampled = 0
@@ -207,7 +209,8 @@ def run_generation(
                     raise EngineError(f"{context.file_name}: {error}") from error
                 chain.close()
                 chain, chain_pointer = new_chain, new_chain.pointer
-                max_new = min(change.max_tokens, room)
+                max_asked = change.max_tokens
+                max_new = min(max_asked, room)
                 stops.replace_stops(change.stop)
                 check_stops = stops.active
                 if not check_stops:
@@ -216,6 +219,7 @@ def run_generation(
                 emit(SamplingChanged(request.request_id, n_generated, change))
                 last_flush = clock()
                 if n_generated >= max_new:
+                    stop_reason = _end_reason(max_asked, room)
                     break
             started = clock()
             token = sample(chain_pointer, ctx, -1)
@@ -246,6 +250,7 @@ def run_generation(
             if n_generated == 1:
                 first_ready = last_ready
             if n_generated >= max_new:
+                stop_reason = _end_reason(max_asked, room)
                 break
             if last_ready - last_flush >= FLUSH_INTERVAL_S:
                 batcher.flush()
@@ -289,6 +294,12 @@ def run_generation(
         cached_prompt_tokens=cached,
         sampling_changes=tuple(changes),
     )
+
+
+def _end_reason(max_asked: int, room: int) -> StopReason:
+    """Why an answer that used all its tokens ended: max tokens, or a context that filled up
+    first (`room` tokens were left after the prompt; `max_asked` is the max tokens in force)."""
+    return "context_full" if room < max_asked else "length"
 
 
 def _cancelled_during_prompt(mode: PromptMode, prompt_tokens: int) -> GenerationStats:
