@@ -39,6 +39,14 @@ def run(engine: LlamaEngine, prompt: str, sampling: SamplingParams = GREEDY):
     return text, stats
 
 
+@pytest.fixture(scope="module")
+def gemma(gemma_path: Path):
+    engine = LlamaEngine(ModelSettings(path=str(gemma_path), n_ctx=512, n_threads=1))
+    engine.load()
+    yield engine
+    engine.close()
+
+
 # --- a looping chat template ------------------------------------------------------------
 
 
@@ -88,15 +96,30 @@ def test_a_model_with_a_looping_template_fails_to_load_naming_it(
     assert engine.context is None  # nothing left loaded
 
 
+# --- control tokens and special markers are not text -------------------------------------
+
+
+@pytest.mark.real_model
+def test_gemma_image_markers_never_reach_the_answer_text(gemma: LlamaEngine) -> None:
+    context = gemma.context
+    marker = context.tokenize("<start_of_image>", add_special=False, parse_special=True)
+    assert len(marker) == 1 and context.is_special(marker[0])
+    text, stats = run(gemma, "Here is a photo of my cat:", GREEDY.with_changes(max_tokens=24))
+    assert marker[0] in context.pieces  # the model did generate the marker...
+    assert "<start_of_image>" not in text and "<end_of_image>" not in text  # ...as no text
+    assert stats.stop_reason == "length" and stats.generated_tokens == 24  # skipped, not an end
+
+
+@pytest.mark.real_model
+def test_user_defined_tokens_that_are_text_stay_text(gemma: LlamaEngine) -> None:
+    context = gemma.context
+    for text in ("<b>", "<table>", "\n\n", "    "):
+        (token,) = context.tokenize(text, add_special=False, parse_special=True)
+        assert not context.is_special(token)
+        assert context.piece(token) == text.encode()
+
+
 # --- a full context ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def gemma(gemma_path: Path):
-    engine = LlamaEngine(ModelSettings(path=str(gemma_path), n_ctx=512, n_threads=1))
-    engine.load()
-    yield engine
-    engine.close()
 
 
 @pytest.mark.real_model
