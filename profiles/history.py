@@ -38,7 +38,7 @@ def append_result(result: RunResult, path: Path | None = None) -> Path:
     """Append one result as a JSON line and flush it to disk; returns the file's path."""
     target = path or history_path()
     target.parent.mkdir(parents=True, exist_ok=True)
-    line = result.model_dump_json().encode("utf-8") + b"\n"
+    line = result.model_dump_json(exclude={"logprobs"}).encode("utf-8") + b"\n"
     with _append_lock:
         fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:

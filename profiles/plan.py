@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from engines.types import ModelSettings, SamplingParams
 
 if TYPE_CHECKING:
     from engines.protocol import ModelHandle
-    from profiles.schema import PaneSpec, Profile
+    from profiles.schema import PaneSpec, Profile, SeedMode
 
 PaneKind = Literal["local", "openai"]
 
@@ -46,6 +47,8 @@ class PanePlan:
     """For a server pane: the name of the environment variable that holds the API key."""
     error: str | None = None
     """Why the reference could not be resolved; such a pane stays in its place and never runs."""
+    seed_mode: SeedMode = "fixed"
+    """"fixed": every run uses `sampling.seed`; "new": each run draws one (`sampling_for_run`)."""
 
     @property
     def runnable(self) -> bool:
@@ -98,9 +101,19 @@ def _draft_pane(
 ) -> PanePlan:
     """The pane with its reference resolved (or its error), before threads are chosen."""
     label = pane.label or _describe(pane.model, describe_ref)
-    sampling = pane.sampling_params(profile.sampling)
+    values = pane.sampling_values(profile.sampling)
+    sampling = values.to_params()
     settings = pane.settings.to_settings(path="", label=label)
-    plan = PanePlan(index, label, pane.model, "local", settings, sampling, pane.api_key_env)
+    plan = PanePlan(
+        index,
+        label,
+        pane.model,
+        "local",
+        settings,
+        sampling,
+        pane.api_key_env,
+        seed_mode=values.seed_mode,
+    )
     try:
         ref = parse_ref(pane.model)
         if ref.kind == "openai":
@@ -209,3 +222,17 @@ def _describe_or_ref(model_ref: str) -> str:
 
 def _format_value(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def sampling_for_run(
+    sampling: SamplingParams, seed_mode: SeedMode, draw: Callable[[], int] | None = None
+) -> SamplingParams:
+    """The sampling values for one run: as they are ("fixed"), or with a new seed ("new").
+
+    `draw` gives the new seed (default: a random one in the engine's range, 0 to 2**32 − 1).
+    The result carries the seed used, so every record of the run names it.
+    """
+    if seed_mode != "new":
+        return sampling
+    seed = draw() if draw is not None else secrets.randbelow(2**32)
+    return sampling.with_changes(seed=seed)

@@ -35,9 +35,9 @@ from engines.protocol import (
     Warned,
     WorkerCrashed,
 )
-from engines.types import GenerationRequest, GenerationStats, ModelInfo
+from engines.types import GenerationRequest, GenerationStats, ModelInfo, TokenProbabilities
 from profiles import run_adapters
-from profiles.plan import PanePlan, open_handle
+from profiles.plan import PanePlan, open_handle, sampling_for_run
 from profiles.run_report import (
     ComparisonOutcome,
     PaneFailed,
@@ -93,8 +93,12 @@ def run_comparison(
     profile_name: str | None = None,
     cancel: threading.Event | None = None,
     idle_timeout_s: float = IDLE_TIMEOUT_S,
+    top_logprobs: int = 0,
 ) -> ComparisonOutcome:
     """Run every pane of `plans` on `prompt` and collect the results.
+
+    `top_logprobs` > 0 records token probabilities with that many candidates per token
+    for local panes, in each result's `logprobs` (`profiles.logprobs`).
 
     `repeat` measured generations per pane follow `warmup` unmeasured ones. A pane that
     fails (bad reference, load failure, crash, error) is reported in `failures`; the
@@ -119,6 +123,7 @@ def run_comparison(
         profile_name=profile_name,
         cancel=cancel or threading.Event(),
         idle_timeout_s=idle_timeout_s,
+        top_logprobs=top_logprobs,
         outcome=outcome,
         host=_host_info(),  # read once, before any pane runs
     )
@@ -166,6 +171,8 @@ class _RunContext:
     cancel: threading.Event
     idle_timeout_s: float
     outcome: ComparisonOutcome
+    top_logprobs: int = 0
+    """Candidates per token to record (0: token probabilities off)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     finished: list[tuple[int, int, RunResult]] = field(default_factory=list)
     """(pane index, repetition, result) in the order they finished."""
@@ -255,20 +262,23 @@ class _PaneRun:
         repetition = step - context.warmup
         request = GenerationRequest(
             prompt=context.prompt,
-            sampling=self.plan.sampling,
+            sampling=sampling_for_run(self.plan.sampling, self.plan.seed_mode),
             system_prompt=context.system_prompt,
             request_id=f"pane{self.plan.index}-step{step}",
+            top_candidates=context.top_logprobs if self.plan.kind == "local" else 0,
         )
         self._progress("generating", step=step, warmup=is_warmup)
         meter = _start_energy_meter()
         assert self.handle is not None
         self.handle.generate(request)
         text_parts: list[str] = []
+        token_probabilities: list[TokenProbabilities] = []
         tokens = 0
         stats: GenerationStats | None = None
         for event in self._events("generating", cancellable=True):
             if isinstance(event, TokensGenerated) and event.request_id == request.request_id:
                 text_parts.append(event.text)
+                token_probabilities.extend(event.probabilities)
                 tokens += event.n_tokens
                 self._progress("generating", step=step, warmup=is_warmup, tokens=tokens)
             elif isinstance(event, GenerationFinished) and event.request_id == request.request_id:
@@ -294,6 +304,8 @@ class _PaneRun:
                 repetition=repetition,
                 sha256=self.sha256,
                 hash_file=False,
+                token_probabilities=token_probabilities,
+                top_logprobs=request.top_candidates,
             )
             if context.history:
                 _append_history(result)

@@ -54,6 +54,10 @@ _ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _RPC_SERVER_PATTERN = r"^[^\s:]+:[0-9]{1,5}$"
 
 
+SeedMode = Literal["fixed", "new"]
+"""How runs are seeded: the profile's seed every time, or a new seed per run."""
+
+
 class _Strict(BaseModel):
     """Base for every profile table: unknown keys are errors, field docstrings are descriptions."""
 
@@ -83,6 +87,9 @@ class SamplingValues(_Strict):
     """Strings that end the answer when generated (each non-empty)."""
     seed: Seed = _ENGINE_SAMPLING.seed
     """Random seed (0 to 4294967295): same model, prompt, values and seed give the same text."""
+    seed_mode: SeedMode = "fixed"
+    """"fixed": every run uses `seed` (reproducible: the same answer each time); "new": each
+    run draws a new seed (answers vary from run to run). The seed used is always recorded."""
 
     def to_params(self) -> SamplingParams:
         """These values as the engine's `SamplingParams`."""
@@ -117,6 +124,8 @@ class SamplingOverrides(_Strict):
     """Stop strings for this pane (replaces the profile's list)."""
     seed: Seed | None = None
     """Random seed for this pane, 0 to 4294967295."""
+    seed_mode: SeedMode | None = None
+    """"fixed" or "new" (a new seed each run) for this pane."""
 
     def apply_to(self, defaults: SamplingValues) -> SamplingValues:
         """The defaults with this pane's overrides applied."""

@@ -278,6 +278,7 @@ def _finished_run(pane: ModelPane, profile: Profile) -> FinishedRun | None:
         text=pane.answer,
         mode=profile.mode,
         profile_name=profile.name,
+        token_probabilities=tuple(controller.token_probabilities),
     )
 
 

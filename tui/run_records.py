@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from engines.types import GenerationRequest, GenerationStats, ModelInfo
+from engines.types import GenerationRequest, GenerationStats, ModelInfo, TokenProbabilities
 from profiles.plan import PanePlan
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ class FinishedRun:
     text: str
     mode: Literal["parallel", "sequential"]
     profile_name: str
+    token_probabilities: tuple[TokenProbabilities, ...] = ()
+    """What the sampler saw for each generated token (empty when not recorded)."""
 
 
 class RunRecorder:
