@@ -101,8 +101,7 @@ def _draft_pane(
 ) -> PanePlan:
     """The pane with its reference resolved (or its error), before threads are chosen."""
     label = pane.label or _describe(pane.model, describe_ref)
-    values = pane.sampling_values(profile.sampling)
-    sampling = values.to_params()
+    sampling = pane.sampling_params(profile.sampling)
     settings = pane.settings.to_settings(path="", label=label)
     plan = PanePlan(
         index,
@@ -112,7 +111,7 @@ def _draft_pane(
         settings,
         sampling,
         pane.api_key_env,
-        seed_mode=values.seed_mode,
+        seed_mode=pane.seed_mode or profile.seed_mode,
     )
     try:
         ref = parse_ref(pane.model)
@@ -168,8 +167,6 @@ def _describe(model_ref: str, describe_ref: Callable[[str], str]) -> str:
         return describe_ref(model_ref) or model_ref
     except Exception:  # noqa: BLE001 - a label is never worth failing over
         return model_ref
-
-
 
 
 SWEEP_LABELS: dict[str, str] = {

@@ -87,9 +87,6 @@ class SamplingValues(_Strict):
     """Strings that end the answer when generated (each non-empty)."""
     seed: Seed = _ENGINE_SAMPLING.seed
     """Random seed (0 to 4294967295): same model, prompt, values and seed give the same text."""
-    seed_mode: SeedMode = "fixed"
-    """"fixed": every run uses `seed` (reproducible: the same answer each time); "new": each
-    run draws a new seed (answers vary from run to run). The seed used is always recorded."""
 
     def to_params(self) -> SamplingParams:
         """These values as the engine's `SamplingParams`."""
@@ -124,8 +121,6 @@ class SamplingOverrides(_Strict):
     """Stop strings for this pane (replaces the profile's list)."""
     seed: Seed | None = None
     """Random seed for this pane, 0 to 4294967295."""
-    seed_mode: SeedMode | None = None
-    """"fixed" or "new" (a new seed each run) for this pane."""
 
     def apply_to(self, defaults: SamplingValues) -> SamplingValues:
         """The defaults with this pane's overrides applied."""
@@ -191,6 +186,8 @@ class PaneSpec(_Strict):
     api_key_env: Annotated[str, StringConstraints(pattern=_ENV_VAR_PATTERN)] | None = None
     """For openai: panes, the NAME of the environment variable that holds the API key
     (never the key itself)."""
+    seed_mode: SeedMode | None = None
+    """"fixed" or "new" (a new seed each run) for this pane; left out, the profile's."""
 
     @property
     def display_label(self) -> str:
@@ -224,6 +221,10 @@ class Profile(_Strict):
     """Run panes at the same time (parallel) or one after another (sequential: fair speeds)."""
     sampling: SamplingValues = Field(default_factory=SamplingValues)
     """Default sampling values for every pane."""
+    seed_mode: SeedMode = "fixed"
+    """"fixed": every run uses the sampling seed (reproducible: the same answer each time);
+    "new": each run draws a new seed (answers vary from run to run). The seed used is
+    always recorded."""
     panes: list[PaneSpec] = Field(min_length=1, max_length=16)
     """The models to compare, 1 to 16 panes, in display order."""
 
