@@ -13,8 +13,16 @@ token batching). Prints, per model, as `name: value` lines:
 - llama.cpp's sampling time per token, the delivery lag p95 (ready in the worker →
   received by the parent), load time and the worker's peak RSS.
 
-Last line: `overhead ratio (min over models): X.XX`. Targets: ratio ≥ 0.97, lag p95 ≤ 50 ms.
-Run: `.venv/bin/python benchmarks/decode_overhead.py [--tokens N] [--models a,b]`.
+Then the same answer again with token probabilities on (`--top-candidates`, default 5:
+the top candidates per token read from the sampler chain, `engines.local.token_probe`),
+printed as `MODEL probabilities NAME: value` lines: its overhead ratio, the ratio of that
+to the run without (1.00: no cost) and the sampling time per token.
+
+Last lines: `overhead ratio with token probabilities (min over models): X.XX`, then
+`overhead ratio (min over models): X.XX`. Targets: ratio ≥ 0.97 off and ≥ 0.93 on, lag p95
+≤ 50 ms.
+Run: `.venv/bin/python benchmarks/decode_overhead.py [--tokens N] [--models a,b]
+[--top-candidates N]`.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from engines.protocol import (
     WorkerCrashed,
 )
 from engines.types import (
+    DEFAULT_TOP_CANDIDATES,
     GenerationRequest,
     GenerationStats,
     ModelInfo,
@@ -57,6 +66,8 @@ class Measured:
     info: ModelInfo
     stats: GenerationStats
     ready_times: tuple[float, ...]
+    with_probabilities: GenerationStats | None = None
+    """The same answer with token probabilities on."""
 
 
 def wait_for(handle: WorkerModelHandle, done, what: str) -> list[Event]:
@@ -78,10 +89,18 @@ def wait_for(handle: WorkerModelHandle, done, what: str) -> list[Event]:
 
 
 def generate(
-    handle: WorkerModelHandle, prompt: str, max_tokens: int, request_id: str
+    handle: WorkerModelHandle,
+    prompt: str,
+    max_tokens: int,
+    request_id: str,
+    top_candidates: int = 0,
 ) -> tuple[GenerationStats, list[float]]:
     sampling = SamplingParams(temperature=0.0, max_tokens=max_tokens, stop=(), seed=1)
-    handle.generate(GenerationRequest(prompt, sampling, request_id=request_id))
+    handle.generate(
+        GenerationRequest(
+            prompt, sampling, request_id=request_id, top_candidates=top_candidates
+        )
+    )
     events = wait_for(
         handle,
         lambda e: isinstance(e, GenerationFinished) and e.request_id == request_id,
@@ -101,7 +120,7 @@ def generate(
     return finished.stats, ready
 
 
-def measure(model: str, n_tokens: int) -> Measured:
+def measure(model: str, n_tokens: int, top_candidates: int) -> Measured:
     handle = WorkerModelHandle()
     try:
         settings = ModelSettings(
@@ -112,7 +131,13 @@ def measure(model: str, n_tokens: int) -> Measured:
         info = next(e.info for e in loaded if isinstance(e, ModelLoaded))
         generate(handle, WARMUP_PROMPT, 8, "warm-up")
         stats, ready = generate(handle, PROMPT, n_tokens, "measured")
-        return Measured(info, stats, tuple(ready))
+        with_probabilities = None
+        if top_candidates:
+            generate(handle, WARMUP_PROMPT, 8, "warm-up-probabilities", top_candidates)
+            with_probabilities, _ = generate(
+                handle, PROMPT, n_tokens, "measured-probabilities", top_candidates
+            )
+        return Measured(info, stats, tuple(ready), with_probabilities)
     finally:
         handle.close()
 
@@ -162,6 +187,27 @@ def report(model: str, measured: Measured) -> float | None:
     return ratio
 
 
+def report_probabilities(model: str, measured: Measured) -> float | None:
+    """The run with token probabilities on, next to the one without."""
+    on = measured.with_probabilities
+    if on is None:
+        return None
+    ratio = on.overhead_ratio
+    off_ratio = measured.stats.overhead_ratio
+    relative = ratio / off_ratio if ratio and off_ratio else None
+    lines = [
+        ("generated tokens", str(on.generated_tokens)),
+        ("decode speed tok/s", fmt(on.decode_tps, 1)),
+        ("engine decode speed tok/s", fmt(on.engine_decode_tps, 1)),
+        ("overhead ratio", fmt(ratio, 3)),
+        ("overhead ratio on / off", fmt(relative, 3)),
+        ("sampling ms/token", fmt(on.sampling_ms_per_token, 3)),
+    ]
+    for name, value in lines:
+        print(f"{model} probabilities {name}: {value}", flush=True)
+    return ratio
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -170,14 +216,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--models", default=",".join(DEMO_MODELS), help="demo models, comma-separated"
     )
+    parser.add_argument(
+        "--top-candidates",
+        type=int,
+        default=DEFAULT_TOP_CANDIDATES,
+        help="candidates per token in the run with token probabilities (0: skip that run)",
+    )
     args = parser.parse_args(argv)
     ratios: list[float] = []
+    probability_ratios: list[float] = []
     for model in [m.strip() for m in args.models.split(",") if m.strip()]:
         if model not in DEMO_MODELS:
             parser.error(f"unknown demo model {model!r}; known: {', '.join(DEMO_MODELS)}")
-        ratio = report(model, measure(model, args.tokens))
+        measured = measure(model, args.tokens, args.top_candidates)
+        ratio = report(model, measured)
         if ratio is not None:
             ratios.append(ratio)
+        probability_ratio = report_probabilities(model, measured)
+        if probability_ratio is not None:
+            probability_ratios.append(probability_ratio)
+    if args.top_candidates:
+        worst = min(probability_ratios) if probability_ratios else None
+        print(f"overhead ratio with token probabilities (min over models): {fmt(worst)}")
     print(f"overhead ratio (min over models): {fmt(min(ratios) if ratios else None)}")
     return 0
 

@@ -21,6 +21,7 @@ from engines.types import (
     ModelInfo,
     ModelSettings,
     SamplingParams,
+    TokenProbabilities,
 )
 
 # --- Commands: parent -> worker ---------------------------------------------------------
@@ -109,6 +110,9 @@ class TokensGenerated:
     """Index of the first token of this batch among the run's generated tokens (0-based)."""
     received_at: float = 0.0
     """Parent-side `time.perf_counter()` at arrival; stamped by the handle."""
+    probabilities: tuple[TokenProbabilities, ...] = ()
+    """One per token of this batch, in order, when the request asked for token
+    probabilities (`GenerationRequest.top_candidates`); empty otherwise."""
 
 
 @dataclass(frozen=True)

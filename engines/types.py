@@ -8,14 +8,23 @@ messages that cross the pipe between the parent process and a model worker (see
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 PromptMode = Literal["chat", "completion"]
 """`chat`: prompted through the GGUF's chat template; `completion`: raw prompt (base models)."""
 
-StopReason = Literal["stop", "length", "cancelled", "error"]
-"""Why a generation ended (docs/metrics.md): end-of-sequence or stop string, max tokens, cancelled, error."""
+StopReason = Literal["stop", "length", "context_full", "cancelled", "error"]
+"""Why a generation ended (docs/metrics.md): end-of-sequence or stop string (`stop`), max
+tokens reached (`length`), the model's context filled up before max tokens (`context_full`),
+cancelled, error."""
+
+STOP_REASONS: tuple[StopReason, ...] = ("stop", "length", "context_full", "cancelled", "error")
+"""Every stop reason, in the order docs/metrics.md lists them."""
+
+FINISHED_STOP_REASONS: tuple[StopReason, ...] = ("stop", "length", "context_full")
+"""Stop reasons of a generation that ran to its end (kept in the history, exported)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,13 @@ class ModelSettings:
     """What the user calls this model (the pane's label); used in messages."""
 
 
+DEFAULT_TOP_CANDIDATES = 5
+"""Candidates recorded per token when token probabilities are on and no number is given."""
+
+MAX_TOP_CANDIDATES = 20
+"""The most candidates recorded per token (OpenAI's top_logprobs allows 20 too)."""
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """One prompt to run on one loaded model."""
@@ -70,6 +86,9 @@ class GenerationRequest:
     sampling: SamplingParams = field(default_factory=SamplingParams)
     system_prompt: str | None = None
     request_id: str = ""
+    top_candidates: int = 0
+    """Token probabilities: record this many top candidates per generated token
+    (1..`MAX_TOP_CANDIDATES`; 0: off). See `TokenProbabilities`."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +128,70 @@ class SamplingChange:
 
     at_token: int
     sampling: SamplingParams
+
+
+@dataclass(frozen=True)
+class TokenCandidate:
+    """One candidate for a generated token: a token the model could have produced there.
+
+    `probability` is the candidate's probability in the distribution the sampler drew from
+    (after repeat penalty, top-k, top-p, min-p and temperature; 0.0 for a candidate those
+    stages cut). `logit` is the model's raw logit for it (before penalty and temperature),
+    from which `engines.temperature_lens` recomputes probabilities at any temperature.
+    """
+
+    token_id: int
+    text: str
+    """The token's text as the answer shows it; a control or marker token (which the
+    answer skips) shows its vocabulary text, e.g. "<eos>", with `special` set."""
+    probability: float
+    logit: float
+    special: bool = False
+
+
+@dataclass(frozen=True)
+class TokenProbabilities:
+    """What the sampler saw when it chose one generated token (token probabilities).
+
+    - `probability` / `rank`: the chosen token's probability in the sampler's distribution
+      and its rank there (1: the most likely). Greedy decoding (temperature 0) is a point
+      mass: probability 1.0, rank 1, every other candidate 0.0.
+    - `candidates`: the top candidates by that probability, most likely first (at most the
+      number asked for, fewer when the sampler kept fewer; the sampler's cut candidates
+      fill up the list with probability 0.0). They sum to at most 1.
+    - `raw_candidates`: the top candidates by the model's raw logit, highest first: the
+      input of the temperature lens (`engines.temperature_lens.lens_probabilities`).
+    - `entropy`: the entropy (nats) of the sampler's whole distribution at this token.
+
+    Read from llama.cpp's own sampler data (the chain's array after its top-k and after
+    the draw), never by sorting the vocabulary in Python; see
+    `engines.local.token_probe`.
+    """
+
+    index: int
+    """The token's index among the run's generated tokens (0-based)."""
+    token_id: int
+    text: str
+    probability: float
+    rank: int
+    logit: float
+    """The chosen token's raw logit."""
+    candidates: tuple[TokenCandidate, ...]
+    raw_candidates: tuple[TokenCandidate, ...]
+    entropy: float
+    kept: int
+    """How many candidates the sampler's distribution had (probability > 0)."""
+    temperature: float
+    """The temperature in force for this token (0: greedy)."""
+
+    @property
+    def logprob(self) -> float:
+        """ln(probability); `LOGPROB_FLOOR` for a probability of 0."""
+        return math.log(self.probability) if self.probability > 0 else LOGPROB_FLOOR
+
+
+LOGPROB_FLOOR = -9999.0
+"""The log-probability written for a probability of 0 (OpenAI writes -9999.0 too)."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +235,13 @@ class GenerationStats:
     """Live sampling changes during this run, in order."""
     error: str | None = None
     """Why the generation failed, when stop_reason is "error"."""
+    mean_logprob: float | None = None
+    """Mean ln(probability) of the generated tokens in the sampler's distribution
+    (docs/metrics.md); None when token probabilities were off."""
+    perplexity: float | None = None
+    """exp(−mean_logprob): the generated text's perplexity under the sampler's distribution."""
+    mean_entropy: float | None = None
+    """Mean entropy (nats) of the sampler's distribution over the generated tokens."""
 
     @property
     def overhead_ratio(self) -> float | None:

@@ -74,6 +74,9 @@ def result_to_record(result: RunResult) -> dict[str, Any]:
         "energy_j": figures.energy_j,
         "energy_per_token_j": figures.energy_per_token_j,
         "cpu_energy_j": figures.cpu_energy_j,
+        "mean_logprob": figures.mean_logprob,
+        "perplexity": figures.perplexity,
+        "mean_entropy": figures.mean_entropy,
         "stop_reason": figures.stop_reason,
         "error": figures.error,
         "temperature": sampling.temperature,
@@ -145,9 +148,17 @@ def to_json(
         "llmbench_export_version": EXPORT_VERSION,
         "host": host if host is not None else (dict(results[0].host) if results else {}),
         "mode": mode or _common_mode(results),
-        "results": [result_to_record(result) for result in results],
+        "results": [_json_record(result) for result in results],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _json_record(result: RunResult) -> dict[str, Any]:
+    """`result_to_record`, plus the token probabilities (`logprobs`) when recorded."""
+    record = result_to_record(result)
+    if result.logprobs is not None:
+        record["logprobs"] = result.logprobs
+    return record
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -213,6 +224,8 @@ _TABLE_ROWS: list[tuple[str, Callable[[RunResult], str]]] = [
     ("decode speed (tok/s)", lambda r: _num(r.figures.decode_tps, 1)),
     ("engine decode speed (tok/s)", lambda r: _num(r.figures.engine_decode_tps, 1)),
     ("overhead ratio", lambda r: _num(r.figures.overhead_ratio, 2)),
+    ("perplexity", lambda r: _num(r.figures.perplexity, 2)),
+    ("mean entropy (nats)", lambda r: _num(r.figures.mean_entropy, 2)),
     ("peak RSS (MiB)", lambda r: _num(r.figures.peak_rss_mib, 0)),
     ("GPU memory (MiB)", lambda r: _num(r.figures.gpu_mem_mib, 0)),
     ("energy (J)", lambda r: _num(r.figures.energy_j, 1)),

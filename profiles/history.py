@@ -56,7 +56,7 @@ def append_result(result: RunResult, path: Path | None = None) -> Path:
     Raises `HistoryWriteError` (naming the file) when the file cannot take it.
     """
     target = path or history_path()
-    line = result.model_dump_json().encode("utf-8") + b"\n"
+    line = result.model_dump_json(exclude={"logprobs"}).encode("utf-8") + b"\n"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with _append_lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from engines.types import ModelSettings, SamplingParams
 
 if TYPE_CHECKING:
     from engines.protocol import ModelHandle
-    from profiles.schema import PaneSpec, Profile
+    from profiles.schema import PaneSpec, Profile, SeedMode
 
 PaneKind = Literal["local", "openai"]
 
@@ -48,6 +49,8 @@ class PanePlan:
     """Why the reference could not be resolved; such a pane stays in its place and never runs."""
     reference: bool = False
     """Marked in the profile as the reference of a fidelity run (`profiles.fidelity_run`)."""
+    seed_mode: SeedMode = "fixed"
+    """"fixed": every run uses `sampling.seed`; "new": each run draws one (`sampling_for_run`)."""
 
     @property
     def runnable(self) -> bool:
@@ -102,8 +105,17 @@ def _draft_pane(
     label = pane.label or _describe(pane.model, describe_ref)
     sampling = pane.sampling_params(profile.sampling)
     settings = pane.settings.to_settings(path="", label=label)
-    plan = PanePlan(index, label, pane.model, "local", settings, sampling, pane.api_key_env)
-    plan = replace(plan, reference=bool(pane.reference))
+    plan = PanePlan(
+        index,
+        label,
+        pane.model,
+        "local",
+        settings,
+        sampling,
+        pane.api_key_env,
+        seed_mode=pane.seed_mode or profile.seed_mode,
+        reference=bool(pane.reference),
+    )
     try:
         ref = parse_ref(pane.model)
         if ref.kind == "openai":
@@ -160,8 +172,6 @@ def _describe(model_ref: str, describe_ref: Callable[[str], str]) -> str:
         return model_ref
 
 
-
-
 SWEEP_LABELS: dict[str, str] = {
     "temperature": "temp",
     "top_p": "top_p",
@@ -212,3 +222,17 @@ def _describe_or_ref(model_ref: str) -> str:
 
 def _format_value(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def sampling_for_run(
+    sampling: SamplingParams, seed_mode: SeedMode, draw: Callable[[], int] | None = None
+) -> SamplingParams:
+    """The sampling values for one run: as they are ("fixed"), or with a new seed ("new").
+
+    `draw` gives the new seed (default: a random one in the engine's range, 0 to 2**32 − 1).
+    The result carries the seed used, so every record of the run names it.
+    """
+    if seed_mode != "new":
+        return sampling
+    seed = draw() if draw is not None else secrets.randbelow(2**32)
+    return sampling.with_changes(seed=seed)

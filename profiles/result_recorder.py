@@ -123,6 +123,8 @@ class ResultRecorder:
             repetition=repetition,
             sha256=sha256,
             hash_file=False,
+            token_probabilities=finished.token_probabilities,
+            top_logprobs=finished.request.top_candidates,
         )
         if not self.history:
             return Recorded(result)

@@ -14,6 +14,7 @@ Records are plain pydantic models that survive a JSON round trip unchanged; unkn
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,7 +27,9 @@ from engines.types import (
     ModelInfo,
     ModelSettings,
     SamplingParams,
+    TokenProbabilities,
 )
+from profiles.logprobs import openai_logprobs
 
 if TYPE_CHECKING:
     from engines.machine.host import HostInfo
@@ -46,7 +49,7 @@ class _Record(BaseModel):
 class Figures(_Record):
     """The figures of docs/metrics.md for one generation (None: unknown, shown "—")."""
 
-    stop_reason: Literal["stop", "length", "cancelled", "error"]
+    stop_reason: Literal["stop", "length", "context_full", "cancelled", "error"]
     prompt_mode: Literal["chat", "completion"]
     prompt_tokens: int | None
     """Tokens of the prompt after the chat template (llama-bench: n_prompt); None: unknown."""
@@ -70,6 +73,13 @@ class Figures(_Record):
     cpu_energy_j: float | None = None
     error: str | None = None
     """Why the generation failed, when stop_reason is "error"."""
+    mean_logprob: float | None = None
+    """Mean ln(probability) of the answer's tokens as the sampler saw them (docs/metrics.md);
+    None when token probabilities were off."""
+    perplexity: float | None = None
+    """exp(−mean_logprob)."""
+    mean_entropy: float | None = None
+    """Mean entropy (nats) of the sampler's distribution per token."""
 
     @classmethod
     def from_stats(cls, stats: GenerationStats, load_s: float | None) -> Figures:
@@ -95,6 +105,9 @@ class Figures(_Record):
             energy_per_token_j=stats.energy_per_token_j,
             cpu_energy_j=stats.cpu_energy_j,
             error=stats.error,
+            mean_logprob=stats.mean_logprob,
+            perplexity=stats.perplexity,
+            mean_entropy=stats.mean_entropy,
         )
 
 
@@ -235,6 +248,9 @@ class RunResult(_Record):
     """The machine (`engines.machine.host.HostInfo.to_dict()`); {} when unknown."""
     fidelity: FidelityRecord | None = None
     """Perplexity and KLD against the reference, when the run measured them (--fidelity)."""
+    logprobs: dict[str, Any] | None = None
+    """The answer's token probabilities in OpenAI's `logprobs` shape (`profiles.logprobs`),
+    when the run asked for them (`llmbench run --logprobs N`); kept out of the history."""
 
     @property
     def cpu_name(self) -> str:
@@ -271,6 +287,8 @@ class RunResult(_Record):
         sha256: str | None = None,
         hash_file: bool = True,
         now: datetime | None = None,
+        token_probabilities: Sequence[TokenProbabilities] = (),
+        top_logprobs: int = 0,
     ) -> RunResult:
         """Build the record of one finished generation.
 
@@ -279,6 +297,7 @@ class RunResult(_Record):
         or stand in without a plan. `sha256` is used when given; otherwise, with
         `hash_file`, the local model file is hashed through `engines.models.file_hash` (cached,
         so only the first run of a file pays; call this off the UI thread).
+        `token_probabilities` with `top_logprobs` > 0 fill `logprobs`.
         """
         settings = settings or getattr(plan, "settings", None)
         label = label or getattr(plan, "label", None) or settings_label(settings) or info.name
@@ -310,6 +329,9 @@ class RunResult(_Record):
             ],
             model=_model_record(info, settings, sha256),
             host=_host_dict(host),
+            logprobs=(
+                openai_logprobs(token_probabilities, top_logprobs) if top_logprobs > 0 else None
+            ),
         )
 
 

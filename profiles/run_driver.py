@@ -43,7 +43,13 @@ from engines.protocol import (
     ModelLoaded,
     TokensGenerated,
 )
-from engines.types import GenerationRequest, GenerationStats, ModelInfo, SamplingParams
+from engines.types import (
+    GenerationRequest,
+    GenerationStats,
+    ModelInfo,
+    SamplingParams,
+    TokenProbabilities,
+)
 from profiles.plan import PanePlan
 
 HandleFactory = Callable[[PanePlan], ModelHandle]
@@ -85,6 +91,8 @@ class FinishedGeneration:
     stats: GenerationStats
     text: str
     info: ModelInfo | None
+    token_probabilities: tuple[TokenProbabilities, ...] = ()
+    """What the sampler saw for each generated token (empty when not asked for)."""
 
 
 @dataclass
@@ -96,6 +104,7 @@ class _Generation:
     sent_at: float
     deadline_at: float | None
     text: list[str] = field(default_factory=list)
+    token_probabilities: list[TokenProbabilities] = field(default_factory=list)
     tokens: int = 0
     prompt_mode: str = "completion"
     stop_at: float | None = None
@@ -225,6 +234,7 @@ class PaneDriver:
             generation.prompt_mode = event.prompt_mode
         elif isinstance(event, TokensGenerated) and ours:
             generation.text.append(event.text)
+            generation.token_probabilities.extend(event.probabilities)
             generation.tokens += event.n_tokens
         elif isinstance(event, GenerationFinished):
             if not ours:
@@ -271,7 +281,11 @@ class PaneDriver:
         if generation.overdue:
             stats = replace(stats, stop_reason="error", error=self._overdue_reason())
         self.finished = FinishedGeneration(
-            generation.request, stats, "".join(generation.text), self.info
+            generation.request,
+            stats,
+            "".join(generation.text),
+            self.info,
+            tuple(generation.token_probabilities),
         )
         return GenerationFinished(generation.request.request_id, stats)
 

@@ -35,7 +35,7 @@ from engines.protocol import (
     WorkerCrashed,
 )
 from engines.types import GenerationRequest, ModelInfo
-from profiles.plan import PanePlan, open_handle
+from profiles.plan import PanePlan, open_handle, sampling_for_run
 from profiles.result_recorder import ResultRecorder
 from profiles.run_driver import DriverOptions, HandleFactory, PaneDriver
 from profiles.run_report import (
@@ -88,8 +88,12 @@ def run_comparison(
     idle_timeout_s: float = LOAD_IDLE_TIMEOUT_S,
     driver_options: DriverOptions | None = None,
     recorder: ResultRecorder | None = None,
+    top_logprobs: int = 0,
 ) -> ComparisonOutcome:
     """Run every pane of `plans` on `prompt` and collect the results.
+
+    `top_logprobs` > 0 records token probabilities with that many candidates per token
+    for local panes, in each result's `logprobs` (`profiles.logprobs`).
 
     `repeat` measured generations per pane follow `warmup` unmeasured ones. A pane that
     fails (bad reference, load failure, crash, error, past its deadline) is reported in
@@ -119,6 +123,7 @@ def run_comparison(
         idle_timeout_s=idle_timeout_s,
         driver_options=driver_options or DriverOptions.from_config(),
         recorder=recorder,
+        top_logprobs=top_logprobs,
         outcome=outcome,
     )
     recorder.host()  # read once, before any pane runs
@@ -167,6 +172,8 @@ class _RunContext:
     driver_options: DriverOptions
     recorder: ResultRecorder
     outcome: ComparisonOutcome
+    top_logprobs: int = 0
+    """Candidates per token to record (0: token probabilities off)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     finished: list[tuple[int, int, RunResult]] = field(default_factory=list)
     """(pane index, repetition, result) in the order they finished."""
@@ -254,9 +261,10 @@ class _PaneRun:
         repetition = step - context.warmup
         request = GenerationRequest(
             prompt=context.prompt,
-            sampling=self.plan.sampling,
+            sampling=sampling_for_run(self.plan.sampling, self.plan.seed_mode),
             system_prompt=context.system_prompt,
             request_id=f"pane{self.plan.index}-step{step}",
+            top_candidates=context.top_logprobs if self.plan.kind == "local" else 0,
         )
         self._progress("generating", step=step, warmup=is_warmup)
         self.driver.generate(request)

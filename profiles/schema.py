@@ -54,6 +54,10 @@ _ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _RPC_SERVER_PATTERN = r"^[^\s:]+:[0-9]{1,5}$"
 
 
+SeedMode = Literal["fixed", "new"]
+"""How runs are seeded: the profile's seed every time, or a new seed per run."""
+
+
 class _Strict(BaseModel):
     """Base for every profile table: unknown keys are errors, field docstrings are descriptions."""
 
@@ -186,6 +190,8 @@ class PaneSpec(_Strict):
     """`true`: the reference of a fidelity run (`llmbench run --fidelity`): the other panes'
     KL divergence is measured against this one. Left out everywhere, the highest-precision
     file among panes of the same architecture is the reference."""
+    seed_mode: SeedMode | None = None
+    """"fixed" or "new" (a new seed each run) for this pane; left out, the profile's."""
 
     @property
     def display_label(self) -> str:
@@ -219,6 +225,10 @@ class Profile(_Strict):
     """Run panes at the same time (parallel) or one after another (sequential: fair speeds)."""
     sampling: SamplingValues = Field(default_factory=SamplingValues)
     """Default sampling values for every pane."""
+    seed_mode: SeedMode = "fixed"
+    """"fixed": every run uses the sampling seed (reproducible: the same answer each time);
+    "new": each run draws a new seed (answers vary from run to run). The seed used is
+    always recorded."""
     panes: list[PaneSpec] = Field(min_length=1, max_length=16)
     """The models to compare, 1 to 16 panes, in display order."""
 

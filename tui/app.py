@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
 from engines.messages import one_line
+from engines.types import FINISHED_STOP_REASONS
 from profiles.plan import build_plan, open_handle
 from profiles.result_recorder import ResultRecorder
 from profiles.run_driver import DriverOptions
@@ -271,7 +272,7 @@ class WorkbenchApp(ProfileActions, App[None]):
             return
 
 
-KEPT_STOP_REASONS = ("stop", "length")
+KEPT_STOP_REASONS = FINISHED_STOP_REASONS
 """Generations that count as finished results (kept in the history, exported)."""
 
 

@@ -38,13 +38,15 @@ from engines.protocol import (
     WorkerCrashed,
 )
 from engines.types import (
+    DEFAULT_TOP_CANDIDATES,
     GenerationRequest,
     GenerationStats,
     ModelInfo,
     SamplingParams,
+    TokenProbabilities,
     decode_speed,
 )
-from profiles.plan import PanePlan
+from profiles.plan import PanePlan, sampling_for_run
 from profiles.run_driver import DriverOptions, FinishedGeneration, PaneDriver
 
 EngineFactory = Callable[[PanePlan], ModelHandle]
@@ -140,6 +142,12 @@ class PaneController:
     stats: GenerationStats | None = None
     """The last finished generation's figures."""
     driver: PaneDriver = field(init=False)
+    token_probabilities_on: bool = True
+    """Record token probabilities (`engines.types.TokenProbabilities`) for local models:
+    on by default (their cost is within the bound, `benchmarks/decode_overhead.py`)."""
+    token_probabilities: list[TokenProbabilities] = field(default_factory=list)
+    """The running or last generation's token records, one per generated token (local
+    models with token probabilities on; empty otherwise)."""
     _closed: bool = False
 
     def __post_init__(self) -> None:
@@ -203,9 +211,14 @@ class PaneController:
             return RunOutcome.BUSY
         request = GenerationRequest(
             prompt=prompt,
-            sampling=self.sampling,
+            sampling=sampling_for_run(self.sampling, self.plan.seed_mode),
             system_prompt=system_prompt or None,
             request_id=uuid.uuid4().hex[:12],
+            top_candidates=(
+                DEFAULT_TOP_CANDIDATES
+                if self.token_probabilities_on and self.plan.kind == "local"
+                else 0
+            ),
         )
         if self.state is PaneState.LOADING:
             self.pending = request
@@ -222,6 +235,7 @@ class PaneController:
     def _start(self, request: GenerationRequest) -> None:
         self.request, self.pending, self.stats = request, None, None
         self.live = LiveFigures(sent_at=time.perf_counter())
+        self.token_probabilities = []
         self.state, self.reason = PaneState.GENERATING, ""
         self.driver.generate(request)
 
@@ -303,6 +317,7 @@ class PaneController:
             )
             live.last_ready = batch.ready_times[-1]
         live.tokens += batch.n_tokens
+        self.token_probabilities.extend(batch.probabilities)
 
 
 def _finished_state(stats: GenerationStats) -> tuple[PaneState, str]:

@@ -28,7 +28,7 @@ from engines.fidelity.figures import FidelityFigures, FidelityRequest
 from engines.local.fidelity_pass import run_fidelity_pass
 from engines.local.llama_context import EngineError, LlamaContext
 from engines.local.model_info import build_model_info
-from engines.local.prompt_format import PromptFormatError, PromptFormatter
+from engines.local.prompt_format import ChatTemplateTooSlow, PromptFormatError, PromptFormatter
 from engines.local.token_loop import GenerationControl, NoControl, run_generation
 from engines.machine.threads import default_threads
 from engines.models.gguf_info import GGUFError, read_gguf_metadata
@@ -107,6 +107,7 @@ class LlamaEngine:
             )
         self.context = context = LlamaContext(lib, model, ctx, self.file_name)
         self._formatter = self._make_formatter(context)
+        self._check_template(self._formatter)
         self.warmed_up = self.warm_up and self._warm_up(context)
         progress.finish()
         self.info = build_model_info(
@@ -142,17 +143,11 @@ class LlamaEngine:
 
         llama.cpp's first evaluation after a load pays one-time costs: the mapped weights
         are read in (from disk when they are not in the page cache yet) and its compute
-        buffers and threads are set up; the chat template's renderer is built at its first
-        use too. Done here, that counts in the load time ("until the
+        buffers and threads are set up. Done here, that counts in the load time ("until the
         model is ready to generate") instead of the first answer's TTFT and prompt speed
         (`benchmarks/first_run.py`). The memory is cleared and the perf counters reset
         afterwards, so no figure and no answer carries a trace of it. Returns whether it ran.
         """
-        if self._formatter is not None:
-            try:  # builds the chat template's Jinja renderer now (a few ms), not at the first run
-                self._formatter.format("Hello.")
-            except PromptFormatError:
-                pass  # the first real prompt reports it
         lib, ctx = context.lib, context.ctx
         if not lib.llama_model_has_decoder(context.model):
             return False
@@ -173,6 +168,22 @@ class LlamaEngine:
             if set_warmup is not None:
                 set_warmup(ctx, False)
         return result == 0
+
+    def _check_template(self, formatter: PromptFormatter) -> None:
+        """Render a prompt through the chat template once, at load.
+
+        Builds the template's Jinja renderer now (a few ms), not at the first run. A template
+        that does not finish within its time limit fails the load (every run would fail),
+        with a one-line EngineError naming the model; any other template error is left for
+        the first real prompt to report.
+        """
+        try:
+            formatter.format("Hello.")
+        except ChatTemplateTooSlow as error:
+            self.close()
+            raise EngineError(f"{self.file_name}: {error}") from None
+        except PromptFormatError:
+            pass
 
     def _make_formatter(self, context: LlamaContext) -> PromptFormatter:
         lib = context.lib

@@ -9,7 +9,16 @@ creates it at load; `engines.local.token_loop` reads and updates it per generati
 from __future__ import annotations
 
 import ctypes
+import re
 from typing import Any
+
+_CONTROL_ATTRIBUTES = 0x2 | 0x8  # LLAMA_TOKEN_ATTR_UNUSED | LLAMA_TOKEN_ATTR_CONTROL
+_USER_DEFINED_ATTRIBUTE = 0x10  # LLAMA_TOKEN_ATTR_USER_DEFINED
+
+MARKER_TEXT = re.compile(r"<[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+>|\[[a-z]+\]")
+"""The text of a special marker that a tokenizer files as user-defined rather than control
+(Gemma 3: `<start_of_image>`, `<end_of_image>`, `[multimodal]`). Real user-defined text
+(Gemma's `<b>`, `<table>`, runs of spaces or newlines) never matches: it has no `_`."""
 
 
 class EngineError(Exception):
@@ -67,13 +76,17 @@ class LlamaContext:
         return list(buffer[:count])
 
     def piece(self, token: int) -> bytes | None:
-        """The token's text bytes (empty for control tokens), or None if it ends generation.
+        """The token's text bytes in an answer, or None if it ends generation.
 
-        Remembered in `pieces`, so the token loop looks each token up once.
+        Control and special-marker tokens are not text: they are skipped (empty bytes) and
+        generation goes on, as llama.cpp does for a token that is not end-of-generation
+        (`is_special`). Remembered in `pieces`, so the token loop looks each token up once.
         """
         lib = self.lib
         if lib.llama_vocab_is_eog(self.vocab, token):
             piece = None
+        elif self.is_special(token):
+            piece = b""
         else:
             buffer = self._piece_buffer
             length = lib.llama_token_to_piece(self.vocab, token, buffer, len(buffer), 0, False)
@@ -83,6 +96,19 @@ class LlamaContext:
             piece = buffer.raw[:length]
         self.pieces[token] = piece
         return piece
+
+    def is_special(self, token: int) -> bool:
+        """Whether a token is a control token or a special marker rather than text.
+
+        Control (and unused) tokens by their attribute; markers that the tokenizer files as
+        user-defined by their text (`MARKER_TEXT`), e.g. Gemma 3's `<start_of_image>`.
+        """
+        attributes = self.lib.llama_vocab_get_attr(self.vocab, token)
+        if attributes & _CONTROL_ATTRIBUTES:
+            return True
+        if attributes & _USER_DEFINED_ATTRIBUTE:
+            return MARKER_TEXT.fullmatch(self.token_text(token)) is not None
+        return False
 
     def token_text(self, token: int) -> str:
         """The vocabulary's text of a token ("" for none), e.g. the BOS token's "<s>"."""

@@ -5,18 +5,26 @@ system prompt) are rendered through that Jinja template, with the generation pro
 exactly as the model was trained to see them. A GGUF without one (a base model such as the
 Gemma 3 270M demo) gets the raw prompt as a completion; a system prompt, if given, is put
 before it, separated by a blank line.
+
+The template renders in a sandbox with a time limit (`engines.local.chat_template`): a
+template that loops ends in `ChatTemplateTooSlow` instead of keeping a core busy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engines.local.chat_template import RENDER_TIME_LIMIT_S, ChatTemplate, TemplateTimeLimit
 from engines.messages import one_line
 from engines.types import PromptMode
 
 
 class PromptFormatError(ValueError):
     """The chat template could not render the prompt. str(e) is one line."""
+
+
+class ChatTemplateTooSlow(PromptFormatError):
+    """The chat template did not finish rendering within its time limit (it loops)."""
 
 
 @dataclass(frozen=True)
@@ -34,12 +42,19 @@ class FormattedPrompt:
 class PromptFormatter:
     """Formats prompts for one model, from its chat template (or none)."""
 
-    def __init__(self, chat_template: str | None, bos_token: str = "", eos_token: str = "") -> None:
+    def __init__(
+        self,
+        chat_template: str | None,
+        bos_token: str = "",
+        eos_token: str = "",
+        time_limit_s: float = RENDER_TIME_LIMIT_S,
+    ) -> None:
         self.mode: PromptMode = "chat" if chat_template else "completion"
         self._chat_template = chat_template
         self._bos_token = bos_token
         self._eos_token = eos_token
-        self._formatter = None
+        self._time_limit_s = time_limit_s
+        self._template: ChatTemplate | None = None
 
     def format(self, prompt: str, system_prompt: str | None = None) -> FormattedPrompt:
         """The prompt as the model should see it."""
@@ -51,6 +66,8 @@ class PromptFormatter:
             messages.insert(0, {"role": "system", "content": system_prompt})
         try:
             text = self._render(messages)
+        except ChatTemplateTooSlow:
+            raise
         except Exception as error:  # a Jinja template may raise anything
             if not system_prompt:
                 raise PromptFormatError(f"the chat template failed: {one_line(error)}") from error
@@ -58,22 +75,24 @@ class PromptFormatter:
             merged = [{"role": "user", "content": f"{system_prompt}\n\n{prompt}"}]
             try:
                 text = self._render(merged)
+            except ChatTemplateTooSlow:
+                raise
             except Exception as second:
-                raise PromptFormatError(
-                    f"the chat template failed: {one_line(second)}"
-                ) from second
+                raise PromptFormatError(f"the chat template failed: {one_line(second)}") from second
         return FormattedPrompt(text, "chat", add_special=False, parse_special=True)
 
     def _render(self, messages: list[dict[str, str]]) -> str:
-        if self._formatter is None:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-            self._formatter = Jinja2ChatFormatter(
-                template=self._chat_template or "",
-                eos_token=self._eos_token,
+        if self._template is None:
+            self._template = ChatTemplate(
+                self._chat_template or "",
                 bos_token=self._bos_token,
-                add_generation_prompt=True,
+                eos_token=self._eos_token,
+                time_limit_s=self._time_limit_s,
             )
-        return self._formatter(messages=messages).prompt
-
-
+        try:
+            return self._template.render(messages)
+        except TemplateTimeLimit:
+            raise ChatTemplateTooSlow(
+                f"the chat template did not finish rendering within {self._time_limit_s:g} s "
+                "(it loops or is far too slow); fix tokenizer.chat_template in the GGUF"
+            ) from None

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import llama_cpp
 
+from engines.local.token_probe import ObserverStage, ProbabilityRecorder
 from engines.types import SamplingParams
 
 REPEAT_PENALTY_LAST_N = 64
@@ -63,7 +64,15 @@ class SamplerChain:
     penalty sees the same recent tokens as the old one did.
     """
 
-    def __init__(self, params: SamplingParams, n_vocab: int, history: Sequence[int] = ()) -> None:
+    def __init__(
+        self,
+        params: SamplingParams,
+        n_vocab: int,
+        history: Sequence[int] = (),
+        recorder: ProbabilityRecorder | None = None,
+    ) -> None:
+        """`recorder`: token probabilities on; its observer stages join the chain (after
+        the first top-k and at the end, `engines.local.token_probe`), which changes no choice."""
         check_sampling(params)
         self.params = params
         chain_params = llama_cpp.llama_sampler_chain_default_params()
@@ -71,7 +80,13 @@ class SamplerChain:
         self.pointer = llama_cpp.llama_sampler_chain_init(chain_params)
         self.stages: list[str] = []
         """The stages in order, for tests and logs (e.g. ["top_k(104)", "penalties(1.1)", ...])."""
+        self._recorder = recorder
+        self._observers: list[ObserverStage] = []
+        if recorder is not None:
+            recorder.start_chain(params)
         self._build(params, n_vocab)
+        if recorder is not None:
+            self._observe("observe(final)", recorder.final_stage())
         for token in history[-REPEAT_PENALTY_LAST_N:]:
             llama_cpp.llama_sampler_accept(self.pointer, token)
 
@@ -79,13 +94,24 @@ class SamplerChain:
         llama_cpp.llama_sampler_chain_add(self.pointer, sampler)
         self.stages.append(stage)
 
+    def _observe(self, stage: str, observer: ObserverStage) -> None:
+        self._observers.append(observer)  # the chain frees the native stage; we keep its callbacks
+        self._add(stage, observer.pointer)
+
+    def _observe_raw(self) -> None:
+        """After the chain's first top-k (raw logits, best first): the raw candidates."""
+        if self._recorder is not None:
+            self._observe("observe(raw)", self._recorder.raw_stage())
+
     def _build(self, p: SamplingParams, n_vocab: int) -> None:
         penalise = p.repeat_penalty != 1.0
         greedy = p.temperature <= 0.0
+        recording = self._recorder is not None
         if penalise:
             keep = (1 if greedy else p.top_k) + REPEAT_PENALTY_LAST_N
             if p.repeat_penalty > 1.0 and (greedy or p.top_k > 0) and keep <= PARTIAL_SORT_LIMIT:
                 self._add(f"top_k({keep})", llama_cpp.llama_sampler_init_top_k(keep))
+                self._observe_raw()
             self._add(
                 f"penalties({p.repeat_penalty})",
                 llama_cpp.llama_sampler_init_penalties(
@@ -93,10 +119,16 @@ class SamplerChain:
                 ),
             )
         if greedy:
+            if recording and not penalise:  # candidates to read; the argmax stays the same
+                top_n = self._recorder.top_n
+                self._add(f"top_k({top_n})", llama_cpp.llama_sampler_init_top_k(top_n))
+                self._observe_raw()
             self._add("greedy", llama_cpp.llama_sampler_init_greedy())
             return
         if p.top_k > 0:
             self._add(f"top_k({p.top_k})", llama_cpp.llama_sampler_init_top_k(p.top_k))
+            if not penalise:
+                self._observe_raw()
         self._add(f"top_p({p.top_p})", llama_cpp.llama_sampler_init_top_p(p.top_p, MIN_KEEP))
         self._add(f"min_p({p.min_p})", llama_cpp.llama_sampler_init_min_p(p.min_p, MIN_KEEP))
         self._add(f"temp({p.temperature})", llama_cpp.llama_sampler_init_temp(p.temperature))

@@ -26,6 +26,7 @@ from engines.local.llama_context import EngineError, LlamaContext
 from engines.local.process_memory import resident_mib_now
 from engines.local.sampler_chain import SamplerChain
 from engines.local.stop_strings import StopStringMatcher
+from engines.local.token_probe import ProbabilityRecorder
 from engines.local.utf8_stream import Utf8Stream
 from engines.protocol import Event, SamplingChanged, TokensGenerated
 from engines.types import (
@@ -34,6 +35,8 @@ from engines.types import (
     PromptMode,
     SamplingChange,
     SamplingParams,
+    StopReason,
+    TokenProbabilities,
     decode_speed,
 )
 
@@ -73,6 +76,8 @@ class _TokenBatcher:
         self.emit = emit
         self.texts: list[str] = []
         self.times: list[float] = []
+        self.probabilities: list[TokenProbabilities] = []
+        """One per token when token probabilities are on (else stays empty)."""
         self.next_index = 0
         self.peak_rss_mib = resident_mib_now()
 
@@ -88,11 +93,13 @@ class _TokenBatcher:
                 n_tokens=n_tokens,
                 ready_times=tuple(self.times),
                 first_token_index=self.next_index,
+                probabilities=tuple(self.probabilities),
             )
         )
         self.next_index += n_tokens
         self.texts.clear()
         self.times.clear()
+        self.probabilities.clear()
         rss = resident_mib_now()
         if rss is not None and (self.peak_rss_mib is None or rss > self.peak_rss_mib):
             self.peak_rss_mib = rss
@@ -152,7 +159,12 @@ def run_generation(
     ctx = context.ctx
     sampling = request.sampling
     try:
-        chain = SamplerChain(sampling, context.n_vocab)
+        recorder = (
+            ProbabilityRecorder(context, request.top_candidates)
+            if request.top_candidates
+            else None
+        )
+        chain = SamplerChain(sampling, context.n_vocab, recorder=recorder)
     except ValueError as error:
         raise EngineError(f"{context.file_name}: {error}") from error
     try:
@@ -165,7 +177,8 @@ def run_generation(
             return _cancelled_during_prompt(mode, len(tokens))
 
         room = context.n_ctx - len(tokens)
-        max_new = min(sampling.max_tokens, room)
+        max_asked = sampling.max_tokens
+        max_new = min(max_asked, room)
         batcher = _TokenBatcher(request.request_id, emit)
         texts_append = batcher.texts.append
         times_append = batcher.times.append
@@ -187,7 +200,7 @@ def run_generation(
 
         generated: list[int] = []
         changes: list[SamplingChange] = []
-        stop_reason = "length"
+        stop_reason: StopReason = "length"
         n_generated = 0
         n_evaluated = 0
         n_sampled = 0
@@ -202,12 +215,13 @@ def run_generation(
             if change is not None:
                 batcher.flush()
                 try:
-                    new_chain = SamplerChain(change, context.n_vocab, generated)
+                    new_chain = SamplerChain(change, context.n_vocab, generated, recorder)
                 except ValueError as error:
                     raise EngineError(f"{context.file_name}: {error}") from error
                 chain.close()
                 chain, chain_pointer = new_chain, new_chain.pointer
-                max_new = min(change.max_tokens, room)
+                max_asked = change.max_tokens
+                max_new = min(max_asked, room)
                 stops.replace_stops(change.stop)
                 check_stops = stops.active
                 if not check_stops:
@@ -216,6 +230,7 @@ def run_generation(
                 emit(SamplingChanged(request.request_id, n_generated, change))
                 last_flush = clock()
                 if n_generated >= max_new:
+                    stop_reason = _end_reason(max_asked, room)
                     break
             started = clock()
             token = sample(chain_pointer, ctx, -1)
@@ -229,6 +244,8 @@ def run_generation(
                 break
             n_generated += 1
             generated.append(token)
+            if recorder is not None:
+                batcher.probabilities.append(_record(recorder, token, n_generated - 1, context))
             text = feed(piece)
             if check_stops:
                 text, hit = stops.feed(text)
@@ -246,6 +263,7 @@ def run_generation(
             if n_generated == 1:
                 first_ready = last_ready
             if n_generated >= max_new:
+                stop_reason = _end_reason(max_asked, room)
                 break
             if last_ready - last_flush >= FLUSH_INTERVAL_S:
                 batcher.flush()
@@ -275,6 +293,9 @@ def run_generation(
     prompt_ms = after_prompt.t_p_eval_ms + after_prompt.t_eval_ms
     prompt_evaluated = len(tokens) - cached
     eval_ms = finished.t_eval_ms - after_prompt.t_eval_ms
+    mean_logprob, perplexity, mean_entropy = (
+        recorder.summary() if recorder is not None else (None, None, None)
+    )
     return GenerationStats(
         stop_reason=stop_reason,
         prompt_mode=mode,
@@ -288,7 +309,28 @@ def run_generation(
         peak_rss_mib=batcher.peak_rss_mib,
         cached_prompt_tokens=cached,
         sampling_changes=tuple(changes),
+        mean_logprob=mean_logprob,
+        perplexity=perplexity,
+        mean_entropy=mean_entropy,
     )
+
+
+def _record(
+    recorder: ProbabilityRecorder, token: int, index: int, context: LlamaContext
+) -> TokenProbabilities:
+    record = recorder.take(token, index)
+    if record is None:
+        raise EngineError(
+            f"{context.file_name}: token probabilities: the sampler chain reported nothing "
+            f"for token {index + 1}"
+        )
+    return record
+
+
+def _end_reason(max_asked: int, room: int) -> StopReason:
+    """Why an answer that used all its tokens ended: max tokens, or a context that filled up
+    first (`room` tokens were left after the prompt; `max_asked` is the max tokens in force)."""
+    return "context_full" if room < max_asked else "length"
 
 
 def _cancelled_during_prompt(mode: PromptMode, prompt_tokens: int) -> GenerationStats:

@@ -55,3 +55,24 @@ def write_sample_gguf(
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+def copy_gguf_with_chat_template(source: Path, dest: Path, chat_template: str) -> Path:
+    """Copy the real GGUF `source` to `dest` with its `tokenizer.chat_template` replaced.
+
+    The new template is padded (inside a Jinja comment) to the old one's byte length, so
+    every offset in the file stays the same and llama.cpp loads the copy as it loads the
+    original. `chat_template` must be shorter than the original by at least 6 bytes.
+    """
+    reader = gguf.GGUFReader(source)
+    field = reader.fields["tokenizer.chat_template"]
+    old = bytes(field.parts[field.data[0]])
+    new = chat_template.encode()
+    if len(new) + 6 > len(old):
+        raise ValueError(f"the template must be shorter than {len(old) - 6} bytes")
+    new += b"{#" + b" " * (len(old) - len(new) - 4) + b"#}"
+    data = source.read_bytes()
+    assert data.count(old) == 1, "the old template must occur once in the file"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(data.replace(old, new))
+    return dest

@@ -405,12 +405,12 @@ def test_prompt_longer_than_the_context_is_a_clear_error(smollm: LlamaEngine) ->
 
 
 @pytest.mark.real_model
-def test_a_full_context_ends_the_answer_with_length(gemma: LlamaEngine) -> None:
+def test_a_full_context_ends_the_answer_with_context_full(gemma: LlamaEngine) -> None:
     prompt = "one two three " * 165
     _, stats, _ = run(gemma, prompt, GREEDY.with_changes(max_tokens=48, repeat_penalty=1.0))
     room = 512 - stats.prompt_tokens
     assert 0 < room < 48
-    assert stats.stop_reason == "length" and stats.generated_tokens == room
+    assert stats.stop_reason == "context_full" and stats.generated_tokens == room
     assert run(gemma, "Hello", GREEDY.with_changes(max_tokens=2))[1].generated_tokens == 2
 
 

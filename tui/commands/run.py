@@ -13,7 +13,14 @@ from typing import Any
 
 import click
 
-from tui.commands.run_output import ProgressPrinter, failures_text, results_table
+from engines.types import MAX_TOP_CANDIDATES
+from tui.commands.run_output import (
+    ProgressPrinter,
+    failures_text,
+    probabilities_table,
+    results_table,
+    seed_spread_table,
+)
 
 EXIT_OK = 0
 EXIT_PANE_FAILED = 1
@@ -92,6 +99,21 @@ def _output_file_option(fmt: str, help_text: str):
 @_sweep_option("repeat_penalty", float, "Repeat penalty value(s), above 0, at most 2.")
 @_sweep_option("max_tokens", int, "Most tokens per answer.")
 @_sweep_option("seed", int, "Random seed(s).")
+@click.option(
+    "--seeds",
+    type=click.IntRange(min=2, max=100),
+    metavar="N",
+    help="Run every pane with seeds 1..N and show, per temperature, how many distinct "
+    "answers came out and how alike they are.",
+)
+@click.option(
+    "--logprobs",
+    type=click.IntRange(min=1, max=MAX_TOP_CANDIDATES),
+    metavar="N",
+    help=f"Record token probabilities (top N candidates per token, 1 to {MAX_TOP_CANDIDATES}) "
+    "for local models: in the JSON export (OpenAI's logprobs shape) and the table's "
+    "perplexity and entropy.",
+)
 @click.option(
     "--repeat",
     type=click.IntRange(min=1),
@@ -177,6 +199,7 @@ def run(**options: Any) -> None:
       llmbench run -m demo:smollm2-135m -m demo:gemma3-270m --temperature 0.2,0.7,1.2
       echo "Tell me a joke" | llmbench run -m demo:smollm2-135m --prompt - --repeat 3
       llmbench run --profile quant-ladder --fidelity --csv ladder.csv
+      llmbench run -m demo:smollm2-135m --temperature 0.2,1.2 --seeds 5 --logprobs 5
     """
     try:
         code = _run(options)
@@ -196,6 +219,10 @@ def _run(options: dict[str, Any]) -> int:
     from profiles.plan import build_plan
     from profiles.runner import run_comparison
 
+    if options["seeds"] is not None:
+        if options["seed"] is not None:
+            raise UsageProblem("pass either --seed or --seeds, not both")
+        options = {**options, "seed": list(range(1, options["seeds"] + 1))}
     profile = _comparison(options)
     prompt = _prompt(options, profile.prompt)
     system_prompt = options["system_prompt"] or profile.system_prompt
@@ -216,12 +243,17 @@ def _run(options: dict[str, Any]) -> int:
             history=not options["no_history"],
             profile_name=profile.name,
             driver_options=driver_options,
+            top_logprobs=options["logprobs"] or 0,
         )
     finally:
         printer.close()
     if fidelity_text is not None:
         _measure_fidelity(plans, outcome, fidelity_text, options["fidelity_ctx"])
     click.echo(results_table(plans, outcome, show_text=options["show_text"]))
+    if any(result.figures.mean_entropy is not None for result in outcome.results):
+        click.echo(probabilities_table(plans, outcome))
+    if options["seeds"] is not None:
+        click.echo(seed_spread_table(outcome.results))
     if outcome.failures:
         click.echo(failures_text(outcome.failures))
     _export(outcome, options)

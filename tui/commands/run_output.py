@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from profiles.plan import PanePlan
+from profiles.results import RunResult
 from profiles.runner import ComparisonOutcome, PaneFailure, PaneProgress
 
 DASH = "—"
@@ -213,6 +214,43 @@ def _answers(plans: Sequence[PanePlan], by_pane: dict[int, list[dict[str, Any]]]
             run = f" (run {record['repetition'] + 1})" if len(records) > 1 else ""
             lines += ["", f"--- {plan.label}{run} ---", str(record["text"])]
     return lines
+
+
+def probabilities_table(plans: Sequence[PanePlan], outcome: ComparisonOutcome) -> str:
+    """Per pane: the answers' token-probability summary (docs/metrics.md), mean ± sd."""
+    from profiles.export import result_to_record
+
+    by_pane: dict[int, list[dict[str, Any]]] = {}
+    for result in outcome.results:
+        by_pane.setdefault(result.pane_index or 0, []).append(result_to_record(result))
+    rows = [["pane", "temp", "mean logprob", "perplexity", "mean entropy"]]
+    for plan in plans:
+        records = by_pane.get(plan.index, [])
+        figures = [
+            _figure(records, field, 3) for field in ("mean_logprob", "perplexity", "mean_entropy")
+        ]
+        rows.append([plan.label, f"{plan.sampling.temperature:g}", *figures])
+    return "\n".join(
+        ["", "Token probabilities (as the sampler saw them; entropy in nats):"] + _aligned(rows)
+    )
+
+
+def seed_spread_table(results: Sequence[RunResult]) -> str:
+    """Per model and temperature: distinct answers out of the runs, mean pairwise similarity."""
+    from profiles.seed_spread import seed_spread
+
+    rows = [["model", "temp", "distinct answers", "mean similarity"]]
+    for spread in seed_spread(results):
+        similarity = DASH if spread.mean_similarity is None else f"{spread.mean_similarity:.2f}"
+        rows.append(
+            [
+                spread.model_ref,
+                f"{spread.temperature:g}",
+                f"{spread.distinct} of {spread.runs}",
+                similarity,
+            ]
+        )
+    return "\n".join(["", "Answers over seeds:"] + _aligned(rows))
 
 
 def failures_text(failures: Sequence[PaneFailure]) -> str:
