@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # Builds llama.cpp's own tools (llama-bench, llama-perplexity, llama-server) from the
-# llama-cpp-python sdist's vendor/llama.cpp, the same llama.cpp the binding runs, into
-# .llama-tools/bin. They are the yardstick llmbench's figures are checked against; tests
+# llama-cpp-python sdist's vendor/llama.cpp, the same llama.cpp the binding runs. They are
+# built once per llama-cpp-python version into the user's cache
+# (${XDG_CACHE_HOME:-~/.cache}/llmbench/llama-tools/VERSION, or $LLMBENCH_LLAMA_TOOLS_CACHE)
+# and linked as .llama-tools, so a fresh clone on the same machine finds them at once. They are the yardstick llmbench's figures are checked against; tests
 # and benchmarks that need them skip with a clear reason when they are not built.
 # Needs cmake and a C++ compiler; takes about 10 minutes on 2 cores. Usage:
 #   make llama-tools          (or: bash benchmarks/build_llama_tools.sh [PYTHON])
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${1:-.venv/bin/python}"
-DEST=.llama-tools
 VERSION="$("$PYTHON" -c 'import importlib.metadata as m; print(m.version("llama_cpp_python"))')"
+CACHE="${LLMBENCH_LLAMA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmbench/llama-tools}"
+DEST="$CACHE/$VERSION"
 STAMP="$DEST/bin/.built-$VERSION"
+link_here() {
+  if [ -e .llama-tools ] && [ ! -L .llama-tools ]; then
+    echo ".llama-tools is a folder, not a link: leaving it as it is"
+  else
+    ln -sfn "$DEST" .llama-tools
+  fi
+}
 if [ -f "$STAMP" ]; then
+  link_here
   echo "llama.cpp tools for llama-cpp-python $VERSION already built in $DEST/bin"
   exit 0
 fi
@@ -31,4 +42,5 @@ for tool in llama-bench llama-perplexity llama-server; do
 done
 cp -r "$SRC/scripts" "$DEST/scripts"
 touch "$STAMP"
+link_here
 echo "built llama-bench, llama-perplexity, llama-server for llama-cpp-python $VERSION in $DEST/bin"

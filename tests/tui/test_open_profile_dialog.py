@@ -43,9 +43,7 @@ async def test_broken_profiles_are_listed_and_the_app_survives(
     (folder / "folder.toml").mkdir()
     if hasattr(os, "mkfifo"):
         os.mkfifo(folder / "pipe.toml")
-    (folder / "fine.toml").write_text(
-        'name = "fine"\n[[panes]]\nmodel = "a"\n', encoding="utf-8"
-    )
+    (folder / "fine.toml").write_text('name = "fine"\n[[panes]]\nmodel = "a"\n', encoding="utf-8")
     readers: list[threading.Thread] = []
     real_load = profiles.store.load_profile_file
 

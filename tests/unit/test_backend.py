@@ -46,7 +46,9 @@ def test_backend_name_from_registries_or_system_info(
 
 
 def test_importing_the_module_does_not_import_llama_cpp() -> None:
-    code = "import sys, engines.local.backend, engines.machine.host; print('llama_cpp' in sys.modules)"
+    code = (
+        "import sys, engines.local.backend, engines.machine.host; print('llama_cpp' in sys.modules)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -55,10 +57,7 @@ def test_importing_the_module_does_not_import_llama_cpp() -> None:
 
 def test_the_parent_process_never_imports_llama_cpp() -> None:
     """The workbench and the headless runner hold handles; only workers load llama.cpp."""
-    code = (
-        "import sys, engines.local, tui.app, profiles.runner; "
-        "print('llama_cpp' in sys.modules)"
-    )
+    code = "import sys, engines.local, tui.app, profiles.runner; print('llama_cpp' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -58,7 +58,10 @@ def test_load_evaluates_bos_and_eos_once_then_forgets_them(
     engine = loaded(request.getfixturevalue(model))
     try:
         lib = engine.context.lib
-        special = {lib.llama_vocab_bos(engine.context.vocab), lib.llama_vocab_eos(engine.context.vocab)}
+        special = {
+            lib.llama_vocab_bos(engine.context.vocab),
+            lib.llama_vocab_eos(engine.context.vocab),
+        }
         assert engine.warmed_up
         assert decoded == [len(special - {-1})]
         assert lib.llama_memory_seq_pos_max(engine.context.memory, 0) == -1  # nothing kept

@@ -24,7 +24,9 @@ def test_engines_and_profiles_never_import_textual_or_rich() -> None:
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "print(','.join(bad))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "", f"engines/profiles imported: {result.stdout.strip()}"
 
 
@@ -39,7 +41,9 @@ def test_version_and_help_load_no_model_and_no_textual() -> None:
         "heavy = [m for m in ('textual', 'llama_cpp') if m in sys.modules]\n"
         "print(r1.output.strip()); print('HEAVY:' + ','.join(heavy))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert "llmbench, version" in result.stdout
     assert "HEAVY:\n" in result.stdout + "\n"
 
