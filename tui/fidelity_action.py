@@ -4,8 +4,9 @@ Started from the command palette ("Measure fidelity"; "Cancel fidelity" stops it
 one window). It runs `profiles.fidelity_run.run_fidelity` in a thread over the panes'
 plans with the bundled reference text, one pane at a time, each in a worker of its own
 (the panes' loaded models are left as they are). Each pane's border shows its progress
-(tokens, tokens/s, ETA); at the end every pane's figures arrive in a notification and in
-its latest result, so the Markdown and JSON exports carry them.
+(tokens, tokens/s, ETA); at the end every pane's figures arrive in a notification, in the
+comparison table (columns PPL, KLD, top-1 % and a KLD bar chart) and in its latest result,
+so the exports carry them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from engines.fidelity.figures import FidelityFigures
 from engines.messages import one_line
 from profiles.fidelity_run import FidelityOutcome, FidelityProgress
+from tui.widgets.comparison_table import ComparisonTable
 
 
 class FidelityAction:
@@ -96,17 +98,26 @@ class FidelityAction:
 
         digest = text_sha256(bundled_text())
         lines = []
+        by_label: dict[str, FidelityFigures] = {}
         for plan, pane_id in zip(plans, pane_ids, strict=True):
             figures = outcome.figures.get(plan.index) or FidelityFigures(error="not run")
             lines.append(f"{plan.label}: {summary(figures)}")
             pane = self._pane(pane_id)
+            by_label[pane.label if pane is not None else plan.label] = figures
             if pane is not None:
                 pane.border_subtitle = f"fidelity: {summary(figures)}"
             result = self.app.results.get(pane_id)
             if result is not None:
                 record = FidelityRecord.from_figures(figures, digest)
                 self.app.results[pane_id] = result.model_copy(update={"fidelity": record})
+        self._show_in_comparison(by_label)
         self.app.notify("\n".join(lines), title="Fidelity", timeout=30)
+
+    def _show_in_comparison(self, by_label: dict[str, FidelityFigures]) -> None:
+        """PPL, KLD and top-1 % as columns of the comparison, beside size and speed."""
+        comparison = self.app.workbench.query_one(ComparisonTable)
+        comparison.show_fidelity(by_label)
+        comparison.display = True
 
     def _pane(self, pane_id: int):
         return next((p for p in self.app.workbench.panes if p.pane_id == pane_id), None)

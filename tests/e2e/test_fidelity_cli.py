@@ -32,7 +32,7 @@ def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.real_model
 @pytest.mark.timeout(900)
-def test_fidelity_columns_in_the_table_and_the_csv(isolated_dirs: Path):
+def test_fidelity_columns_in_the_table_and_the_csv(isolated_dirs: Path, smollm2_path: Path):
     text = isolated_dirs / "text.txt"
     text.write_text(bundled_text()[:1500], encoding="utf-8")
     out = isolated_dirs / "out.csv"
@@ -45,6 +45,9 @@ def test_fidelity_columns_in_the_table_and_the_csv(isolated_dirs: Path):
     assert "Fidelity: perplexity over windows of 64 tokens" in result.stdout
     header = next(line for line in result.stdout.splitlines() if line.startswith("pane "))
     assert "PPL" in header and "KLD" in header and "top-1 %" in header
+    assert header.index("size MiB") < header.index("decode/s") < header.index("PPL")
+    first_row = result.stdout.splitlines()[result.stdout.splitlines().index(header) + 1]
+    assert f"{smollm2_path.stat().st_size / 2**20:,.0f}" in first_row  # size beside quality
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [row["fidelity_n_ctx"] for row in rows] == ["64", "64"]
     assert float(rows[0]["ppl"]) > 1 and rows[0]["kld"] == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
+from engines.fidelity.figures import FidelityFigures
 from engines.types import GenerationStats, ModelInfo
 from tui.widgets.bar_chart import EIGHTHS, BarChart, block_bar
 from tui.widgets.comparison_table import (
@@ -172,3 +173,49 @@ async def test_bar_chart_draws_proportional_bars_and_dash_for_unknown():
         assert full.rstrip().endswith("100") and half.rstrip().endswith("50.0")
         assert unknown.rstrip().endswith("—") and "█" not in unknown
         assert chart.best_value() == 100.0
+
+
+REFERENCE_FIGURES = FidelityFigures(ppl=12.5, ppl_err=0.4, is_reference=True)
+QUANT_FIGURES = FidelityFigures(ppl=13.1, ppl_err=0.4, kld=0.0312, same_top_pct=91.5)
+WORSE_QUANT_FIGURES = FidelityFigures(ppl=15.0, ppl_err=0.5, kld=0.1205, same_top_pct=80.25)
+
+
+async def test_fidelity_columns_join_each_pane_beside_its_cost_figures():
+    """After a fidelity run: PPL, KLD and top-1 % per pane, "ref" for the reference, the
+    best of each among the others starred, a failed pass "—", and a pane measured for
+    fidelity that never generated still gets a row; a KLD bar chart appears."""
+    async with TableApp().run_test(size=(160, 40)) as pilot:
+        comparison = pilot.app.query_one(ComparisonTable)
+        assert not pilot.app.query_one("#chart-kld").display
+        comparison.show_fidelity(
+            {
+                "small": QUANT_FIGURES,
+                "large": REFERENCE_FIGURES,
+                "broken": FidelityFigures(error="model failed to load"),
+                "q2": WORSE_QUANT_FIGURES,
+            }
+        )
+        await pilot.pause()
+        table = pilot.app.query_one(DataTable)
+        headers = [str(column.key.value) for column in table.ordered_columns]
+        assert headers[-4:] == ["ppl", "kld", "top1", "stop"]
+        rows = {
+            row["pane"]: row
+            for row in (
+                dict(zip(headers, [str(c) for c in table.get_row_at(i)], strict=True))
+                for i in range(table.row_count)
+            )
+        }
+        assert set(rows) == {"small", "large", "broken", "q2"}
+        assert rows["large"]["ppl"] == f"{BEST_MARK} 12.50"
+        assert rows["large"]["kld"] == "ref" and rows["large"]["top1"] == "ref"
+        assert rows["small"]["kld"] == f"{BEST_MARK} 0.0312"
+        assert rows["small"]["top1"] == f"{BEST_MARK} 91.5"
+        assert rows["q2"]["kld"] == "0.1205" and rows["q2"]["top1"] == "80.2"
+        assert rows["broken"]["ppl"] == "—" and rows["broken"]["kld"] == "—"
+        assert rows["q2"]["stop"] == "not run" and rows["q2"]["decode_tps"] == "—"
+        legend = str(pilot.app.query_one(".comparison--legend").render())
+        assert "PPL: perplexity" in legend
+        chart = pilot.app.query_one("#chart-kld", BarChart)
+        assert chart.display
+        assert dict(chart.bars) == {"small": 0.0312, "large": None, "broken": None, "q2": 0.1205}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
+from textual.widgets import DataTable
 from workbench_fakes import FakeEngines, fake_app, make_profile
 
 from tui.palette import workbench_commands
+from tui.widgets.comparison_table import ComparisonTable
 
 SIZE = (120, 40)
 
@@ -31,6 +33,12 @@ async def test_the_palette_offers_fidelity_and_each_pane_says_why_it_cannot():
         assert summary.count("failed: this kind of model cannot run a fidelity pass") == 2
         pane = app.workbench.panes[0]
         assert "fidelity: failed" in str(pane.border_subtitle)
+        comparison = app.workbench.query_one(ComparisonTable)
+        assert comparison.display and comparison.has_rows
+        table = comparison.query_one(DataTable)
+        headers = [str(column.key.value) for column in table.ordered_columns]
+        assert {"ppl", "kld", "top1"} <= set(headers)
+        assert table.row_count == 2  # both panes, though neither has generated yet
 
 
 async def test_cancel_without_a_run_says_so():

@@ -6,12 +6,14 @@ tokens/s and ETA of every window on a terminal), the table on standard output.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from typing import IO
 
 from engines.fidelity.figures import FidelityFigures
 from profiles.fidelity_run import FidelityOutcome, FidelityProgress
 from profiles.plan import PanePlan
+from profiles.results import RunResult
 from tui.commands.run_output import DASH
 
 
@@ -57,13 +59,20 @@ class FidelityProgressPrinter:
             self._open_line = False
 
 
-def fidelity_table(plans: Sequence[PanePlan], outcome: FidelityOutcome) -> str:
-    """One row per pane: perplexity ±, KLD (mean, 99th percentile), same top token, Δp."""
-    header = ["pane", "PPL", "KLD", "KLD p99", "top-1 %", "Δp %", "tok/s", "note"]
+def fidelity_table(
+    plans: Sequence[PanePlan], outcome: FidelityOutcome, results: Sequence[RunResult] = ()
+) -> str:
+    """One row per pane: size and decode speed (from `results`, the generations of the same
+    run) beside perplexity ±, KLD (mean, 99th percentile), same top token and Δp, so what a
+    quantization saves and what it costs read on one line."""
+    header = ["pane", "size MiB", "decode/s", "PPL", "KLD", "KLD p99", "top-1 %", "Δp %"]
+    header += ["eval tok/s", "note"]
     rows = [header]
     for plan in plans:
         figures = outcome.figures.get(plan.index) or FidelityFigures(error="not run")
-        rows.append([plan.label, *_cells(figures), _note(figures, plan.index == outcome.reference)])
+        cost = _cost_cells([r for r in results if r.pane_index == plan.index])
+        note = _note(figures, plan.index == outcome.reference)
+        rows.append([plan.label, *cost, *_cells(figures), note])
     first = next(iter(outcome.figures.values()), None)
     n_ctx = first.n_ctx if first else 0
     lines = [
@@ -78,6 +87,16 @@ def fidelity_table(plans: Sequence[PanePlan], outcome: FidelityOutcome) -> str:
         ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def _cost_cells(results: Sequence[RunResult]) -> list[str]:
+    """The model file's size and the pane's median decode speed over its generations."""
+    size = next((r.model.file_size for r in results if r.model and r.model.file_size), None)
+    speeds = [r.figures.decode_tps for r in results if r.figures.decode_tps is not None]
+    return [
+        DASH if size is None else f"{size / 2**20:,.0f}",
+        DASH if not speeds else f"{statistics.median(speeds):,.1f}",
+    ]
 
 
 def _cells(figures: FidelityFigures) -> list[str]:

@@ -300,7 +300,7 @@ def _measure_fidelity(plans, outcome, text: str, n_ctx: int) -> None:
         fidelity = run_fidelity(plans, text, n_ctx, on_progress=printer)
     finally:
         printer.close()
-    click.echo(fidelity_table(plans, fidelity))
+    click.echo(fidelity_table(plans, fidelity, outcome.results))
     click.echo()
     digest = text_sha256(text)
     outcome.results = [

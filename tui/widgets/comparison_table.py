@@ -18,12 +18,16 @@ memory and energy, highest speeds — but only where at least two panes have a v
 a single pane is never "best". Below the table two bar charts (decode speed, peak
 memory) draw the same figures with block characters.
 
+After "Measure fidelity", `show_fidelity({label: FidelityFigures})` adds the columns PPL,
+KLD and top-1 % (tui/widgets/fidelity_columns.py) and a KLD bar chart beside the others;
+a pane measured for fidelity that has not generated yet gets a row of its own.
+
 The figures follow `docs/metrics.md`; this widget only formats them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -31,9 +35,17 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
+from engines.fidelity.figures import FidelityFigures
 from engines.types import GenerationStats, ModelInfo
 from tui.formatting import UNKNOWN, short_count, shorten
 from tui.widgets.bar_chart import BarChart
+from tui.widgets.fidelity_columns import (
+    FIDELITY_COLUMNS,
+    FIDELITY_LEGEND,
+    fidelity_best,
+    fidelity_cell,
+    usable,
+)
 
 ComparisonRow = tuple[str, GenerationStats, ModelInfo | None]
 """One pane's result: its label, its figures and what the model was (None if it never loaded)."""
@@ -159,6 +171,7 @@ class ComparisonTable(Vertical):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._rows: list[ComparisonRow] = list(rows)
+        self._fidelity: dict[str, FidelityFigures] = {}
         self._shows_model_column = True
 
     @property
@@ -172,6 +185,7 @@ class ComparisonTable(Vertical):
         with Horizontal():
             yield BarChart("decode", "tok/s", higher_is_better=True, id="chart-decode")
             yield BarChart("peak RSS", "MiB", higher_is_better=False, id="chart-memory")
+            yield BarChart("KLD", "", higher_is_better=False, id="chart-kld")
 
     def on_mount(self) -> None:
         self._refresh_rows()
@@ -189,6 +203,17 @@ class ComparisonTable(Vertical):
         if self.is_mounted:
             self._refresh_rows()
 
+    def show_fidelity(self, figures: Mapping[str, FidelityFigures]) -> None:
+        """Show these panes' fidelity figures (by pane label) beside their cost figures."""
+        self._fidelity = dict(figures)
+        if self.is_mounted:
+            self._refresh_rows()
+
+    @property
+    def has_rows(self) -> bool:
+        """Whether the table shows anything (results or fidelity figures)."""
+        return bool(self._rows or self._fidelity)
+
     def clear_results(self) -> None:
         """Show no results."""
         self.show_results([])
@@ -203,20 +228,51 @@ class ComparisonTable(Vertical):
             table.add_column("model", key="model")
         for column in shown:
             table.add_column(Text(column.header, justify="right"), key=column.key)
+        fidelity = FIDELITY_COLUMNS if self._fidelity else ()
+        for fidelity_column in fidelity:
+            table.add_column(Text(fidelity_column.header, justify="right"), key=fidelity_column.key)
         table.add_column("stop", key="stop")
         legend = f"{BEST_MARK} best: lowest time, memory and energy; highest speed (tokens/s)"
         if unmeasured:
             legend += f". Not measured: {', '.join(c.name for c in unmeasured)}"
+        if fidelity:
+            legend += f". {FIDELITY_LEGEND}"
         self.query_one(".comparison--legend", Static).update(legend)
         best = best_values(self._rows)
+        best_fidelity = fidelity_best(self._fidelity)
         for label, stats, info in self._rows:
             cells: list[Text | str] = [shorten(label, LABEL_WIDTH)]
             if self._shows_model_column:
                 cells.append(describe_model(info))
             for column in shown:
                 cells.append(format_cell(column, column.value(stats), best.get(column.key)))
+            for fidelity_column in fidelity:
+                figures = self._fidelity.get(label)
+                cells.append(
+                    fidelity_cell(fidelity_column, figures, best_fidelity.get(fidelity_column.key))
+                )
             cells.append(stats.stop_reason)
             table.add_row(*cells)
+        generated = {label for label, _, _ in self._rows}
+        for label, figures in self._fidelity.items():
+            if label in generated:
+                continue
+            cells = [shorten(label, LABEL_WIDTH)]
+            if self._shows_model_column:
+                cells.append(UNKNOWN)
+            cells.extend(Text(UNKNOWN, justify="right") for _ in shown)
+            for fidelity_column in fidelity:
+                cells.append(
+                    fidelity_cell(fidelity_column, figures, best_fidelity.get(fidelity_column.key))
+                )
+            cells.append("not run")
+            table.add_row(*cells)
+        kld_chart = self.query_one("#chart-kld", BarChart)
+        kld_chart.display = bool(fidelity)
+        kld_chart.bars = [
+            (label, None if (f := usable(figures)) is None or f.is_reference else f.kld)
+            for label, figures in self._fidelity.items()
+        ]
         self.query_one("#chart-decode", BarChart).bars = [
             (label, stats.decode_tps) for label, stats, _ in self._rows
         ]
