@@ -79,7 +79,7 @@ def fake_token_record(index: int, text: str, temperature: float, top: int) -> To
     chosen_logit = 10.0
     rivals = [(f"alt{k + 1}", chosen_logit - margin - 0.7 * k) for k in range(max(top - 1, 0))]
     entries = sorted(
-        [(text, chosen_logit, True), *((t, l, False) for t, l in rivals)],
+        [(text, chosen_logit, True), *((name, logit, False) for name, logit in rivals)],
         key=lambda entry: -entry[1],
     )
     scale = temperature if temperature > 0 else 1e-6

@@ -89,6 +89,22 @@ WORKBENCH_BINDINGS: list[Binding] = [
         show=False,
         tooltip="Fold or unfold the machine panel (CPU, RAM, GPUs)",
     ),
+    Binding(
+        "v",
+        "toggle_token_view",
+        "Tokens",
+        show=False,
+        tooltip="Token view: answers coloured by each token's probability; arrows or a "
+        "click pick a token, its candidates and the temperature lens show below",
+    ),
+    Binding(
+        "w",
+        "answer_parting",
+        "Where answers part",
+        show=False,
+        tooltip="Where answers part: the first token where the panes' answers differ, "
+        "and each pane's candidates there",
+    ),
 ]
 """Keys of the workbench screen (run, stop, temperature, panes)."""
 

@@ -51,9 +51,7 @@ def candidate_rows(record: TokenProbabilities) -> list[TokenCandidate]:
     rows = list(record.candidates)
     seen = {candidate.token_id for candidate in rows}
     if record.token_id not in seen:
-        rows.append(
-            TokenCandidate(record.token_id, record.text, record.probability, record.logit)
-        )
+        rows.append(TokenCandidate(record.token_id, record.text, record.probability, record.logit))
     return rows
 
 

@@ -82,6 +82,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("peak_rss", "RSS MiB", "peak RSS", lambda s: s.peak_rss_mib, ",.0f", "min"),
     Column("gpu_mem", "GPU MiB", "GPU memory", lambda s: s.gpu_mem_mib, ",.0f", "min"),
     Column("energy", "energy J", "energy", lambda s: s.energy_j, ",.1f", "min"),
+    Column("logp", "logp", "mean log-probability", lambda s: s.mean_logprob, ".2f"),
+    Column("ppl", "ppl", "perplexity of the answer", lambda s: s.perplexity, ".2f"),
+    Column("entropy", "H", "mean entropy (nats)", lambda s: s.mean_entropy, ".2f"),
 )
 """The numeric columns, in display order (label, model and stop reason come around them).
 Speeds are in tokens per second."""

@@ -37,6 +37,7 @@ from tui.pane_controller import EngineFactory, PaneController, PaneState, RunOut
 from tui.widgets.answer_view import AnswerView
 from tui.widgets.pane_stats import PaneStats, StatsFigures
 from tui.widgets.sampler_controls import SamplerControls
+from tui.widgets.token_inspector import TokenInspector
 
 LIVE_REFRESH_S = 0.25
 """How often the elapsed time and process figures refresh while a pane is busy."""
@@ -133,12 +134,15 @@ class ModelPane(Vertical, can_focus=False):
         self._shown_state: tuple | None = None
         self._shown_header: tuple | None = None
         self._answer_view = AnswerView(classes="pane--answer")
+        self._tokens = TokenInspector(classes="pane--tokens")
+        self._tokens.display = False
         self.border_title = label
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane--model")
         yield SamplerControls(self._sampling)
         yield self._answer_view
+        yield self._tokens
         yield PaneStats()
 
     def on_mount(self) -> None:
@@ -211,6 +215,8 @@ class ModelPane(Vertical, can_focus=False):
             self._pump()
         if outcome in (RunOutcome.STARTED, RunOutcome.QUEUED, RunOutcome.NEEDS_RESTART):
             self._answer_view.clear()
+            if self.token_view_on:
+                self._tokens.sync(self.token_records, self.token_view_unavailable())
             self.query_one(PaneStats).show(StatsFigures())
         self._refresh_header()
         self._state_changed()
@@ -228,6 +234,7 @@ class ModelPane(Vertical, can_focus=False):
         if self.controller is not None:
             self.controller.set_sampling(sampling)
         self.query_one(SamplerControls).show(sampling)
+        self._tokens.set_temperature(sampling.temperature)
 
     @property
     def busy(self) -> bool:
@@ -235,7 +242,50 @@ class ModelPane(Vertical, can_focus=False):
         return self.controller is not None and self.controller.busy
 
     def focus_answer(self) -> None:
-        self._answer_view.focus()
+        if self.token_view_on:
+            self._tokens.view.focus()
+        else:
+            self._answer_view.focus()
+
+    # --- the token view ------------------------------------------------------------
+
+    @property
+    def token_view_on(self) -> bool:
+        """The answer shows as coloured tokens with a cursor and the candidate panel."""
+        return bool(self._tokens.display)
+
+    @property
+    def token_inspector(self) -> TokenInspector:
+        return self._tokens
+
+    @property
+    def token_records(self) -> list:
+        """The running or last answer's token records (empty without token probabilities)."""
+        return self.controller.token_probabilities if self.controller else []
+
+    def token_view_unavailable(self) -> str:
+        """Why this pane has no token view ("" when it has one)."""
+        controller = self.controller
+        if controller is None:
+            return "the model is not resolved yet"
+        if not controller.serves_token_probabilities:
+            return "token view unavailable: this server sends no token probabilities"
+        if not controller.token_probabilities_on:
+            return "token view unavailable: token probabilities are off for this pane"
+        return ""
+
+    def toggle_token_view(self, on: bool | None = None) -> bool:
+        """Show the answer as tokens (or as text again); returns whether it is on now."""
+        on = not self.token_view_on if on is None else on
+        had_focus = self._answer_view.has_focus or self._tokens.view.has_focus
+        self._answer_view.display = not on
+        self._tokens.display = on
+        if on:
+            self._tokens.temperature = self.sampling.temperature
+            self._tokens.sync(self.token_records, self.token_view_unavailable())
+        if had_focus:
+            self.focus_answer()
+        return on
 
     def focus_temperature(self) -> None:
         self.query_one(SamplerControls).focus_temperature()
@@ -266,6 +316,8 @@ class ModelPane(Vertical, can_focus=False):
                 answer.add_error(controller.reason, controller.detail)
             elif isinstance(event, WorkerCrashed):  # its run's error is shown: add the log
                 answer.add_detail(event.log_tail)
+        if self.token_view_on:
+            self._tokens.sync(self.token_records, self.token_view_unavailable())
         self._refresh_header()
         self._refresh_live()
         if finished is not None:

@@ -1,8 +1,9 @@
 """PaneStats: one line of a pane's figures, live while it generates and final after.
 
 Figures follow docs/metrics.md: TTFT, decode tokens/s, tokens, elapsed, and the worker's own
-RSS, CPU and GPU memory when a resource sample for its process is available. Unknown
-figures show "—", never 0.
+RSS, CPU and GPU memory when a resource sample for its process is available; after a run
+with token probabilities, the answer's mean log-probability, perplexity and mean entropy
+(logp, ppl, H). Unknown figures show "—", never 0.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class StatsFigures:
     rss_mib: float | None = None
     cpu_percent: float | None = None
     gpu_mem_mib: float | None = None
+    mean_logprob: float | None = None
+    """The answer's mean log-probability (token probabilities on)."""
+    perplexity: float | None = None
+    mean_entropy: float | None = None
 
     @classmethod
     def from_stats(cls, stats: GenerationStats, **process: float | None) -> StatsFigures:
@@ -43,6 +48,9 @@ class StatsFigures:
             gpu_mem_mib=stats.gpu_mem_mib
             if stats.gpu_mem_mib is not None
             else process.get("gpu_mem_mib"),
+            mean_logprob=stats.mean_logprob,
+            perplexity=stats.perplexity,
+            mean_entropy=stats.mean_entropy,
         )
 
 
@@ -60,6 +68,10 @@ def format_figures(figures: StatsFigures) -> Text:
         parts.append(("CPU ", number(figures.cpu_percent, ".0f"), "%"))
     if figures.gpu_mem_mib is not None:
         parts.append(("GPU ", number(figures.gpu_mem_mib, ".0f"), " MiB"))
+    if figures.mean_logprob is not None:
+        parts.append(("logp ", number(figures.mean_logprob, ".2f"), ""))
+        parts.append(("ppl ", number(figures.perplexity, ".2f"), ""))
+        parts.append(("H ", number(figures.mean_entropy, ".2f"), ""))
     text = Text(no_wrap=True, overflow="ellipsis")
     for index, (label, value, unit) in enumerate(parts):
         if index:
