@@ -4,15 +4,15 @@ on fake engines that send scripted token records (`engines.fake.fake_token_recor
 from __future__ import annotations
 
 from textual.widgets import Static
+from tui_waits import all_in, ready, wait_until
 from workbench_fakes import FakeEngines, fake_app, make_profile
 
 from engines.fake import FakeScript
+from engines.temperature_lens import lens_probabilities
 from tui.pane_controller import PaneState
 from tui.screens.answer_parting import AnswerPartingScreen
-from engines.temperature_lens import lens_probabilities
 from tui.widgets.candidate_panel import candidate_rows
 from tui.widgets.token_view import TokenView, band
-from tui_waits import all_in, ready, wait_until
 
 SIZE = (120, 40)
 WORDS = tuple(f"w{i} " for i in range(30))
