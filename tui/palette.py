@@ -73,6 +73,16 @@ def workbench_commands(app: WorkbenchApp) -> list[SystemCommand]:
             "CPU, RAM and GPUs in one line or in full (m)",
             bench.action_toggle_resources,
         ),
+        (
+            "Token view",
+            "Toggle: answers as tokens coloured by probability, candidates and lens (v)",
+            bench.action_toggle_token_view,
+        ),
+        (
+            "Where answers part",
+            "The first token where the panes' answers differ, and the candidates there (w)",
+            bench.action_answer_parting,
+        ),
         ("Open profile…", "Open a saved or bundled profile (ctrl+o)", app.action_open_profile),
         ("Save profile", "Save the profile (ctrl+s)", app.action_save_profile),
         (

@@ -130,6 +130,8 @@ class CandidatePanel(Static):
         super().__init__("", id=id, classes=classes)
         self.record: TokenProbabilities | None = None
         """The token shown now (None: none yet)."""
+        self.bar_width = 10
+        """Cells of the longest bar (fewer where the panel stands beside the tokens)."""
         self._shown: tuple | None = None
 
     def show(
@@ -140,7 +142,7 @@ class CandidatePanel(Static):
         note: str = "",
     ) -> None:
         """Show `record`'s candidates with the lens at `temperature` (redraws only on change)."""
-        key = (id(record), record is not None and record.index, temperature, total, note)
+        key = (id(record), temperature, total, note, self.bar_width)
         if key == self._shown:
             return
         self._shown = key
@@ -157,7 +159,7 @@ class CandidatePanel(Static):
         if record is None:
             return Text(note or "no token under the cursor", style="dim italic")
         parts: list[RenderableType] = [token_header(record, total)]
-        parts.append(candidate_table(record, temperature))
+        parts.append(candidate_table(record, temperature, self.bar_width))
         if not record.raw_candidates:
             parts.append(Text("no raw logits from this model: no temperature lens", style="dim"))
         return Group(*parts)

@@ -55,6 +55,8 @@ LABEL_WIDTH = 28
 """Longer pane labels are shortened in the middle (each pane's border shows it whole)."""
 MODEL_COLUMN_MIN_WIDTH = 90
 """Below this width the model column is left out (each pane's header already says it)."""
+SUMMARY_COLUMNS_WIDTH = 22
+"""What the answer-summary columns (logp, ppl, H) add to that width when they are shown."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class Column:
     """A format spec for the value, e.g. ".2f"."""
     best: str | None = None
     """"min" or "max" when the column has a best value; None when it has none (tokens)."""
+    quiet: bool = False
+    """Left out without a word in the legend when no pane has it (the answer summary,
+    which only runs with token probabilities have)."""
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -82,12 +87,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("peak_rss", "RSS MiB", "peak RSS", lambda s: s.peak_rss_mib, ",.0f", "min"),
     Column("gpu_mem", "GPU MiB", "GPU memory", lambda s: s.gpu_mem_mib, ",.0f", "min"),
     Column("energy", "energy J", "energy", lambda s: s.energy_j, ",.1f", "min"),
-    Column("logp", "logp", "mean log-probability", lambda s: s.mean_logprob, ".2f"),
-    Column("ppl", "ppl", "perplexity of the answer", lambda s: s.perplexity, ".2f"),
-    Column("entropy", "H", "mean entropy (nats)", lambda s: s.mean_entropy, ".2f"),
+    Column("logp", "logp", "mean log-probability", lambda s: s.mean_logprob, ".2f", quiet=True),
+    Column("ppl", "ppl", "perplexity of the answer", lambda s: s.perplexity, ".2f", quiet=True),
+    Column("entropy", "H", "mean entropy (nats)", lambda s: s.mean_entropy, ".2f", quiet=True),
 )
 """The numeric columns, in display order (label, model and stop reason come around them).
 Speeds are in tokens per second."""
+
+ANSWER_SUMMARY_LEGEND = "logp: mean log-probability, ppl: its perplexity, H: mean entropy"
+"""What the answer-summary columns mean (token probabilities: `engines.local.token_probe`)."""
 
 
 def measured_columns(rows: Sequence[ComparisonRow]) -> tuple[list[Column], list[Column]]:
@@ -100,7 +108,10 @@ def measured_columns(rows: Sequence[ComparisonRow]) -> tuple[list[Column], list[
     shown, unmeasured = [], []
     for column in COLUMNS:
         known = any(column.value(stats) is not None for _, stats, _ in rows)
-        (shown if known or not rows else unmeasured).append(column)
+        if known or not rows:
+            shown.append(column)
+        elif not column.quiet:
+            unmeasured.append(column)
     return shown, unmeasured
 
 
@@ -198,7 +209,9 @@ class ComparisonTable(Vertical):
             self._refresh_rows()
 
     def _wants_model_column(self) -> bool:
-        return self.size.width >= MODEL_COLUMN_MIN_WIDTH
+        shown, _ = measured_columns(self._rows)
+        summary = SUMMARY_COLUMNS_WIDTH if any(column.quiet for column in shown) else 0
+        return self.size.width >= MODEL_COLUMN_MIN_WIDTH + summary
 
     def show_results(self, rows: Sequence[ComparisonRow]) -> None:
         """Show these results, replacing what was there."""
@@ -240,6 +253,8 @@ class ComparisonTable(Vertical):
             legend += f". Not measured: {', '.join(c.name for c in unmeasured)}"
         if fidelity:
             legend += f". {FIDELITY_LEGEND}"
+        if any(column.quiet for column in shown):
+            legend += f". {ANSWER_SUMMARY_LEGEND}"
         self.query_one(".comparison--legend", Static).update(legend)
         best = best_values(self._rows)
         best_fidelity = fidelity_best(self._fidelity)

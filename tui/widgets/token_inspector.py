@@ -4,7 +4,8 @@
 a legend line (what the colours mean), the `TokenView` (the answer's tokens coloured by
 the chosen token's probability, with a cursor), and the `CandidatePanel` (the candidates
 of the token under the cursor as bars, with the temperature lens at 0.2, 0.7, 1.0, 1.5
-and the pane's current temperature).
+and the pane's current temperature): under the tokens, or beside them when the pane is
+wide and short (panes stacked on an 80x24 terminal).
 
 A pane whose model sends no token probabilities (a server that does not, or token
 probabilities turned off) shows why, in place of the tokens.
@@ -16,7 +17,8 @@ from collections.abc import Sequence
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
 from textual.widgets import Static
 
 from engines.types import TokenProbabilities
@@ -37,7 +39,26 @@ class TokenInspector(Vertical):
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
+    TokenInspector > .token-body {
+        layout: vertical;
+        height: 1fr;
+    }
+    TokenInspector.-wide > .token-body {
+        layout: horizontal;
+    }
+    TokenInspector.-wide > .token-body > CandidatePanel {
+        width: 47;
+        max-width: 65%;
+        max-height: 100%;
+        border-top: none;
+        border-left: vkey $primary-darken-2;
+        padding: 0 0 0 1;
+    }
     """
+
+    WIDE = 76
+    """From this many columns the candidate panel stands beside the tokens, not under them
+    (on a short terminal, panes stacked 80 columns wide)."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -48,11 +69,17 @@ class TokenInspector(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="token-legend")
-        yield TokenView()
-        yield CandidatePanel()
+        with Horizontal(classes="token-body"):
+            yield TokenView()
+            yield CandidatePanel()
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._draw_legend)
+
+    def on_resize(self, event: Resize) -> None:
+        wide = event.size.width >= self.WIDE and event.size.height < 12
+        self.set_class(wide, "-wide")
+        self.panel.bar_width = 4 if wide else 10
 
     def _draw_legend(self) -> None:
         self.query_one(".token-legend", Static).update(self.query_one(TokenView).legend())
