@@ -264,7 +264,11 @@ class _PaneRun:
             sampling=sampling_for_run(self.plan.sampling, self.plan.seed_mode),
             system_prompt=context.system_prompt,
             request_id=f"pane{self.plan.index}-step{step}",
-            top_candidates=context.top_logprobs if self.plan.kind == "local" else 0,
+            top_candidates=(
+                context.top_logprobs
+                if self.driver.handle is not None and self.driver.handle.serves_token_probabilities
+                else 0
+            ),
         )
         self._progress("generating", step=step, warmup=is_warmup)
         self.driver.generate(request)
