@@ -8,6 +8,10 @@ it parted from the others. For the same model at two temperatures (or two seeds)
 tokens are the same up to that point, so the marker lands on the same token index in
 both: the exact token where sampling took them apart.
 
+When the answers come from one model file (`same_vocabulary`), their token ids are
+compared instead: the marker lands on the first token the sampler chose differently,
+even where two different tokens would spell the same characters for a while.
+
 An answer that is a prefix of another ended there (`AnswerParting.ended`): it has no
 token at the parting point. Special tokens (an end-of-turn marker) are not answer text
 and are skipped when the texts are joined.
@@ -88,13 +92,18 @@ def token_at(records: Sequence[TokenProbabilities], offset: int) -> int | None:
     return None
 
 
-def find_divergence(answers: Sequence[Sequence[TokenProbabilities]]) -> Divergence | None:
-    """Where `answers` (two or more) first differ; None when all spell the same text.
+def find_divergence(
+    answers: Sequence[Sequence[TokenProbabilities]], *, same_vocabulary: bool = False
+) -> Divergence | None:
+    """Where `answers` (two or more) first differ; None when all are the same.
 
-    Raises ValueError for fewer than two answers.
+    `same_vocabulary`: the answers come from one model, so compare token ids (see the
+    module docstring); else compare text. Raises ValueError for fewer than two answers.
     """
     if len(answers) < 2:
         raise ValueError(f"answers part only between two or more, got {len(answers)}")
+    if same_vocabulary:
+        return _token_divergence(answers)
     texts = [answer_text(records) for records in answers]
     if all(text == texts[0] for text in texts[1:]):
         return None
@@ -104,3 +113,20 @@ def find_divergence(answers: Sequence[Sequence[TokenProbabilities]]) -> Divergen
         index = token_at(records, offset)
         partings.append(AnswerParting(index, None if index is None else records[index]))
     return Divergence(offset, texts[0][:offset], tuple(partings))
+
+
+def _token_divergence(answers: Sequence[Sequence[TokenProbabilities]]) -> Divergence | None:
+    ids = [[record.token_id for record in records] for records in answers]
+    if all(sequence == ids[0] for sequence in ids[1:]):
+        return None
+    index = 0
+    while all(index < len(sequence) for sequence in ids) and all(
+        sequence[index] == ids[0][index] for sequence in ids[1:]
+    ):
+        index += 1
+    common = answer_text(answers[0][:index])
+    partings = tuple(
+        AnswerParting(index, records[index]) if index < len(records) else AnswerParting(None, None)
+        for records in answers
+    )
+    return Divergence(len(common), common, partings)

@@ -50,7 +50,11 @@ def show_answer_parting(screen: WorkbenchScreen) -> None:
             severity="warning",
         )
         return
-    divergence = find_divergence([pane.token_records for pane in answered])
+    paths = {(p.controller.plan.kind, p.controller.plan.settings.path) for p in answered}
+    same_model = len(paths) == 1 and next(iter(paths))[0] == "local"
+    divergence = find_divergence(
+        [pane.token_records for pane in answered], same_vocabulary=same_model
+    )
     if divergence is None:
         screen.notify("the answers are the same, token for token")
         return
