@@ -42,8 +42,9 @@ def parting_renderable(divergence: Divergence, panes: Sequence[PanePart]) -> Ren
     parts: list[RenderableType] = []
     intro = Text()
     if divergence.offset:
-        intro.append(f"The answers share {divergence.offset} characters, ending ", style="dim")
+        intro.append(f"The answers share {divergence.offset} characters, ending “", style="dim")
         intro.append(shared_tail(divergence), style="bold")
+        intro.append("”, then part:", style="dim")
     else:
         intro.append("The answers part at their very first token.", style="dim")
     parts.append(intro)

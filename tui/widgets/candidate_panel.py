@@ -19,7 +19,6 @@ part" screen.
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -75,42 +74,47 @@ def token_header(record: TokenProbabilities, total: int | None = None) -> Text:
     return text
 
 
+LENS_COLUMN = 5
+"""Cells of each lens column."""
+
+
+def _lens_headers(temperature: float | None) -> list[str]:
+    headers = [f"T{t:g}".replace("T0.", "T.") for t in LENS_TEMPERATURES]
+    if temperature is not None:
+        headers.append(f"now{temperature:g}".replace("now0.", "now."))
+    return headers
+
+
 def candidate_table(
     record: TokenProbabilities, temperature: float | None, bar_width: int = 10
-) -> Table:
-    """The candidates with their bars and the lens columns (see the module docstring)."""
+) -> Text:
+    """The candidates with their bars and the lens columns (see the module docstring), as
+    fixed-width lines: drawn in well under a millisecond, whatever the answer's length."""
     rows = candidate_rows(record)
-    lens_ready = bool(record.raw_candidates)
-    temperatures = list(LENS_TEMPERATURES)
-    headers = [f"T{t:g}".replace("T0.", "T.") for t in temperatures]
-    if temperature is not None:
-        temperatures.append(temperature)
-        headers.append(f"now{temperature:g}".replace("now0.", "now."))
-    lenses = [lens_probabilities(rows, t) if lens_ready else None for t in temperatures]
-    table = Table(box=None, padding=(0, 1, 0, 0), show_edge=False, pad_edge=False, expand=False)
-    table.add_column(" ", width=1, no_wrap=True)
-    table.add_column("token", max_width=TOKEN_WIDTH, no_wrap=True)
-    table.add_column("p", width=bar_width + 5, no_wrap=True)
+    temperatures = list(LENS_TEMPERATURES) + ([temperature] if temperature is not None else [])
+    headers = _lens_headers(temperature)
+    lenses = [lens_probabilities(rows, t) for t in temperatures] if record.raw_candidates else None
+    token_width = min(TOKEN_WIDTH, max(5, *(len(token_label(r.text, r.special)) for r in rows)))
+    table = Text(no_wrap=True, overflow="ellipsis")
+    table.append(f"  {'token':<{token_width}} {'p':<{bar_width + 5}}", style="bold")
     for header in headers:
-        table.add_column(header, justify="right", no_wrap=True, style="cyan")
+        width = max(LENS_COLUMN, len(header) + 1)
+        table.append(f"{header:>{width}}", style="bold")
     top = max((candidate.probability for candidate in rows), default=0.0) or 1.0
     for number, candidate in enumerate(rows):
         chosen = candidate.token_id == record.token_id
-        bar = Text(block_bar(candidate.probability, top, bar_width).ljust(bar_width))
-        bar.stylize("green" if chosen else "blue")
-        bar.append(f"{_probability(candidate.probability):>5}", style="bold" if chosen else "")
-        cells = [
-            lens[number] if lens is not None else None for lens in lenses
-        ]  # one per temperature
-        table.add_row(
-            Text("▸", style="bold green") if chosen else "",
-            Text(
-                token_label(candidate.text, candidate.special),
-                style="bold" if chosen else ("dim" if candidate.special else ""),
-            ),
-            bar,
-            *(UNKNOWN if cell is None else _probability(cell) for cell in cells),
-        )
+        table.append("\n")
+        table.append("▸ " if chosen else "  ", style="bold green")
+        label = token_label(candidate.text, candidate.special)[:token_width]
+        style = "bold" if chosen else ("dim" if candidate.special else "")
+        table.append(f"{label:<{token_width}} ", style=style)
+        bar = block_bar(candidate.probability, top, bar_width)
+        table.append(f"{bar:<{bar_width}}", style="green" if chosen else "blue")
+        table.append(f"{_probability(candidate.probability):>5}", style="bold" if chosen else "")
+        for column, header in enumerate(headers):
+            width = max(LENS_COLUMN, len(header) + 1)
+            cell = UNKNOWN if lenses is None else _probability(lenses[column][number])
+            table.append(f"{cell:>{width}}", style="cyan")
     return table
 
 
@@ -133,6 +137,7 @@ class CandidatePanel(Static):
         self.bar_width = 10
         """Cells of the longest bar (fewer where the panel stands beside the tokens)."""
         self._shown: tuple | None = None
+        self._lines: tuple | None = None
 
     def show(
         self,
@@ -147,7 +152,12 @@ class CandidatePanel(Static):
             return
         self._shown = key
         self.record = record
-        self.update(self._render_panel(record, temperature, total, note))
+        lines = (len(candidate_rows(record)), bool(record.raw_candidates)) if record else None
+        # Same number of lines as before: no new layout, only this panel is redrawn.
+        self.update(
+            self._render_panel(record, temperature, total, note), layout=lines != self._lines
+        )
+        self._lines = lines
 
     def _render_panel(
         self,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
@@ -47,7 +46,7 @@ class TokenInspector(Vertical):
         layout: horizontal;
     }
     TokenInspector.-wide > .token-body > CandidatePanel {
-        width: 47;
+        width: 54;
         max-width: 65%;
         max-height: 100%;
         border-top: none;
@@ -74,6 +73,7 @@ class TokenInspector(Vertical):
             yield CandidatePanel()
 
     def on_mount(self) -> None:
+        self.view.on_cursor = self._show
         self.call_after_refresh(self._draw_legend)
 
     def on_resize(self, event: Resize) -> None:
@@ -112,8 +112,3 @@ class TokenInspector(Vertical):
 
     def _show(self, record: TokenProbabilities | None) -> None:
         self.panel.show(record, self.temperature, len(self.view.records))
-
-    @on(TokenView.CursorMoved)
-    def _cursor_moved(self, message: TokenView.CursorMoved) -> None:
-        message.stop()
-        self._show(message.record)

@@ -16,7 +16,7 @@ end-of-turn marker) dim.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -69,6 +69,10 @@ def _split_to_width(text: str, width: int) -> list[str]:
 
 class TokenView(ScrollView, can_focus=True):
     """An answer's tokens, coloured by probability, with a token cursor."""
+
+    ALLOW_SELECT = False
+    """A click picks a token; it starts no text selection (which would repaint the whole
+    screen on every click; `y` copies the answer)."""
 
     BINDINGS = [
         Binding("left", "move(-1)", "Previous token", show=False),
@@ -134,6 +138,10 @@ class TokenView(ScrollView, can_focus=True):
         self._token_line: list[int] = []
         self._wrap_width = 0
         self._styles: dict[str, Style] | None = None
+        self.on_cursor: Callable[[TokenProbabilities | None], None] | None = None
+        """Called at once with the token under the cursor after each move, so what shows it
+        (the candidate panel) is redrawn in the same frame as the cursor; `CursorMoved` is
+        posted as well, for anyone else."""
 
     # --- content -------------------------------------------------------------------
 
@@ -170,18 +178,28 @@ class TokenView(ScrollView, can_focus=True):
         """Put the cursor on token `index` (clamped), scroll to it, post `CursorMoved`."""
         if not self._laid:
             self.cursor = -1
-            self.post_message(self.CursorMoved(self, None))
+            self._moved(None)
             return
         index = max(0, min(index, self._laid - 1))
-        self.cursor = index
+        previous, self.cursor = self.cursor, index
         line = self._token_line[index]
         height = self.scrollable_content_region.height
         if line < self.scroll_y:
             self.scroll_to(y=line, animate=False, immediate=True)
+            self.refresh()
         elif height and line >= self.scroll_y + height:
             self.scroll_to(y=line - height + 1, animate=False, immediate=True)
-        self.refresh()
-        self.post_message(self.CursorMoved(self, self.records[index]))
+            self.refresh()
+        else:  # only the lines the cursor left and entered change
+            for moved in {previous, index}:
+                if 0 <= moved < self._laid:
+                    self._refresh_token(moved)
+        self._moved(self.records[index])
+
+    def _moved(self, record: TokenProbabilities | None) -> None:
+        if self.on_cursor is not None:
+            self.on_cursor(record)
+        self.post_message(self.CursorMoved(self, record))
 
     @property
     def line_count(self) -> int:
@@ -289,8 +307,17 @@ class TokenView(ScrollView, can_focus=True):
             return
         line = self.scroll_offset.y + offset.y
         if 0 <= line < self.line_count:
-            self.focus()
+            if not self.has_focus:
+                self.focus()
             self.move_cursor(self._token_at(line, offset.x))
+
+    def _refresh_token(self, index: int) -> None:
+        """Redraw the lines that show token `index`."""
+        first = self._token_line[index]
+        last = first
+        while last + 1 < len(self._lines) and any(t == index for t, _ in self._lines[last + 1]):
+            last += 1
+        self.refresh_lines(first, last - first + 1)
 
     def _column_of(self, line: int, index: int) -> int:
         column = 0
