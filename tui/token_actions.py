@@ -5,12 +5,12 @@ Kept out of `tui.screens.main` so the screen only forwards the two keys here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from profiles.divergence import find_divergence
 
-if TYPE_CHECKING:
-    from tui.screens.main import WorkbenchScreen
+WorkbenchScreen = Any
+"""`tui.screens.main.WorkbenchScreen` (not imported: the screen imports this module)."""
 
 
 def toggle_token_view(screen: WorkbenchScreen) -> None:
