@@ -118,11 +118,9 @@ class CheckOutcome(BaseModel):
         """The check as a person reads it, e.g. `contains "Paris"`."""
         if self.kind == "json":
             return "valid JSON"
-        return (
-            f"{self.kind} {self.argument!r}"
-            if isinstance(self.argument, str)
-            else (f"{self.kind} {self.argument}")
-        )
+        if isinstance(self.argument, str):
+            return f'{self.kind} "{self.argument}"'
+        return f"{self.kind} {self.argument}"
 
 
 def run_checks(

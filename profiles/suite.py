@@ -184,7 +184,9 @@ def _check_unique_ids(path: Path, prompts: list[SuitePrompt]) -> None:
 
 
 def _first_problem(error: ValidationError) -> str:
-    item = error.errors(include_url=False)[0]
+    items = error.errors(include_url=False)
+    # An unknown key explains a missing one ("prompt" for "text"): name it first.
+    item = next((i for i in items if i.get("type") == "extra_forbidden"), items[0])
     loc = ".".join(str(part) for part in item.get("loc", ()))
     message = str(item.get("msg", "invalid value"))
     if item.get("type") == "extra_forbidden":
