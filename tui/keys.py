@@ -80,6 +80,27 @@ WORKBENCH_BINDINGS: list[Binding] = [
         tooltip="Show or hide the comparison of the last run",
     ),
     Binding(
+        "n",
+        "next_prompt",
+        "Next prompt",
+        show=False,
+        tooltip="Show the suite's next prompt in the prompt editor",
+    ),
+    Binding(
+        "N",
+        "previous_prompt",
+        "Previous prompt",
+        show=False,
+        tooltip="Show the suite's previous prompt in the prompt editor",
+    ),
+    Binding(
+        "R",
+        "run_suite",
+        "Run suite",
+        show=False,
+        tooltip="Run every prompt of the suite, from the one shown, on every pane",
+    ),
+    Binding(
         "p", "focus_prompt", "Edit prompt", show=False, tooltip="Move the cursor to the prompt"
     ),
     Binding(

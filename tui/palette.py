@@ -68,6 +68,9 @@ def workbench_commands(app: WorkbenchApp) -> list[SystemCommand]:
             bench.action_toggle_comparison,
         ),
         ("Edit prompt", "Move the cursor to the prompt (p)", bench.action_focus_prompt),
+        ("Next prompt", "Show the suite's next prompt (n)", bench.action_next_prompt),
+        ("Previous prompt", "Show the suite's previous prompt (N)", bench.action_previous_prompt),
+        ("Run suite", "Run every prompt of the suite on every pane (R)", bench.action_run_suite),
         (
             "Fold or unfold the machine panel",
             "CPU, RAM and GPUs in one line or in full (m)",
