@@ -14,14 +14,11 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from profiles.checks import CheckSpec
-
-if TYPE_CHECKING:
-    from profiles.schema import Profile
 
 MAX_SUITE_FILE_BYTES = 16 * 1024 * 1024
 """A suite file larger than this is refused unread."""
@@ -80,9 +77,9 @@ class Suite:
 
 
 def suite_of(
-    profile: Profile, profile_dir: Path | None = None, prompts_file: str | Path | None = None
+    profile: Any, profile_dir: Path | None = None, prompts_file: str | Path | None = None
 ) -> Suite | None:
-    """The suite to run: `prompts_file` (e.g. `--prompts FILE`), else the profile's own
+    """The suite to run: `prompts_file` (e.g. `--prompts FILE`), else the `profiles.schema.Profile`'s own
     (`[[prompts]]` or `prompts_file`, found beside the profile file in `profile_dir`);
     None when the profile has none. Raises `SuiteError`."""
     if prompts_file is not None:

@@ -98,7 +98,7 @@ WORKBENCH_BINDINGS: list[Binding] = [
         "run_suite",
         "Run suite",
         show=False,
-        tooltip="Run every prompt of the suite, from the one shown, on every pane",
+        tooltip="Run the suite: every prompt from the one shown, on every pane",
     ),
     Binding(
         "p", "focus_prompt", "Edit prompt", show=False, tooltip="Move the cursor to the prompt"

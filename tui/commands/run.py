@@ -307,7 +307,10 @@ def _run_suite(options: dict[str, Any], profile, suite) -> int:
     results, outcome, standings = run_suite(options, profile, suite, plans, driver_options)
     if outcome.failures:
         click.echo(failures_text(outcome.failures))
-    export_suite(results, standings, outcome.mode, options)
+    try:
+        export_suite(results, standings, outcome.mode, options)
+    except OSError as error:
+        raise UsageProblem(f"cannot write {error.filename}: {error.strerror or error}") from None
     return EXIT_OK if outcome.ok else EXIT_PANE_FAILED
 
 

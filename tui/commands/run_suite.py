@@ -106,11 +106,11 @@ def run_suite(options: dict[str, Any], profile: Profile, suite: Suite, plans, dr
 
 
 def export_suite(results, standings, mode: str, options: dict[str, Any]) -> None:
-    """The exports asked for, each with the quality table (written atomically)."""
+    """The exports asked for, each with the quality table (written atomically). A file
+    that cannot be written raises `OSError` naming it."""
     from engines.machine.host import host_info
     from profiles import suite_export
     from profiles.atomic import atomic_write_text
-    from tui.commands.run import UsageProblem
 
     documents = {
         "json_path": lambda: suite_export.suite_to_json(
@@ -126,4 +126,5 @@ def export_suite(results, standings, mode: str, options: dict[str, Any]) -> None
         try:
             atomic_write_text(path, document())
         except OSError as error:
-            raise UsageProblem(f"cannot write {path}: {error.strerror or error}") from None
+            error.filename = path
+            raise
