@@ -72,6 +72,11 @@ def workbench_commands(app: WorkbenchApp) -> list[SystemCommand]:
         ("Previous prompt", "Show the suite's previous prompt (N)", bench.action_previous_prompt),
         ("Run suite", "Run every prompt of the suite on every pane (R)", bench.action_run_suite),
         (
+            "Quality × cost",
+            "Checks passed, votes and cost per pane over the suite's answers",
+            app.action_show_quality,
+        ),
+        (
             "Fold or unfold the machine panel",
             "CPU, RAM and GPUs in one line or in full (m)",
             bench.action_toggle_resources,

@@ -77,3 +77,37 @@ async def test_without_a_suite_n_says_so_and_shows_no_position(engines: FakeEngi
         editor = app.workbench.query_one(PromptEditor)
         assert editor.prompt == "Why is the sky blue?" and editor.position == ""
         assert any("no prompt suite" in n.message for n in app._notifications)
+
+
+async def test_suite_answers_carry_their_checks_and_fill_the_quality_view(
+    engines: FakeEngines,
+) -> None:
+    from profiles.history import read_history
+    from tui.screens.quality_view import QualityScreen
+
+    checked = [
+        SuitePrompt(id="a", text="Prompt one", expect={"contains": "word1"}),
+        SuitePrompt(id="b", text="Prompt two", expect={"contains": "nope", "max_words": 50}),
+    ]
+    profile = make_profile("small", "large", prompt="").model_copy(update={"prompts": checked})
+    app = fake_app(profile, engines, history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await leave_prompt(pilot)
+        app.action_show_quality()
+        await pilot.pause()
+        assert not isinstance(app.screen, QualityScreen)  # nothing to show yet
+        await pilot.press("R")
+        await wait_until(pilot, lambda: len(app.suite_results) == 4, timeout=10)
+        app.action_show_quality()
+        await pilot.pause()
+        assert isinstance(app.screen, QualityScreen)
+        rows = {row.label: row for row in app.screen.rows}
+        assert set(rows) == {"small", "large"}
+        assert all((r.checks_passed, r.checks_total) == (2, 3) for r in rows.values())
+        assert all(r.answers == 2 for r in rows.values())
+    history, _ = read_history()
+    tags = [r.suite for r in history]
+    assert len(history) == 4 and all(tags)
+    assert len({tag.run_id for tag in tags}) == 1
+    assert sorted(tag.prompt_id for tag in tags) == ["a", "a", "b", "b"]

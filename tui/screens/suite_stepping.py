@@ -27,12 +27,16 @@ class SuiteStepping:
     """The prompt shown (0-based)."""
     suite_running: bool = False
     """Whether "Run suite" is stepping through the prompts."""
+    suite_run_id: str = ""
+    """The id that this session's suite answers share in the history."""
 
     def load_suite(self) -> None:
         """Read the profile's suite (a bad file: a notification, no suite)."""
+        from profiles.results import new_result_id
         from profiles.suite import SuiteError, suite_of
 
         self.suite, self.suite_index, self.suite_running = None, 0, False
+        self.suite_run_id = new_result_id()
         try:
             self.suite = suite_of(self.profile, _profile_dir(self.profile.name))  # type: ignore[attr-defined]
         except SuiteError as error:
@@ -40,6 +44,10 @@ class SuiteStepping:
         if self.suite is not None and not self.profile.prompt.strip():  # type: ignore[attr-defined]
             self.show_suite_prompt(0)
         self._show_suite_position()
+
+    def suite_record(self, plan, finished):
+        """The suite tag of a finished answer (None outside the suite's prompts)."""
+        return suite_record_for(self.suite, self.suite_run_id, plan, finished)
 
     def _show_suite_position(self) -> None:
         editor = self.query_one(PromptEditor)  # type: ignore[attr-defined]
@@ -121,3 +129,27 @@ def _profile_dir(name: str):
         return resolve_profile(name).resolve().parent
     except ProfileError:
         return None
+
+
+def suite_record_for(suite: Suite | None, run_id: str, plan, finished):
+    """The `SuiteRecord` of a workbench answer whose prompt is one of the suite's, else None."""
+    if suite is None or plan is None:
+        return None
+    from profiles.checks import run_checks
+    from profiles.suite_record import SuiteRecord
+    from profiles.suite_run import pane_key
+
+    prompt_text = finished.request.prompt
+    for index, (prompt, prompt_id) in enumerate(zip(suite.prompts, suite.ids, strict=True)):
+        if prompt.text == prompt_text:
+            return SuiteRecord(
+                run_id=run_id,
+                suite=suite.name,
+                digest=suite.digest,
+                prompt_id=prompt_id,
+                prompt_index=index,
+                prompt_count=len(suite.prompts),
+                pane_key=pane_key(plan),
+                checks=run_checks(prompt.expect, finished.text, finished.stats.generated_tokens),
+            )
+    return None
