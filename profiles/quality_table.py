@@ -166,7 +166,7 @@ def _cell(row: QualityRow, what: str) -> str:
             return DASH
         low = 0.0 if row.win_low is None else row.win_low
         high = 1.0 if row.win_high is None else row.win_high
-        return f"{row.win_rate:.0%} ({low:.0%}–{high:.0%}, {row.votes} votes)"
+        return f"{row.win_rate * 100:.0f} % ({low * 100:.0f}–{high * 100:.0f} %, {row.votes} votes)"
     if what == "rating":
         return DASH if row.rating is None else f"{row.rating:.0f}"
     value = getattr(row, what)

@@ -46,15 +46,17 @@ def suite_for(options: dict[str, Any], profile: Profile) -> Suite | None:
 
 
 def standings_for_profile(profile_name: str | None) -> Mapping[str, Standing] | None:
-    """The blind-vote standings of a profile from the history, keyed by model reference;
-    None until votes exist (`profiles.standings` tallies them, where it can)."""
-    from profiles import standings
+    """The blind-vote standings of a profile's votes (the vote log of `profiles.votes`),
+    keyed by model reference; None until votes exist (or where votes are not built in)."""
+    try:
+        from profiles.votes import read_votes, votes_for_profile
 
-    tally = getattr(standings, "standings_from_history", None)
-    if tally is None:
+        from profiles.standings import standings_by_model
+    except ImportError:  # a build without the vote log
         return None
     try:
-        found = tally(profile_name)
+        votes, _warnings = read_votes()
+        found = standings_by_model(votes_for_profile(votes, profile_name))
     except Exception:  # noqa: BLE001 - the table shows "—" rather than failing the run
         return None
     return found or None
