@@ -282,6 +282,8 @@ class _PaneRun:
             self._wait_for_other_panes()
             for number, item in enumerate(self.items):
                 for step in range(self.context.steps):
+                    if number and step < self.context.warmup:
+                        continue  # a suite warms each model up once, on its first prompt
                     if self.context.cancel.is_set():
                         raise PaneFailed(CANCELLED)
                     self._run_step(step, info, item, number)

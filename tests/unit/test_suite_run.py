@@ -180,3 +180,23 @@ def test_an_openai_pane_with_concurrency_sends_requests_at_once() -> None:
         assert "per request under concurrency" in quality_caption(rows, "sequential")
     print(f"suite of 4 at concurrency 1: {timings[1]:.2f} s, 2: {timings[2]:.2f} s")
     assert timings[2] < 0.75 * timings[1]
+
+
+def test_a_suite_warms_each_model_up_once_and_records_only_measured_answers() -> None:
+    handles = []
+
+    def make(pane):
+        handles.append(FakeModelHandle(FakeScript()))
+        return handles[-1]
+
+    plans = [plan(0)]
+    run = plan_suite_run(suite(3), plans, profile_name="p", repeat=2)
+    outcome = run_comparison(
+        plans, "", handle_factory=make, items_for=run.items_for, warmup=1, repeat=2, history=False
+    )
+    assert outcome.ok
+    assert len(handles[0].requests) == 1 + 3 * 2
+    results = run.results(outcome)
+    assert [(r.suite.prompt_id, r.repetition) for r in results] == [
+        (f"q{n}", rep) for n in range(3) for rep in (0, 1)
+    ]
