@@ -16,24 +16,30 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
+from engines.sampling_ranges import SAMPLING_RANGES
 from engines.types import SamplingParams
 
-TEMPERATURE_RANGE = (0.0, 2.0)
-"""Temperatures a user can set (the profile schema's range)."""
+TEMPERATURE = SAMPLING_RANGES["temperature"]
+"""Temperatures a user can set (`engines.sampling_ranges`, as the schema and engine)."""
 
 
 def parse_temperature(text: str) -> float:
-    """A typed temperature, checked against TEMPERATURE_RANGE; ValueError says what is allowed."""
-    low, high = TEMPERATURE_RANGE
+    """A typed temperature, checked against TEMPERATURE; ValueError says what is allowed."""
     try:
         value = float(text.strip().replace(",", "."))
     except ValueError:
         raise ValueError(
-            f"temperature must be a number from {low:g} to {high:g}, not {text!r}"
+            f"temperature must be a number, {TEMPERATURE.describe()}, not {text!r}"
         ) from None
-    if not low <= value <= high:
-        raise ValueError(f"temperature must be from {low:g} to {high:g}, not {value:g}")
+    problem = TEMPERATURE.problem(value)
+    if problem:
+        raise ValueError(problem)
     return round(value, 2)
+
+
+def clamp_temperature(value: float) -> float:
+    """A temperature kept within its range, rounded to two decimals (no 0.30000000000000004)."""
+    return round(min(max(value, TEMPERATURE.low), TEMPERATURE.high), 2)
 
 
 def sampling_summary(sampling: SamplingParams) -> Text:
