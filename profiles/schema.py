@@ -58,7 +58,7 @@ _SAMPLING_FIELDS = (
     "seed",
 )
 
-_PROFILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PROFILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _RPC_SERVER_PATTERN = r"^[^\s:]+:[0-9]{1,5}$"
 
@@ -222,7 +222,7 @@ class Profile(_Strict):
 
     version: int = CURRENT_VERSION
     """Profile format version; this llmbench reads versions 1 to CURRENT_VERSION."""
-    name: Annotated[str, StringConstraints(pattern=_PROFILE_NAME_PATTERN)]
+    name: Annotated[str, StringConstraints(pattern=PROFILE_NAME_PATTERN)]
     """Short name, also the file name when saved: letters, digits, '.', '_' and '-',
     starting with a letter or digit, at most 64 characters."""
     description: str = ""
