@@ -24,6 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from engines.machine.resources import ProcessSample
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -31,7 +32,6 @@ from engines.protocol import (
     TokensGenerated,
     WorkerCrashed,
 )
-from engines.machine.resources import ProcessSample
 from engines.types import GenerationStats, ModelInfo, SamplingParams
 from profiles.plan import PanePlan
 from profiles.run_driver import DriverOptions
