@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from typing import Protocol
 
 from textual.app import SystemCommand
 
@@ -28,7 +29,14 @@ def palette_commands(actions: Iterable[Action], owner: object) -> list[SystemCom
     return commands
 
 
-def workbench_commands(app: object) -> list[SystemCommand]:
+class HasWorkbench(Protocol):
+    """The app, as far as the palette needs it: the owner of `APP_ACTIONS` and of the
+    workbench screen (the owner of `WORKBENCH_ACTIONS`)."""
+
+    @property
+    def workbench(self) -> object: ...
+
+
+def workbench_commands(app: HasWorkbench) -> list[SystemCommand]:
     """The palette entries of the workbench screen (`app.workbench`) and of the app."""
-    workbench = app.workbench  # type: ignore[attr-defined]
-    return palette_commands(WORKBENCH_ACTIONS, workbench) + palette_commands(APP_ACTIONS, app)
+    return palette_commands(WORKBENCH_ACTIONS, app.workbench) + palette_commands(APP_ACTIONS, app)

@@ -187,10 +187,28 @@ class ProfileActions:
         title: str,
         then: Callable[[str], None],
     ) -> None:
-        from profiles.store import list_profiles
+        """List the profiles off the UI thread, then let the person choose one of `wanted`."""
+
+        def listed() -> None:
+            from engines.messages import one_line
+            from profiles.store import list_profiles
+
+            try:
+                entries = [entry for entry in list_profiles() if wanted(entry)]
+            except Exception as error:  # noqa: BLE001 - a worker's exception would end the app
+                self.call_from_thread(
+                    self.notify, f"cannot list profiles: {one_line(error)}", severity="error"
+                )
+                return
+            self.call_from_thread(self._choose_from, entries, title, then)
+
+        self.run_worker(listed, thread=True, group="open", exclusive=True, name="list profiles")
+
+    def _choose_from(
+        self, entries: list[ProfileEntry], title: str, then: Callable[[str], None]
+    ) -> None:
         from tui.screens.open_profile import OpenProfileScreen
 
-        entries = [entry for entry in list_profiles() if wanted(entry)]
         if not entries:
             self.notify(f"{title.lower()}: there is none", severity="warning")
             return

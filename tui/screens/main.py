@@ -22,8 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, TextArea
 
-from engines.messages import one_line
-from profiles.plan import PanePlan
+from profiles.plan import PanePlan, failed_plan
 from profiles.run_driver import DriverOptions
 from profiles.schema import PaneSpec, Profile, SamplingOverrides
 from tui.keys import TEXT_FREE_ACTIONS, WORKBENCH_BINDINGS
@@ -142,7 +141,7 @@ class WorkbenchScreen(Screen):
             try:
                 plans = self._plan_builder(profile)
             except Exception as exc:  # noqa: BLE001 - shown in the panes, never a traceback
-                plans = [_failed_plan(i, spec, profile, exc) for i, spec in enumerate(specs)]
+                plans = [failed_plan(i, spec, profile, exc) for i, spec in enumerate(specs)]
             self.post_message(self.PlansReady(plans, pane_ids))
 
         self.run_worker(plan, thread=True, group="plan", name="resolve models")
@@ -365,10 +364,6 @@ class WorkbenchScreen(Screen):
         """Move the temperature of the current pane (or all, when linked) by `delta`."""
         self.grid.nudge_temperature(delta)
 
-    def set_temperature(self, value: float) -> None:
-        """Set an exact temperature on the current pane (or all, when linked)."""
-        self.grid.set_temperature(value)
-
     def action_type_temperature(self) -> None:
         """Put the cursor in the current pane's temperature field (enter brings it back)."""
         self.grid.type_temperature(return_to=self.focused)
@@ -405,19 +400,3 @@ class WorkbenchScreen(Screen):
     def action_focus_prompt(self) -> None:
         """Move the cursor to the prompt."""
         self.query_one(PromptEditor).focus_prompt()
-
-
-def _failed_plan(index: int, spec: PaneSpec, profile: Profile, error: Exception) -> PanePlan:
-    """A plan that shows why planning failed, in the pane."""
-    from engines.types import ModelSettings
-
-    reason = one_line(error)
-    return PanePlan(
-        index=index,
-        label=spec.display_label,
-        model_ref=spec.model,
-        kind="local",
-        settings=ModelSettings(path="", label=spec.display_label),
-        sampling=spec.sampling_params(profile.sampling),
-        error=reason,
-    )

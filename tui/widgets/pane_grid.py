@@ -25,7 +25,7 @@ from textual.widget import Widget
 from engines.types import SamplingParams
 from tui.pane_controller import PaneState
 from tui.widgets.model_pane import ModelPane
-from tui.widgets.sampler_controls import clamp_temperature, parse_temperature
+from tui.widgets.sampler_controls import TEMPERATURE, clamp_temperature, parse_temperature
 
 MODE_NAMES = (("link_temperature", "T linked"), ("rerun_on_change", "re-run on change"))
 """The modes the screen's subtitle lists while they are on."""
@@ -169,7 +169,8 @@ class PaneGrid(Container):
         pane = self.current_pane
         value = f"{pane.sampling.temperature:g}" if pane else ""
         self.app.push_screen(
-            TextPromptScreen("Temperature (0 to 2)", value=value, check=problem), chosen
+            TextPromptScreen(f"Temperature ({TEMPERATURE.describe()})", value=value, check=problem),
+            chosen,
         )
 
     # --- modes ---------------------------------------------------------------------------
