@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class Action:
         return found
 
 
-def bindings_of(actions: tuple[Action, ...]) -> list[Binding]:
+def bindings_of(actions: tuple[Action, ...]) -> list[BindingType]:
     """Every binding of `actions`, in table order."""
     return [binding for action in actions for binding in action.bindings()]
 
@@ -296,7 +296,7 @@ PROMPT_ACTIONS: tuple[Action, ...] = (
 )
 """Keys of the prompt field (they replace TextArea's ctrl+a, "start of line": home does that)."""
 
-BUILTIN_BINDINGS: list[Binding] = [
+BUILTIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+q", "quit", "Quit (anywhere)"),
     Binding("ctrl+p", "command_palette", "Command palette: every action"),
     Binding("tab,shift+tab", "focus_next", "Move between fields and panes"),
