@@ -77,6 +77,8 @@ async def test_without_a_suite_n_says_so_and_shows_no_position(engines: FakeEngi
         editor = app.workbench.query_one(PromptEditor)
         assert editor.prompt == "Why is the sky blue?" and editor.position == ""
         assert any("no prompt suite" in n.message for n in app._notifications)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Next prompt", "Previous prompt", "Run suite", "Quality × cost"} <= titles
 
 
 async def test_suite_answers_carry_their_checks_and_fill_the_quality_view(
