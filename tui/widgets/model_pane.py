@@ -12,6 +12,7 @@ generating, done, stopped, error or crashed with the reason).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -19,9 +20,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from engines.machine.resources import ProcessSample
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -36,8 +39,12 @@ from tui.formatting import format_bytes, short_count
 from tui.pane_controller import EngineFactory, PaneController, PaneState, RunOutcome
 from tui.widgets.answer_view import AnswerView
 from tui.widgets.pane_stats import PaneStats, StatsFigures
+from tui.widgets.pane_token_view import PaneTokenView
 from tui.widgets.sampler_controls import SamplerControls
 from tui.widgets.token_inspector import TokenInspector
+
+ProcessFigures = Callable[[int], ProcessSample | None]
+"""The latest sample of a worker process (by pid) for the stats line; None when there is none."""
 
 LIVE_REFRESH_S = 0.25
 """How often the elapsed time and process figures refresh while a pane is busy."""
@@ -89,7 +96,7 @@ def temperature_marker(sampling: SamplingParams) -> str:
     return f"⟨T={sampling.temperature:g}⟩"
 
 
-class ModelPane(Vertical, can_focus=False):
+class ModelPane(PaneTokenView, Vertical, can_focus=False):
     """One model: header, sampling controls, streamed answer, stats line."""
 
     @dataclass
@@ -120,7 +127,12 @@ class ModelPane(Vertical, can_focus=False):
         sampling: SamplingParams
 
     def __init__(
-        self, pane_id: int, label: str, sampling: SamplingParams, *, process_figures=None
+        self,
+        pane_id: int,
+        label: str,
+        sampling: SamplingParams,
+        *,
+        process_figures: ProcessFigures | None = None,
     ) -> None:
         super().__init__(id=f"pane-{pane_id}", classes="model-pane")
         self.pane_id = pane_id
@@ -130,7 +142,7 @@ class ModelPane(Vertical, can_focus=False):
         """Set by `start(plan, factory)` once the model reference is resolved."""
         self._sampling = sampling
         self._process_figures = process_figures
-        """Optional callable pid -> dict(rss_mib, cpu_percent, gpu_mem_mib) for the stats line."""
+        """The worker's latest RSS, CPU and GPU memory for the stats line (None: not shown)."""
         self._shown_state: tuple | None = None
         self._shown_header: tuple | None = None
         self._answer_view = AnswerView(classes="pane--answer")
@@ -247,48 +259,9 @@ class ModelPane(Vertical, can_focus=False):
         else:
             self._answer_view.focus()
 
-    # --- the token view ------------------------------------------------------------
-
-    @property
-    def token_view_on(self) -> bool:
-        """The answer shows as coloured tokens with a cursor and the candidate panel."""
-        return bool(self._tokens.display)
-
-    @property
-    def token_inspector(self) -> TokenInspector:
-        return self._tokens
-
-    @property
-    def token_records(self) -> list:
-        """The running or last answer's token records (empty without token probabilities)."""
-        return self.controller.token_probabilities if self.controller else []
-
-    def token_view_unavailable(self) -> str:
-        """Why this pane has no token view ("" when it has one)."""
-        controller = self.controller
-        if controller is None:
-            return "the model is not resolved yet"
-        if not controller.serves_token_probabilities:
-            return "token view unavailable: this server sends no token probabilities"
-        if not controller.token_probabilities_on:
-            return "token view unavailable: token probabilities are off for this pane"
-        return ""
-
-    def toggle_token_view(self, on: bool | None = None) -> bool:
-        """Show the answer as tokens (or as text again); returns whether it is on now."""
-        on = not self.token_view_on if on is None else on
-        had_focus = self._answer_view.has_focus or self._tokens.view.has_focus
-        self._answer_view.display = not on
-        self._tokens.display = on
-        if on:
-            self._tokens.temperature = self.sampling.temperature
-            self._tokens.sync(self.token_records, self.token_view_unavailable())
-        if had_focus:
-            self.focus_answer()
-        return on
-
-    def focus_temperature(self) -> None:
-        self.query_one(SamplerControls).focus_temperature()
+    def focus_temperature(self, return_to: Widget | None = None) -> None:
+        """The cursor to the temperature field; enter puts it back in `return_to`."""
+        self.query_one(SamplerControls).focus_temperature(return_to)
 
     # --- events from the model -----------------------------------------------------
 
@@ -331,6 +304,11 @@ class ModelPane(Vertical, can_focus=False):
         self.post_message(
             self.SamplingEdited(self, self.sampling.with_changes(temperature=message.temperature))
         )
+
+    @on(SamplerControls.Left)
+    def _temperature_left(self, message: SamplerControls.Left) -> None:
+        message.stop()
+        self.focus_answer()
 
     @on(SamplerControls.InvalidEntry)
     def _invalid_entry(self, message: SamplerControls.InvalidEntry) -> None:
@@ -401,30 +379,27 @@ class ModelPane(Vertical, can_focus=False):
             text.append(f" ({controller.stats.stop_reason})")
         return text
 
-    def _process(self) -> dict:
+    def _process(self) -> ProcessSample | None:
         controller = self.controller
         if self._process_figures is None or controller is None or controller.handle is None:
-            return {}
+            return None
         pid = controller.handle.pid
-        return (self._process_figures(pid) or {}) if pid else {}
+        return self._process_figures(pid) if pid else None
 
     def _final_figures(self, stats: GenerationStats) -> StatsFigures:
-        return StatsFigures.from_stats(stats, **self._process())
+        return StatsFigures.from_stats(stats, self._process())
 
     def _refresh_live(self) -> None:
         controller = self.controller
         if controller is None or controller.state is not PaneState.GENERATING:
             return
         live = controller.live
-        process = self._process()
         self.query_one(PaneStats).show(
-            StatsFigures(
+            StatsFigures.live(
+                self._process(),
                 ttft_s=live.ttft_s,
                 decode_tps=live.decode_tps,
                 tokens=live.tokens,
                 elapsed_s=live.elapsed_s(time.perf_counter()),
-                rss_mib=process.get("rss_mib"),
-                cpu_percent=process.get("cpu_percent"),
-                gpu_mem_mib=process.get("gpu_mem_mib"),
             )
         )
