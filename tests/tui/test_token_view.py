@@ -3,6 +3,7 @@ on fake engines that send scripted token records (`engines.fake.fake_token_recor
 
 from __future__ import annotations
 
+from textual.app import App
 from textual.widgets import Static
 from tui_waits import all_in, ready, wait_until
 from workbench_fakes import FakeEngines, fake_app, make_profile
@@ -178,3 +179,42 @@ async def test_stats_line_and_comparison_show_the_answer_summary() -> None:
         rows = [(p.label, p.controller.stats, None) for p in app.workbench.panes]
         shown, _ = measured_columns(rows)
         assert {"logp", "ppl", "entropy"} <= {column.key for column in shown}
+
+
+class ViewApp(App):
+    def compose(self):
+        yield TokenView()
+
+
+def records_for(*texts: str, special: tuple[int, ...] = ()) -> list:
+    from engines.types import TokenCandidate, TokenProbabilities
+
+    out = []
+    for index, text in enumerate(texts):
+        chosen = TokenCandidate(index, text, 0.5, 1.0, index in special)
+        out.append(
+            TokenProbabilities(index, index, text, 0.5, 1, 1.0, (chosen,), (chosen,), 0.1, 1, 0.7)
+        )
+    return out
+
+
+async def test_line_breaks_long_tokens_and_appends_lay_out_as_drawn() -> None:
+    app = ViewApp()
+    async with app.run_test(size=(20, 8)) as pilot:
+        view = app.query_one(TokenView)
+        records = records_for("Hi", "\n", "x" * 30, "<eot>", "", special=(3,))
+        view.sync(records[:2])
+        assert view.wrapped_lines == ["Hi↵"]
+        view.sync(records)  # the same list, grown: only the new tokens are laid out
+        width = view._wrap_width
+        assert view.wrapped_lines[1:] == ["x" * width, "x" * (30 - width) + "<eot>∅"]
+        await pilot.press("down")
+        assert view.cursor == 2  # "Hi" → the line below starts the long token
+        await pilot.press("end", "up")
+        assert view.cursor == 2
+        await pilot.resize_terminal(14, 8)
+        await pilot.pause()
+        assert view._wrap_width < width and view.cursor == 2
+        assert "".join(view.wrapped_lines) == "Hi↵" + "x" * 30 + "<eot>∅"
+        view.sync(records_for("new"))  # another list: a new run
+        assert view.wrapped_lines == ["new"] and view.cursor == 0 and view.parting is None
