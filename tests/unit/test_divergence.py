@@ -3,6 +3,7 @@ model; and on a real model, the marker lands on the first token two seeded runs 
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from profiles.divergence import answer_text, find_divergence, token_at
 def answer(*texts: str, first_id: int = 0, special: tuple[int, ...] = ()) -> list:
     records = []
     for index, text in enumerate(texts):
-        token_id = first_id + hash(text) % 10_000
+        token_id = first_id + zlib.crc32(text.encode())
         chosen = TokenCandidate(token_id, text, 0.5, 1.0, index in special)
         records.append(
             TokenProbabilities(
