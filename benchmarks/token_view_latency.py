@@ -160,6 +160,7 @@ async def measure_token_view(presses: int) -> tuple[list[float], list[float], li
         watch = FrameWatch(app)
         editor = app.workbench.query_one("#prompt", TextArea)
         editor.focus()
+        editor.move_cursor(editor.document.end)
         for _ in range(presses):  # the baseline: a key typed into the prompt, same app
             length = len(editor.text) + 1
 
