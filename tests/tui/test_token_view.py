@@ -218,3 +218,22 @@ async def test_line_breaks_long_tokens_and_appends_lay_out_as_drawn() -> None:
         assert "".join(view.wrapped_lines) == "Hi↵" + "x" * 30 + "<eot>∅"
         view.sync(records_for("new"))  # another list: a new run
         assert view.wrapped_lines == ["new"] and view.cursor == 0 and view.parting is None
+
+
+async def test_the_token_view_fills_while_the_answer_streams_and_end_follows_it() -> None:
+    slow = FakeScript(tokens=WORDS, token_delay_s=0.03, batch_size=2)
+    app = fake_app(make_profile("a"), FakeEngines(default=slow))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await pilot.press("escape", "v")  # on before the run
+        pane = app.workbench.current_pane
+        view = pane.token_inspector.view
+        assert app.focused is view
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: 2 <= len(view.records) < len(WORDS))
+        await pilot.press("end")
+        await wait_until(pilot, all_in(app, PaneState.DONE))
+        assert "".join(view.wrapped_lines) == "".join(WORDS)
+        assert view.cursor == len(WORDS) - 1  # it followed the answer to its end
+        assert pane.token_inspector.panel.record is pane.token_records[-1]
+        await pilot.pause(0.2)  # the finished run is recorded before the app closes

@@ -3,8 +3,9 @@
 Each generated token (`engines.types.TokenProbabilities`) is drawn in the colour of its
 probability band (`PROBABILITY_BANDS`: sure, likely, even, unlikely, long shot), so the
 places where the sampler took a chance stand out. A cursor sits on one token: left and
-right move it by a token, up and down by a line, home and end to the first and last,
-and a mouse click puts it on the token clicked. Each move posts `CursorMoved`, for the
+right move it by a token, up and down by a line, home and end to the first and last
+(a cursor on the last token follows a streaming answer), and a mouse click puts it on
+the token clicked. Each move posts `CursorMoved`, for the
 candidate panel. A token where answers part (`set_parting`) is marked as well.
 
 Tokens are wrapped at token boundaries, incrementally: a batch of new tokens only adds
@@ -155,7 +156,7 @@ class TokenView(ScrollView, can_focus=True):
             self.cursor = -1
         if len(records) == self._laid:
             return
-        following = self.scroll_y >= self.max_scroll_y - 1
+        on_last = self.cursor >= 0 and self.cursor == self._laid - 1
         width = self._width()
         for index in range(self._laid, len(records)):
             self._place(index, records[index], width)
@@ -163,8 +164,8 @@ class TokenView(ScrollView, can_focus=True):
         self._refresh_size()
         if self.cursor < 0:
             self.move_cursor(0)
-        elif following and self.cursor == self._laid - 1:
-            self.scroll_end(animate=False, immediate=False, x_axis=False)
+        elif on_last:  # a cursor on the newest token follows the answer as it streams
+            self.move_cursor(self._laid - 1)
         self.refresh()
 
     def set_parting(self, index: int | None) -> None:
