@@ -29,8 +29,10 @@ from engines.types import (
     GenerationStats,
     ModelInfo,
     ModelSettings,
+    PromptMode,
     SamplingChange,
     SamplingParams,
+    StopReason,
     decode_speed,
 )
 
@@ -54,7 +56,7 @@ class FakeScript:
     """Simulate a worker crash (signal 9) after this many tokens."""
     prompt_tokens: int | None = 12
     """None: the model does not say (as a server that sends no usage)."""
-    prompt_mode: str = "chat"
+    prompt_mode: PromptMode = "chat"
     info: dict = field(default_factory=dict)
     """Overrides for the ModelInfo fields."""
 
@@ -168,7 +170,7 @@ class FakeModelHandle(ModelHandle):
         batch_times: list[float] = []
         first_arrival: float | None = None
         max_tokens = request.sampling.max_tokens
-        stop_reason = "stop"
+        stop_reason: StopReason = "stop"
 
         def flush() -> None:
             nonlocal first_arrival

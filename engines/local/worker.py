@@ -55,7 +55,7 @@ from engines.protocol import (
     TokensGenerated,
     UpdateSampling,
 )
-from engines.types import GenerationRequest, ModelSettings, SamplingParams
+from engines.types import GenerationRequest, ModelSettings, PromptMode, SamplingParams
 
 DEFAULT_ENGINE = "engines.local.engine:LlamaEngine"
 """The engine a worker runs, as "module:attribute" (tests name a stand-in)."""
@@ -266,7 +266,7 @@ class _SeenSoFar:
     """What a generation had reported before it failed (for the stats of a failed run)."""
 
     def __init__(self) -> None:
-        self.prompt_mode = "completion"
+        self.prompt_mode: PromptMode = "completion"
         self.prompt_tokens: int | None = None
         self.generated_tokens = 0
 

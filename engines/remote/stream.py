@@ -196,7 +196,8 @@ class StreamTally:
         if "error" in completion:
             self.error = message_in(completion) or "the server reported an error"
             return
-        self.usage = completion.get("usage") if isinstance(completion.get("usage"), dict) else {}
+        usage = completion.get("usage")
+        self.usage = usage if isinstance(usage, dict) else {}
         if isinstance(completion.get("timings"), dict):
             self.timings = completion["timings"]
         for choice in completion.get("choices") or []:
