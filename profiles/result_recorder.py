@@ -109,11 +109,14 @@ class ResultRecorder:
         """The generation's result, appended to the history when enabled."""
         from profiles.results import RunResult
 
+        info = finished.info
+        if info is None:
+            raise ValueError(f"pane {plan.label!r}: no result, the model never loaded")
         if sha256 is None and self.hash_files:
-            sha256 = self._sha256(finished.info)
+            sha256 = self._sha256(info)
         result = RunResult.from_run(
             plan=plan,
-            info=finished.info,
+            info=info,
             stats=finished.stats,
             request=finished.request,
             text=finished.text,
