@@ -22,6 +22,8 @@ import annotated_types
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from engines.messages import one_line
+
 _EXPECTED: dict[str, str] = {
     "float_type": "a number",
     "float_parsing": "a number",
@@ -110,9 +112,7 @@ def _describe(item: typing.Any, root: type[BaseModel]) -> str:
         )
     if kind in {"string_pattern_mismatch", "string_too_short"}:
         field = _field_at(loc, root)
-        hint = (
-            " ".join(field.description.split()) if field and field.description else "invalid value"
-        )
+        hint = one_line(field.description) if field and field.description else "invalid value"
         return f"{where}: invalid value {_show(value)}; {_lower_first(hint)}"
     return f"{where}: {_lower_first(item['msg'])} (got {_show(value)})"
 

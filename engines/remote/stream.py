@@ -318,7 +318,7 @@ def _kind(value: Any) -> str:
 
 def _excerpt(text: str, limit: int = 60) -> str:
     """`text` as one quoted line, cut to `limit` characters."""
-    line = " ".join(text.split())
+    line = one_line(text)
     return repr(line[:limit] + ("…" if len(line) > limit else ""))
 
 
