@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from profiles.plan import PanePlan
     from profiles.results import RunResult
     from profiles.run_driver import FinishedGeneration
-    from profiles.run_report import RunMode
+    from profiles.schema import RunMode
 
 
 def append_to_history(result: RunResult) -> None:

@@ -30,14 +30,13 @@ from engines.types import (
     TokenProbabilities,
 )
 from profiles.logprobs import openai_logprobs
+from profiles.schema import RunMode
 
 if TYPE_CHECKING:
     from engines.machine.host import HostInfo
 
 RESULT_VERSION = 1
 """Version of the record layout written to the history."""
-
-RunMode = Literal["parallel", "sequential"]
 
 
 class _Record(BaseModel):

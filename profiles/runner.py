@@ -44,9 +44,9 @@ from profiles.run_report import (
     PaneFailure,
     PaneProgress,
     Phase,
-    RunMode,
     generation_summary,
 )
+from profiles.schema import RunMode
 
 if TYPE_CHECKING:
     from profiles.results import RunResult

@@ -57,6 +57,9 @@ _RPC_SERVER_PATTERN = r"^[^\s:]+:[0-9]{1,5}$"
 SeedMode = Literal["fixed", "new"]
 """How runs are seeded: the profile's seed every time, or a new seed per run."""
 
+RunMode = Literal["parallel", "sequential"]
+"""Panes at the same time, or one after another (sequential: speeds comparable)."""
+
 
 class _Strict(BaseModel):
     """Base for every profile table: unknown keys are errors, field docstrings are descriptions."""
@@ -221,7 +224,7 @@ class Profile(_Strict):
     """The prompt every pane runs."""
     system_prompt: str | None = None
     """System prompt for chat models (ignored by base models)."""
-    mode: Literal["parallel", "sequential"] = "parallel"
+    mode: RunMode = "parallel"
     """Run panes at the same time (parallel) or one after another (sequential: fair speeds)."""
     sampling: SamplingValues = Field(default_factory=SamplingValues)
     """Default sampling values for every pane."""
