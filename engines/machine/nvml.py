@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeVar
 
+from engines.units import MIB
+
 log = logging.getLogger("llmbench.nvml")
 
-MIB = 1024 * 1024
 _T = TypeVar("_T")
 
 _ERROR_REASONS: dict[str, str] = {
