@@ -53,7 +53,7 @@ class WorkbenchScreen(LiveSampling, Screen):
 
     AUTO_FOCUS = "#prompt"
 
-    BINDINGS = WORKBENCH_BINDINGS
+    BINDINGS = list(WORKBENCH_BINDINGS)  # a list of BindingType, as Textual declares it
     """Screen keys (see `tui.keys`)."""
 
     link_temperature: reactive[bool] = reactive(False)
