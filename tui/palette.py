@@ -13,6 +13,7 @@ from textual.app import SystemCommand
 
 if TYPE_CHECKING:
     from tui.app import WorkbenchApp
+    from tui.run_records import ExportFormat
 
 
 def workbench_commands(app: WorkbenchApp) -> list[SystemCommand]:
@@ -92,7 +93,10 @@ def workbench_commands(app: WorkbenchApp) -> list[SystemCommand]:
     return [SystemCommand(title, help_text, callback) for title, help_text, callback in commands]
 
 
-EXPORT_FORMATS = (("markdown", "Markdown", " (x)"), ("json", "JSON", ""))
+EXPORT_FORMATS: tuple[tuple[ExportFormat, str, str], ...] = (
+    ("markdown", "Markdown", " (x)"),
+    ("json", "JSON", ""),
+)
 """Each export format: its name for `action_export`, its name for people, its key."""
 
 

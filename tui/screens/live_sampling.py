@@ -8,7 +8,6 @@ re-run on change on, a finished or stopped pane generates again at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from engines.types import SamplingParams
@@ -16,7 +15,28 @@ from tui.pane_controller import PaneState
 from tui.widgets.model_pane import ModelPane
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from textual.screen import Screen
+
+    class _WorkbenchScreenHost(Screen[None]):
+        """What the mixin uses of `WorkbenchScreen`, for the type checker (at run time: object)."""
+
+        link_temperature: bool
+        rerun_on_change: bool
+
+        @property
+        def panes(self) -> list[ModelPane]: ...
+
+        @property
+        def current_pane(self) -> ModelPane | None: ...
+
+        def _select_pane(self, pane: ModelPane) -> None: ...
+
+        def _run_pane(self, pane: ModelPane) -> None: ...
+
+        def _edited(self) -> None: ...
+
+else:
+    _WorkbenchScreenHost = object
 
 MODE_NAMES = (("link_temperature", "T linked"), ("rerun_on_change", "re-run on change"))
 """The modes the screen's subtitle lists while they are on."""
@@ -27,21 +47,8 @@ def clamp_temperature(value: float) -> float:
     return round(min(max(value, 0.0), 2.0), 2)
 
 
-class LiveSampling:
+class LiveSampling(_WorkbenchScreenHost):
     """Sampling actions of the workbench screen (a mixin for `WorkbenchScreen`)."""
-
-    # What WorkbenchScreen (a textual Screen) provides.
-    link_temperature: bool
-    rerun_on_change: bool
-    sub_title: str
-    app: App
-    panes: list[ModelPane]
-    current_pane: ModelPane | None
-    notify: Callable[..., None]
-    post_message: Callable[..., bool]
-    _select_pane: Callable[[ModelPane], None]
-    _run_pane: Callable[[ModelPane], None]
-    _edited: Callable[[], None]
 
     def _targets(self) -> list[ModelPane]:
         if self.link_temperature:
