@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from engines.event_queue import EventQueue
 from engines.protocol import (
@@ -35,6 +37,8 @@ from engines.types import (
     StopReason,
     decode_speed,
 )
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,7 @@ class FakeModelHandle(ModelHandle):
 
     # --- the script -----------------------------------------------------------------
 
-    def _start(self, target, argument) -> None:
+    def _start(self, target: Callable[[_T], None], argument: _T) -> None:
         if self._thread is not None:
             self._thread.join()
         self._thread = threading.Thread(target=target, args=(argument,), daemon=True)

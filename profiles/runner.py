@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engines.messages import one_line
 from engines.protocol import (
+    Event,
     GenerationFinished,
     LoadFailed,
     LoadProgressed,
@@ -302,7 +303,7 @@ class _PaneRun:
 
     # --- events -----------------------------------------------------------------------
 
-    def _events(self, doing: str, cancellable: bool = False):
+    def _events(self, doing: str, cancellable: bool = False) -> Iterator[Event]:
         """Yield the driver's events until the caller stops; a crash (or, while loading,
         silence) fails the pane. A generation's own end comes from the driver's clock."""
         last_event_at = time.perf_counter()
