@@ -51,6 +51,8 @@ class PanePlan:
     """Marked in the profile as the reference of a fidelity run (`profiles.fidelity_run`)."""
     seed_mode: SeedMode = "fixed"
     """"fixed": every run uses `sampling.seed`; "new": each run draws one (`sampling_for_run`)."""
+    concurrency: int = 1
+    """Suite requests sent at once (openai: panes; 1 for local ones)."""
 
     @property
     def runnable(self) -> bool:
@@ -115,6 +117,7 @@ def _draft_pane(
         pane.api_key_env,
         seed_mode=pane.seed_mode or profile.seed_mode,
         reference=bool(pane.reference),
+        concurrency=pane.concurrency or 1,
     )
     try:
         ref = parse_ref(pane.model)
@@ -238,3 +241,17 @@ def sampling_for_run(
         return sampling
     seed = draw() if draw is not None else secrets.randbelow(2**32)
     return sampling.with_changes(seed=seed)
+
+
+def failed_plan(index: int, spec: PaneSpec, profile: Profile, error: Exception) -> PanePlan:
+    """A plan that shows, in its pane, why planning the profile failed."""
+    reason = one_line(error)
+    return PanePlan(
+        index=index,
+        label=spec.display_label,
+        model_ref=spec.model,
+        kind="local",
+        settings=ModelSettings(path="", label=spec.display_label),
+        sampling=spec.sampling_params(profile.sampling),
+        error=reason,
+    )

@@ -7,12 +7,14 @@ figures show "—", never 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual.widgets import Static
 
+from engines.machine.resources import ProcessSample
 from engines.types import GenerationStats
+from engines.units import MIB
 from tui.formatting import number
 
 
@@ -29,20 +31,41 @@ class StatsFigures:
     gpu_mem_mib: float | None = None
 
     @classmethod
-    def from_stats(cls, stats: GenerationStats, **process: float | None) -> StatsFigures:
+    def from_stats(
+        cls, stats: GenerationStats, process: ProcessSample | None = None
+    ) -> StatsFigures:
         """The final figures of a finished generation: the run's peak RSS and GPU memory, or
         the worker's latest sampled figures where the run has none."""
+        sampled = cls.live(process)
         return cls(
             ttft_s=stats.ttft_s,
             decode_tps=stats.decode_tps,
             tokens=stats.generated_tokens,
             elapsed_s=stats.elapsed_s,
-            rss_mib=stats.peak_rss_mib
-            if stats.peak_rss_mib is not None
-            else process.get("rss_mib"),
-            gpu_mem_mib=stats.gpu_mem_mib
-            if stats.gpu_mem_mib is not None
-            else process.get("gpu_mem_mib"),
+            rss_mib=stats.peak_rss_mib if stats.peak_rss_mib is not None else sampled.rss_mib,
+            gpu_mem_mib=stats.gpu_mem_mib if stats.gpu_mem_mib is not None else sampled.gpu_mem_mib,
+        )
+
+    @classmethod
+    def live(
+        cls,
+        process: ProcessSample | None,
+        *,
+        ttft_s: float | None = None,
+        decode_tps: float | None = None,
+        tokens: int | None = None,
+        elapsed_s: float | None = None,
+    ) -> StatsFigures:
+        """The run's figures so far with the worker process's latest sampled RSS, CPU and
+        GPU memory."""
+        figures = cls(ttft_s=ttft_s, decode_tps=decode_tps, tokens=tokens, elapsed_s=elapsed_s)
+        if process is None:
+            return figures
+        return replace(
+            figures,
+            rss_mib=process.rss_bytes / MIB,
+            cpu_percent=process.cpu_percent,
+            gpu_mem_mib=process.gpu_mem_mib,
         )
 
 
