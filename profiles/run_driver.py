@@ -222,12 +222,17 @@ class PaneDriver:
         events.extend(self._enforce_clock())
         return events
 
-    def _take(self, event: Event) -> list[Event]:
-        current = self._current  # the generation in flight, when `event` is one of its own:
-        ours = current is not None and getattr(event, "request_id", None) == (
+    def _generation_of(self, event: Event) -> _Generation | None:
+        """The generation in flight, when `event` is one of its own."""
+        current = self._current
+        if current is not None and getattr(event, "request_id", None) == (
             current.request.request_id
-        )
-        generation = current if ours else None
+        ):
+            return current
+        return None
+
+    def _take(self, event: Event) -> list[Event]:
+        generation = self._generation_of(event)
         if isinstance(event, ModelLoaded):
             self.info = event.info
             if self.pid:
