@@ -326,7 +326,7 @@ class WorkbenchScreen(LiveSampling, Screen):
         ]
         comparison = self.query_one(ComparisonTable)
         if rows:
-            comparison.show_results(rows)
+            comparison.show_results(rows, mode=self.profile.mode)
             if self.size.height >= COMPARISON_MIN_HEIGHT:
                 comparison.display = True
             elif not comparison.display and not self._comparison_announced:
