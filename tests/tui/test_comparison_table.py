@@ -197,7 +197,7 @@ async def test_parallel_run_says_so_and_cached_figures_are_marked():
         headers = [str(column.key.value) for column in table.ordered_columns]
         rows = [dict(zip(headers, map(str, table.get_row_at(i)), strict=True)) for i in range(3)]
         legend = str(pilot.app.query_one(".comparison--legend").render())
-        assert "Ran in parallel" in legend and "not comparable" in legend
+        assert "Ran in parallel: speeds not comparable" in legend
         assert "↺ prompt served from the cache" in legend
         assert rows[0]["decode_tps"] == "200.0" and rows[0]["ttft"] == "0.10"  # no ★
         assert rows[0]["peak_rss"] == f"{BEST_MARK} 250"  # memory still compares

@@ -199,8 +199,7 @@ def legend_text(
     """What the marks mean, what was not measured, and whether speeds are comparable."""
     if mode == "parallel":
         legend = (
-            "Ran in parallel: the panes shared the machine, so speeds are not comparable "
-            f"(no {BEST_MARK} for them). {BEST_MARK} best: lowest memory"
+            f"Ran in parallel: speeds not comparable (no {BEST_MARK}). {BEST_MARK} lowest memory"
         )
     else:
         legend = f"{BEST_MARK} best: lowest time, memory and energy; highest speed (tokens/s)"
