@@ -165,11 +165,17 @@ def _json_record(result: RunResult) -> dict[str, Any]:
 
 
 def to_csv(results: Sequence[RunResult]) -> str:
-    """One row per result with the fields of `result_to_record` (lists as JSON, None empty)."""
+    """One row per result with the fields of `result_to_record` (lists as JSON, None empty).
+
+    Text cells that start with `=`, `+`, `-`, `@` (or a tab or carriage return) get a leading
+    `'`, so a spreadsheet shows a model's answer instead of running it as a formula;
+    numbers stay numbers (a negative log-probability is not text). Lines end in CRLF (RFC
+    4180), so a cell holding a lone carriage return is quoted too.
+    """
     buffer = io.StringIO()
     records = [result_to_record(result) for result in results]
     columns = list(records[0]) if records else list(_empty_record_columns())
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     for record in records:
         writer.writerow({key: _csv_value(value) for key, value in record.items()})
@@ -200,12 +206,23 @@ def _empty_record_columns() -> list[str]:
     return list(result_to_record(sample))
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is run as a formula by spreadsheets (OWASP's list)."""
+
+
 def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return neutralise_formula(value)
     return value
+
+
+def neutralise_formula(text: str) -> str:
+    """Text a spreadsheet would run as a formula, made plain by a leading apostrophe."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 # --- Markdown --------------------------------------------------------------------------------

