@@ -164,6 +164,8 @@ class WorkbenchScreen(LiveSampling, Screen):
             pane = panes.get(pane_id)
             if pane is not None and pane.controller is None:
                 pane.start(plan, self._engine_factory, self._driver_options)
+            elif pane is not None:
+                pane.relabel(plan.label)  # a pane added or removed may renumber duplicates
         self.refresh_bindings()
 
     # --- panes ---------------------------------------------------------------------------
