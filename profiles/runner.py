@@ -95,7 +95,10 @@ def run_comparison(
     `top_logprobs` > 0 records token probabilities with that many candidates per token
     for local panes, in each result's `logprobs` (`profiles.logprobs`).
 
-    `repeat` measured generations per pane follow `warmup` unmeasured ones. A pane that
+    `repeat` measured generations per pane follow `warmup` unmeasured ones. Without a
+    warm-up every measured run is cold (the prompt cache is not used, so each evaluates the
+    whole prompt and the repeats measure the same work); after a warm-up they are all warm
+    (the prompt comes from the cache the warm-up filled). `outcome.warm` says which. A pane that
     fails (bad reference, load failure, crash, error, past its deadline) is reported in
     `failures`; the others carry on. Setting `cancel` stops the running generations and
     skips the rest. `driver_options` (default: config.toml's) say how each generation is
@@ -108,7 +111,7 @@ def run_comparison(
         raise ValueError("warmup cannot be negative")
     if mode not in ("sequential", "parallel"):
         raise ValueError(f"unknown mode {mode!r}: use 'sequential' or 'parallel'")
-    outcome = ComparisonOutcome(mode=mode)
+    outcome = ComparisonOutcome(mode=mode, warm=warmup > 0)
     recorder = recorder or ResultRecorder(history=history)
     context = _RunContext(
         prompt=prompt,
@@ -265,6 +268,7 @@ class _PaneRun:
             system_prompt=context.system_prompt,
             request_id=f"pane{self.plan.index}-step{step}",
             top_candidates=context.top_logprobs if self.plan.kind == "local" else 0,
+            cache_prompt=context.warmup > 0,
         )
         self._progress("generating", step=step, warmup=is_warmup)
         self.driver.generate(request)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import IO, Any
 
+from profiles.best import CACHED_MARK
 from profiles.plan import PanePlan
 from profiles.results import RunResult
 from profiles.runner import ComparisonOutcome, PaneFailure, PaneProgress
@@ -132,6 +133,9 @@ _COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 """Figure columns: title, record field (profiles.export names), decimals."""
 
+CACHE_FIELDS = ("ttft_s", "prompt_tps")
+"""Figures the prompt cache changes: marked ↺ when a run took its prompt from the cache."""
+
 _FIDELITY_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("PPL", "ppl", 3),
     ("KLD", "kld", 4),
@@ -158,6 +162,11 @@ def results_table(
     for plan in plans:
         records = by_pane.get(plan.index, [])
         figures = [_figure(records, field, decimals) for _, field, decimals in columns]
+        if any(r.get("n_prompt_cached") for r in records):
+            figures = [
+                f"{CACHED_MARK} {shown}" if field in CACHE_FIELDS and shown != DASH else shown
+                for (_, field, _), shown in zip(columns, figures, strict=True)
+            ]
         stops = sorted({str(r["stop_reason"]) for r in records})
         stop = "FAILED" if plan.index in failed else ("/".join(stops) or DASH)
         temperature = f"{plan.sampling.temperature:g}"
@@ -175,6 +184,10 @@ def _caption(outcome: ComparisonOutcome, rows_have_repeats: bool) -> str:
         "parallel": "parallel (panes shared the machine: speeds are not a fair comparison)",
     }[outcome.mode]
     caption = f"Mode: {mode}"
+    if outcome.warm:
+        caption += "; runs warm (after the warm-up: prompt from the cache, ↺)"
+    else:
+        caption += "; runs cold (prompt cache off: every run evaluates the whole prompt)"
     if rows_have_repeats:
         caption += "; figures are mean ± standard deviation over the runs"
     return caption + "."
