@@ -111,3 +111,30 @@ def test_headless_repeats_on_a_real_model_are_all_cold_or_all_warm(
     table = results_table([plan], outcome)
     row = table.splitlines()[2]
     assert ("↺" in row) is cached, table
+
+
+def _table_rows(table: str) -> dict[str, str]:
+    return {line.split()[0]: line for line in table.splitlines()[2:]}
+
+
+@pytest.mark.parametrize("mode", ["sequential", "parallel"])
+def test_the_run_table_stars_finished_panes_only_and_no_speed_in_parallel(mode: str) -> None:
+    scripts = {
+        0: FakeScript(tokens=tuple(f"t{i} " for i in range(8)), token_delay_s=0.002),
+        1: FakeScript(tokens=tuple(f"t{i} " for i in range(8)), token_delay_s=0.02),
+        2: FakeScript(fail_generation="boom"),
+    }
+    plans = [fake_plan(0, "fast"), fake_plan(1, "slow"), fake_plan(2, "broken")]
+    outcome = run_comparison(
+        plans, "Hi", mode=mode, history=False,
+        handle_factory=lambda p: FakeModelHandle(scripts[p.index]),
+    )  # fmt: skip
+    table = results_table(plans, outcome)
+    rows = _table_rows(table)
+    assert "★" not in rows["broken"]
+    assert rows["fast"].count("★") >= 1 and rows["slow"].count("★") >= 1  # RSS ties: both
+    fast_decode = f"{outcome.results[0].figures.decode_tps:.1f}"
+    if mode == "sequential":
+        assert f"★ {fast_decode}" in rows["fast"], table
+    else:
+        assert fast_decode in rows["fast"] and f"★ {fast_decode}" not in rows["fast"], table
