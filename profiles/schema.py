@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from engines.sampling_ranges import SAMPLING_RANGES
 from engines.types import ModelSettings, SamplingParams
 
 CURRENT_VERSION = 1
@@ -26,16 +27,18 @@ _ENGINE_SETTINGS = ModelSettings(path="")
 
 # --- Shared value types (one range per value, used by defaults and overrides alike) ------
 
-Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
+# The ranges come from engines.sampling_ranges, the one table the engine checks too.
+Temperature = Annotated[float, Field(**SAMPLING_RANGES["temperature"].field_bounds())]
 """0 (greedy) to 2."""
-TopP = Annotated[float, Field(ge=0.0, le=1.0)]
-TopK = Annotated[int, Field(ge=0, le=1000)]
+TopP = Annotated[float, Field(**SAMPLING_RANGES["top_p"].field_bounds())]
+"""Above 0, up to 1 (1 turns top-p off)."""
+TopK = Annotated[int, Field(**SAMPLING_RANGES["top_k"].field_bounds())]
 """0 turns top-k off."""
-MinP = Annotated[float, Field(ge=0.0, le=1.0)]
-RepeatPenalty = Annotated[float, Field(gt=0.0, le=2.0)]
+MinP = Annotated[float, Field(**SAMPLING_RANGES["min_p"].field_bounds())]
+RepeatPenalty = Annotated[float, Field(**SAMPLING_RANGES["repeat_penalty"].field_bounds())]
 """1 means no penalty; above 1 discourages repeats."""
-MaxTokens = Annotated[int, Field(ge=1, le=32768)]
-Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+MaxTokens = Annotated[int, Field(**SAMPLING_RANGES["max_tokens"].field_bounds())]
+Seed = Annotated[int, Field(**SAMPLING_RANGES["seed"].field_bounds())]
 StopString = Annotated[str, StringConstraints(min_length=1)]
 
 _SAMPLING_FIELDS = (
