@@ -202,6 +202,8 @@ async def test_parallel_run_says_so_and_cached_figures_are_marked():
         assert rows[0]["decode_tps"] == "200.0" and rows[0]["ttft"] == "0.10"  # no ★
         assert rows[0]["peak_rss"] == f"{BEST_MARK} 250"  # memory still compares
         assert rows[2]["prompt_tps"] == "↺ 13" and rows[2]["ttft"] == "↺ 0.05"
+        assert pilot.app.query_one("#chart-decode", BarChart).best_labels == frozenset()
+        assert pilot.app.query_one("#chart-memory", BarChart).best_labels == {"small"}
         comparison.show_results([FAST_SMALL, SLOW_LARGE], mode="sequential")
         await pilot.pause()
         legend = str(pilot.app.query_one(".comparison--legend").render())
@@ -294,3 +296,17 @@ async def test_fidelity_columns_join_each_pane_beside_its_cost_figures():
         chart = pilot.app.query_one("#chart-kld", BarChart)
         assert chart.display
         assert dict(chart.bars) == {"small": 0.0312, "large": None, "broken": None, "q2": 0.1205}
+
+
+async def test_the_bar_charts_never_mark_a_cancelled_pane_best() -> None:
+    stopped = (
+        "stopped",
+        make_stats(stop_reason="cancelled", decode_tps=900.0, peak_rss_mib=10.0),
+        make_info(),
+    )
+    async with TableApp().run_test(size=(120, 30)) as pilot:
+        comparison = pilot.app.query_one(ComparisonTable)
+        comparison.show_results([FAST_SMALL, SLOW_LARGE, stopped], mode="sequential")
+        await pilot.pause()
+        assert pilot.app.query_one("#chart-decode", BarChart).best_labels == {"small"}
+        assert pilot.app.query_one("#chart-memory", BarChart).best_labels == {"small"}

@@ -351,9 +351,13 @@ class ComparisonTable(Vertical):
             (label, None if (f := usable(figures)) is None or f.is_reference else f.kld)
             for label, figures in self._fidelity.items()
         ]
-        self.query_one("#chart-decode", BarChart).bars = [
-            (label, stats.decode_tps) for label, stats, _ in self._rows
-        ]
-        self.query_one("#chart-memory", BarChart).bars = [
-            (label, stats.peak_rss_mib) for label, stats, _ in self._rows
-        ]
+        decode_chart = self.query_one("#chart-decode", BarChart)
+        decode_chart.bars = [(label, stats.decode_tps) for label, stats, _ in self._rows]
+        memory_chart = self.query_one("#chart-memory", BarChart)
+        memory_chart.bars = [(label, stats.peak_rss_mib) for label, stats, _ in self._rows]
+        for chart, key in ((decode_chart, "decode_tps"), (memory_chart, "peak_rss")):
+            chart.mark_best(
+                frozenset(
+                    label for (label, _, _), s in zip(self._rows, stars, strict=True) if key in s
+                )
+            )
