@@ -1,63 +1,76 @@
-"""The one table of allowed sampling values, used everywhere.
+"""The allowed range of every sampling value, stated once.
 
-The profile schema builds its field constraints from it (`profiles/schema.py`), the engine
-checks each generation against it (`engines/local/sampler_chain.check_sampling`), and so the
-command line (whose values go through the schema) and the workbench's editors refuse the
-same values with the same ranges: a value the profile accepts is never refused later by
-the engine on every generation (as `top_p = 0` once was).
+The profile schema (`profiles.schema`), the workbench's temperature field and sampling
+editor, the `llmbench run` flags and the engine (`engines.local.sampler_chain`) all check
+values against `SAMPLING_RANGES`, so they cannot disagree (they once did on `top_p = 0`,
+which the schema took and the engine refused on every generation).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True)
-class Range:
-    """An allowed interval: `low` to `high`, each end included unless marked open."""
+class SamplingRange:
+    """The values one sampling field may take: from `low` to `high`, both included unless
+    `low_open` (then the value must be above `low`)."""
 
+    name: str
+    """The `SamplingParams` field."""
     low: float
     high: float
     low_open: bool = False
-    """`low` itself is refused (top_p > 0, repeat_penalty > 0)."""
+    """True when `low` itself is not allowed (top-p 0 keeps no token)."""
     note: str = ""
-    """What the values mean, for messages (e.g. "1 = off")."""
+    """What a special value means, for people (e.g. "0: off")."""
 
     def contains(self, value: float) -> bool:
         """Whether `value` is allowed."""
-        above = value > self.low if self.low_open else value >= self.low
-        return above and value <= self.high
+        above_low = value > self.low if self.low_open else value >= self.low
+        return above_low and value <= self.high
 
-    def describe(self) -> str:
-        """The interval as people read it: "(0, 1]", "[0, 2]"."""
-        return f"{'(' if self.low_open else '['}{_number(self.low)}, {_number(self.high)}]"
+    def describe(self, *, with_note: bool = True) -> str:
+        """The range in words: "0 to 2 (0: greedy)", "above 0, at most 1"."""
+        low, high = _number(self.low), _number(self.high)
+        text = f"above {low}, at most {high}" if self.low_open else f"{low} to {high}"
+        return f"{text} ({self.note})" if self.note and with_note else text
 
-    def field_bounds(self) -> dict[str, Any]:
-        """The pydantic `Field` constraints for this interval."""
+    def problem(self, value: float) -> str | None:
+        """Why `value` is refused (one line naming the field), or None when it is allowed."""
+        if self.contains(value):
+            return None
+        return f"{self.name} must be {self.describe()}, not {_number(value)}"
+
+    def pydantic_bounds(self) -> dict[str, float]:
+        """The bounds as pydantic `Field` keywords (`gt`/`ge` and `le`)."""
         return {"gt" if self.low_open else "ge": self.low, "le": self.high}
 
 
 def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-SAMPLING_RANGES: dict[str, Range] = {
-    "temperature": Range(0.0, 2.0, note="0 = greedy"),
-    "top_p": Range(0.0, 1.0, low_open=True, note="1 = off"),
-    "top_k": Range(0, 1000, note="0 = off"),
-    "min_p": Range(0.0, 1.0, note="0 = off"),
-    "repeat_penalty": Range(0.0, 2.0, low_open=True, note="1 = off"),
-    "max_tokens": Range(1, 32768),
-    "seed": Range(0, 2**32 - 1),
+SAMPLING_RANGES: dict[str, SamplingRange] = {
+    r.name: r
+    for r in (
+        SamplingRange("temperature", 0.0, 2.0, note="0: greedy"),
+        SamplingRange("top_p", 0.0, 1.0, low_open=True),
+        SamplingRange("top_k", 0, 1000, note="0: off"),
+        SamplingRange("min_p", 0.0, 1.0),
+        SamplingRange("repeat_penalty", 0.0, 2.0, low_open=True, note="1: none"),
+        SamplingRange("max_tokens", 1, 32768),
+        SamplingRange("seed", 0, 2**32 - 1),
+    )
 }
-"""Every numeric sampling value's allowed interval."""
+"""Every numeric sampling value's range, by `SamplingParams` field name."""
 
 
-def out_of_range(name: str, value: float) -> str | None:
-    """One line saying why `value` is not allowed for `name`, or None when it is."""
-    allowed = SAMPLING_RANGES[name]
-    if allowed.contains(value):
-        return None
-    note = f" ({allowed.note})" if allowed.note else ""
-    return f"{name} must be in {allowed.describe()}{note}, got {_number(value)}"
+def sampling_problems(values: object) -> list[str]:
+    """One line per value of `values` (a `SamplingParams` or alike) that is out of range."""
+    problems = []
+    for name, allowed in SAMPLING_RANGES.items():
+        problem = allowed.problem(getattr(values, name))
+        if problem:
+            problems.append(problem)
+    return problems

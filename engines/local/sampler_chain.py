@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import llama_cpp
 
 from engines.local.token_probe import ObserverStage, ProbabilityRecorder
-from engines.sampling_ranges import SAMPLING_RANGES, out_of_range
+from engines.sampling_ranges import sampling_problems
 from engines.types import SamplingParams
 
 REPEAT_PENALTY_LAST_N = 64
@@ -40,11 +40,10 @@ before the repeat penalty is only used up to here; above, the penalty sees every
 
 def check_sampling(params: SamplingParams) -> None:
     """Raise ValueError with a one-line message when a sampling value is out of range
-    (`engines.sampling_ranges`, the table the profile schema uses too)."""
-    for name in SAMPLING_RANGES:
-        problem = out_of_range(name, getattr(params, name))
-        if problem is not None:
-            raise ValueError(problem)
+    (`engines.sampling_ranges`, the same table the profile schema and the UI use)."""
+    problems = sampling_problems(params)
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 class SamplerChain:
