@@ -83,6 +83,8 @@ class WorkbenchApp(ProfileActions, App[None]):
         """The `engines.machine.resources.ResourceSampler` feeding the resource panel, or None."""
         self.results: dict[int, RunResult] = {}
         """The latest finished result of each pane (pane id → result), for exports."""
+        self.suite_results: dict[tuple[int, str], RunResult] = {}
+        """The latest answer of each pane to each suite prompt, for the quality view."""
         self.fidelity = FidelityAction(self)
         """The "Measure fidelity" palette action (`tui.fidelity_action`)."""
         self.unsaved = False
@@ -186,6 +188,7 @@ class WorkbenchApp(ProfileActions, App[None]):
             finished,
             mode=self.profile.mode,
             profile_name=self.profile.name,
+            suite=self.workbench.suite_record(controller.plan, finished),
             # Cancelled, failed and crashed runs are exported with their stop reason (as
             # the comparison table shows them), never kept as finished results.
             to_history=finished.stats.stop_reason in KEPT_STOP_REASONS,
@@ -197,6 +200,18 @@ class WorkbenchApp(ProfileActions, App[None]):
             name="record result",
         )
 
+    def action_show_quality(self) -> None:
+        """Show the quality × cost table of this session's suite answers."""
+        from tui.commands.run_suite import standings_for_profile
+        from tui.screens.quality_view import QualityScreen
+
+        results = list(self.suite_results.values())
+        if not results:
+            self.notify("no suite answers yet: run the suite first (R)", severity="warning")
+            return
+        standings = standings_for_profile(self.profile.name)
+        self.push_screen(QualityScreen(results, standings, mode=self.profile.mode))
+
     def _record(self, pane_id: int, record: Callable[[], Recorded]) -> None:
         """Make the result (off the UI thread); it is kept even when the history cannot take it."""
         try:
@@ -207,6 +222,10 @@ class WorkbenchApp(ProfileActions, App[None]):
             )
             return
         self.call_from_thread(self.results.__setitem__, pane_id, recorded.result)
+        finished = recorded.result.figures.stop_reason in KEPT_STOP_REASONS
+        if recorded.result.suite is not None and finished:  # quality: finished answers only
+            key = (pane_id, recorded.result.suite.prompt_id)
+            self.call_from_thread(self.suite_results.__setitem__, key, recorded.result)
         if recorded.warning:
             self.call_from_thread(self.notify, recorded.warning, severity="warning", timeout=10)
 
