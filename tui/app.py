@@ -182,13 +182,17 @@ class WorkbenchApp(ProfileActions, App[None]):
         finished = controller.finished if controller is not None else None
         if controller is None or finished is None or finished.info is None:
             return
+        try:
+            suite = self.workbench.suite_record(controller.plan, finished)
+        except LookupError:  # its screen closed (another profile opened): a run of the past
+            return
         record = partial(
             self.recorder.record,
             controller.plan,
             finished,
             mode=self.profile.mode,
             profile_name=self.profile.name,
-            suite=self.workbench.suite_record(controller.plan, finished),
+            suite=suite,
             # Cancelled, failed and crashed runs are exported with their stop reason (as
             # the comparison table shows them), never kept as finished results.
             to_history=finished.stats.stop_reason in KEPT_STOP_REASONS,
