@@ -413,10 +413,11 @@ class _PaneRun:
             last_event_at = now
             # A crashed worker's run ends as an error just before the crash itself: look
             # for the crash first, so the failure quotes the end of the worker's log.
-            for event in [e for e in events if isinstance(e, WorkerCrashed)][:1]:
+            crash = next((e for e in events if isinstance(e, WorkerCrashed)), None)
+            if crash is not None:
                 if self.context.cancel.is_set():
-                    raise PaneFailed(CANCELLED, event.log_tail)
-                raise PaneFailed(f"the model's worker crashed: {event.reason}", event.log_tail)
+                    raise PaneFailed(CANCELLED, crash.log_tail)
+                raise PaneFailed(f"the model's worker crashed: {crash.reason}", crash.log_tail)
             for event in events:
                 if isinstance(event, Warned):
                     self._progress("warning", message=event.message)
