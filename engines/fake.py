@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from engines.event_queue import EventQueue
 from engines.protocol import (
@@ -32,12 +34,17 @@ from engines.types import (
     GenerationStats,
     ModelInfo,
     ModelSettings,
+    PromptMode,
     SamplingChange,
     SamplingParams,
+    StopReason,
     TokenCandidate,
     TokenProbabilities,
+    answer_summary,
     decode_speed,
 )
+
+_T = TypeVar("_T")
 
 FAKE_MARGINS = (3.0, 1.2, 0.4, 0.0, -0.6, 2.0, 0.8)
 """How far each fake token's logit stands above its best rival, by token index (cycled):
@@ -64,7 +71,7 @@ class FakeScript:
     """Simulate a worker crash (signal 9) after this many tokens."""
     prompt_tokens: int | None = 12
     """None: the model does not say (as a server that sends no usage)."""
-    prompt_mode: str = "chat"
+    prompt_mode: PromptMode = "chat"
     info: dict = field(default_factory=dict)
     """Overrides for the ModelInfo fields."""
     token_probabilities: bool = True
@@ -188,7 +195,7 @@ class FakeModelHandle(ModelHandle):
 
     # --- the script -----------------------------------------------------------------
 
-    def _start(self, target, argument) -> None:
+    def _start(self, target: Callable[[_T], None], argument: _T) -> None:
         if self._thread is not None:
             self._thread.join()
         self._thread = threading.Thread(target=target, args=(argument,), daemon=True)
@@ -227,7 +234,7 @@ class FakeModelHandle(ModelHandle):
         top = request.top_candidates if script.token_probabilities else 0
         first_arrival: float | None = None
         max_tokens = request.sampling.max_tokens
-        stop_reason = "stop"
+        stop_reason: StopReason = "stop"
 
         def flush() -> None:
             nonlocal first_arrival
@@ -287,6 +294,7 @@ class FakeModelHandle(ModelHandle):
             stop_reason = "error"
         generated = len(ready_times)
         speed = decode_speed(generated, ready_times[0], ready_times[-1]) if ready_times else None
+        summary = answer_summary(records)
         stats = GenerationStats(
             stop_reason=stop_reason,
             prompt_mode=script.prompt_mode,
@@ -300,18 +308,8 @@ class FakeModelHandle(ModelHandle):
             peak_rss_mib=120.0,
             sampling_changes=tuple(changes),
             error=script.fail_generation,
-            **_summary(records),
+            mean_logprob=summary[0],
+            perplexity=summary[1],
+            mean_entropy=summary[2],
         )
         self._events.put(GenerationFinished(request.request_id, stats))
-
-
-def _summary(records: list[TokenProbabilities]) -> dict[str, float]:
-    """The answer's mean log-probability, perplexity and mean entropy (none without records)."""
-    if not records:
-        return {}
-    mean_logprob = sum(math.log(r.probability) for r in records) / len(records)
-    return {
-        "mean_logprob": mean_logprob,
-        "perplexity": math.exp(-mean_logprob),
-        "mean_entropy": sum(r.entropy for r in records) / len(records),
-    }

@@ -9,8 +9,9 @@ messages that cross the pipe between the parent process and a model worker (see
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 PromptMode = Literal["chat", "completion"]
 """`chat`: prompted through the GGUF's chat template; `completion`: raw prompt (base models)."""
@@ -44,8 +45,8 @@ class SamplingParams:
     stop: tuple[str, ...] = ()
     seed: int = 42
 
-    def with_changes(self, **changes: object) -> SamplingParams:
-        """A copy with some values changed."""
+    def with_changes(self, **changes: Any) -> SamplingParams:
+        """A copy with some values changed (typed as `dataclasses.replace` types its changes)."""
         return replace(self, **changes)
 
 
@@ -89,6 +90,10 @@ class GenerationRequest:
     top_candidates: int = 0
     """Token probabilities: record this many top candidates per generated token
     (1..`MAX_TOP_CANDIDATES`; 0: off). See `TokenProbabilities`."""
+    cache_prompt: bool = True
+    """Reuse the prompt's longest prefix still in the model's cache (a warm run). False: a
+    cold run, the whole prompt evaluated again (llama-server: `"cache_prompt": false`), so
+    repeated runs measure the same work."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +193,17 @@ class TokenProbabilities:
     def logprob(self) -> float:
         """ln(probability); `LOGPROB_FLOOR` for a probability of 0."""
         return math.log(self.probability) if self.probability > 0 else LOGPROB_FLOOR
+
+
+def answer_summary(
+    records: Sequence[TokenProbabilities],
+) -> tuple[float | None, float | None, float | None]:
+    """(mean log-probability, perplexity, mean entropy) of `records`; Nones for none. A
+    probability of 0 adds nothing to the log-probability, as in `engines.local.token_probe`."""
+    if not records:
+        return None, None, None
+    mean = sum(math.log(r.probability) for r in records if r.probability > 0) / len(records)
+    return mean, math.exp(-mean), sum(r.entropy for r in records) / len(records)
 
 
 LOGPROB_FLOOR = -9999.0

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from profiles.plan import PanePlan
     from profiles.results import RunResult
     from profiles.run_driver import FinishedGeneration
-    from profiles.run_report import RunMode
+    from profiles.schema import RunMode
 
 
 def append_to_history(result: RunResult) -> None:
@@ -106,16 +106,22 @@ class ResultRecorder:
         repetition: int = 0,
         sha256: str | None = None,
         suite: Any = None,
+        to_history: bool = True,
     ) -> Recorded:
-        """The generation's result, appended to the history when enabled; `suite` (a
-        `profiles.suite_record.SuiteRecord`) tags a suite run's answer."""
+        """The generation's result, appended to the history when enabled and `to_history`
+        (a cancelled or failed generation is exported with its stop reason, never kept in
+        the history of finished results); `suite` (a `profiles.suite_record.SuiteRecord`)
+        tags a suite run's answer."""
         from profiles.results import RunResult
 
+        info = finished.info
+        if info is None:
+            raise ValueError(f"pane {plan.label!r}: no result, the model never loaded")
         if sha256 is None and self.hash_files:
-            sha256 = self._sha256(finished.info)
+            sha256 = self._sha256(info)
         result = RunResult.from_run(
             plan=plan,
-            info=finished.info,
+            info=info,
             stats=finished.stats,
             request=finished.request,
             text=finished.text,
@@ -130,7 +136,7 @@ class ResultRecorder:
         )
         if suite is not None:
             result = result.model_copy(update={"suite": suite})
-        if not self.history:
+        if not self.history or not to_history:
             return Recorded(result)
         try:
             self._append(result)

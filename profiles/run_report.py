@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from engines.types import GenerationStats
     from profiles.results import RunResult
-
-RunMode = Literal["sequential", "parallel"]
+    from profiles.schema import RunMode
 
 Phase = Literal["loading", "loaded", "generating", "generated", "finished", "failed", "warning"]
 """loading → loaded → (generating → generated)* per step → finished; or failed at any point.
@@ -94,6 +93,8 @@ class ComparisonOutcome:
     mode: RunMode
     results: list[RunResult] = field(default_factory=list)
     failures: list[PaneFailure] = field(default_factory=list)
+    warm: bool = False
+    """Whether measured runs reused the prompt cache (after `--warmup`), or each ran cold."""
 
     @property
     def ok(self) -> bool:

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engines.messages import one_line
 from engines.protocol import (
+    Event,
     GenerationFinished,
     LoadFailed,
     LoadProgressed,
@@ -45,9 +46,9 @@ from profiles.run_report import (
     PaneProgress,
     Phase,
     RunItem,
-    RunMode,
     generation_summary,
 )
+from profiles.schema import RunMode
 
 if TYPE_CHECKING:
     from profiles.results import RunResult
@@ -97,7 +98,10 @@ def run_comparison(
     `top_logprobs` > 0 records token probabilities with that many candidates per token
     for local panes, in each result's `logprobs` (`profiles.logprobs`).
 
-    `repeat` measured generations per pane follow `warmup` unmeasured ones. A pane that
+    `repeat` measured generations per pane follow `warmup` unmeasured ones. Without a
+    warm-up every measured run is cold (the prompt cache is not used, so each evaluates the
+    whole prompt and the repeats measure the same work); after a warm-up they are all warm
+    (the prompt comes from the cache the warm-up filled). `outcome.warm` says which. A pane that
     fails (bad reference, load failure, crash, error, past its deadline) is reported in
     `failures`; the others carry on. Setting `cancel` stops the running generations and
     skips the rest. `driver_options` (default: config.toml's) say how each generation is
@@ -115,7 +119,7 @@ def run_comparison(
         raise ValueError("warmup cannot be negative")
     if mode not in ("sequential", "parallel"):
         raise ValueError(f"unknown mode {mode!r}: use 'sequential' or 'parallel'")
-    outcome = ComparisonOutcome(mode=mode)
+    outcome = ComparisonOutcome(mode=mode, warm=warmup > 0)
     recorder = recorder or ResultRecorder(history=history)
     context = _RunContext(
         prompt=prompt,
@@ -235,8 +239,8 @@ class _RunContext:
     items_for: Callable[[PanePlan], Sequence[RunItem]] | None = None
     """A suite run's prompts per pane (None: `prompt` alone)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
-    finished: list[tuple[int, int, RunResult]] = field(default_factory=list)
-    """(pane index, repetition, result) in the order they finished."""
+    finished: list[tuple[int, tuple[int, int], RunResult]] = field(default_factory=list)
+    """(pane index, (suite prompt index or 0, repetition), result) in the order they finished."""
 
     @property
     def steps(self) -> int:
@@ -344,6 +348,7 @@ class _PaneRun:
                 if self.driver.handle is not None and self.driver.handle.serves_token_probabilities
                 else 0
             ),
+            cache_prompt=context.warmup > 0,
         )
         self._item = number
         self._progress("generating", step=step, warmup=is_warmup)
@@ -378,8 +383,10 @@ class _PaneRun:
                 ),
             )
             with context.lock:
-                order = self.plan.index, (item.index, repetition) if item.annotate else repetition
-                context.finished.append((*order, recorded.result))
+                prompt_index = item.index if item.annotate else 0
+                context.finished.append(
+                    (self.plan.index, (prompt_index, repetition), recorded.result)
+                )
             if recorded.warning:
                 self._progress("warning", message=recorded.warning)
         self._progress("generated", step=step, warmup=is_warmup, tokens=tokens, message=summary)
@@ -388,7 +395,7 @@ class _PaneRun:
 
     # --- events -----------------------------------------------------------------------
 
-    def _events(self, doing: str, cancellable: bool = False):
+    def _events(self, doing: str, cancellable: bool = False) -> Iterator[Event]:
         """Yield the driver's events until the caller stops; a crash (or, while loading,
         silence) fails the pane. A generation's own end comes from the driver's clock."""
         last_event_at = time.perf_counter()
@@ -408,11 +415,14 @@ class _PaneRun:
                     )
                 continue
             last_event_at = now
+            # A crashed worker's run ends as an error just before the crash itself: look
+            # for the crash first, so the failure quotes the end of the worker's log.
+            crash = next((e for e in events if isinstance(e, WorkerCrashed)), None)
+            if crash is not None:
+                if self.context.cancel.is_set():
+                    raise PaneFailed(CANCELLED, crash.log_tail)
+                raise PaneFailed(f"the model's worker crashed: {crash.reason}", crash.log_tail)
             for event in events:
-                if isinstance(event, WorkerCrashed):
-                    if self.context.cancel.is_set():
-                        raise PaneFailed(CANCELLED, event.log_tail)
-                    raise PaneFailed(f"the model's worker crashed: {event.reason}", event.log_tail)
                 if isinstance(event, Warned):
                     self._progress("warning", message=event.message)
                     continue

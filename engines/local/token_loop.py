@@ -18,6 +18,7 @@ text for the same values and seed.
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -43,7 +44,14 @@ from engines.types import (
 FLUSH_INTERVAL_S = 0.03
 """Send the text generated so far at least this often (never one message per token)."""
 
-_NOT_CACHED = object()
+
+class _Missing(enum.Enum):
+    """A typed sentinel: a token whose piece is not in the context's cache yet."""
+
+    NOT_CACHED = enum.auto()
+
+
+_NOT_CACHED = _Missing.NOT_CACHED
 
 
 class GenerationControl(Protocol):
@@ -106,15 +114,19 @@ class _TokenBatcher:
 
 
 def evaluate_prompt(
-    context: LlamaContext, tokens: list[int], cancelled: Callable[[], bool] = lambda: False
+    context: LlamaContext,
+    tokens: list[int],
+    cancelled: Callable[[], bool] = lambda: False,
+    use_cache: bool = True,
 ) -> int | None:
     """Evaluate the prompt, reusing the cached prefix; returns the prompt tokens reused.
 
     `cancelled` is asked before each batch of `n_batch` tokens; None if it said yes.
+    `use_cache` False evaluates the whole prompt again (a cold run).
     """
     lib = context.lib
     memory = context.memory
-    previous = context.cached_tokens
+    previous = context.cached_tokens if use_cache else []
     reuse = 0
     for old, new in zip(previous, tokens, strict=False):
         if old != new:
@@ -167,7 +179,7 @@ def run_generation(
         raise EngineError(f"{context.file_name}: {error}") from error
     try:
         lib.llama_perf_context_reset(ctx)
-        cached = evaluate_prompt(context, tokens, control.cancelled)
+        cached = evaluate_prompt(context, tokens, control.cancelled, request.cache_prompt)
         synchronize = lib.llama_synchronize
         synchronize(ctx)
         after_prompt = lib.llama_perf_context(ctx)

@@ -20,7 +20,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from engines.types import MAX_TOP_CANDIDATES, TokenCandidate, TokenProbabilities
+from engines.types import (
+    MAX_TOP_CANDIDATES,
+    TokenCandidate,
+    TokenProbabilities,
+    answer_summary,
+)
 
 LOGPROB_SERVERS = frozenset({"llama.cpp", "llama-cpp-python", "vllm", "openai"})
 """Kinds of server (`engines.remote.client.server_kind`) known to answer `logprobs`."""
@@ -54,13 +59,9 @@ class LogprobReader:
                 taken.append(record)
         return taken
 
-    def summary(self) -> dict[str, float]:
-        """The answer's mean log-probability, perplexity and mean entropy (none if no records)."""
-        if not self.records:
-            return {}
-        mean = sum(math.log(r.probability) for r in self.records) / len(self.records)
-        entropy = sum(r.entropy for r in self.records) / len(self.records)
-        return {"mean_logprob": mean, "perplexity": math.exp(-mean), "mean_entropy": entropy}
+    def summary(self) -> tuple[float | None, float | None, float | None]:
+        """(mean log-probability, perplexity, mean entropy) of the answer; Nones without records."""
+        return answer_summary(self.records)
 
     def _id(self, text: str) -> int:
         return self._ids.setdefault(text, len(self._ids))

@@ -43,6 +43,9 @@ EXTRA_SAMPLING_FIELDS: dict[str, dict[str, str]] = {
 }
 """Per kind of server: llmbench's sampling value → the request field that carries it."""
 NOT_EXTRA = ("top_k", "min_p", "repeat_penalty")
+PROMPT_CACHE_SERVERS = ("llama.cpp", "unknown")
+"""Servers told `"cache_prompt": false` for a cold run (llama-server's own field; a server
+that refuses it gets the request again without it)."""
 
 _FINISH_REASONS: dict[str, StopReason] = {"length": "length"}
 
@@ -72,6 +75,8 @@ def request_body(
     for name, server_field in EXTRA_SAMPLING_FIELDS.get(server_kind, {}).items():
         body[server_field] = getattr(sampling, name)
     body.update(logprob_fields(request.top_candidates))
+    if not request.cache_prompt and server_kind in PROMPT_CACHE_SERVERS:
+        body["cache_prompt"] = False
     for name in dropped:
         body.pop(name, None)
     return body
@@ -203,7 +208,8 @@ class StreamTally:
         if "error" in completion:
             self.error = message_in(completion) or "the server reported an error"
             return
-        self.usage = completion.get("usage") if isinstance(completion.get("usage"), dict) else {}
+        usage = completion.get("usage")
+        self.usage = usage if isinstance(usage, dict) else {}
         if isinstance(completion.get("timings"), dict):
             self.timings = completion["timings"]
         for choice in completion.get("choices") or []:
@@ -303,6 +309,7 @@ class StreamTally:
         generated = self.generated_tokens
         first = self.arrivals[0] if self.arrivals else None
         speed = decode_speed(generated, first, self.arrivals[-1]) if first is not None else None
+        summary = self.logprobs.summary() if self.logprobs is not None else (None, None, None)
         return GenerationStats(
             stop_reason=stop_reason,
             prompt_mode="chat",
@@ -315,7 +322,9 @@ class StreamTally:
             elapsed_s=finished_at - self.sent_at,
             cached_prompt_tokens=self.cached_prompt_tokens,
             error=error,
-            **(self.logprobs.summary() if self.logprobs is not None else {}),
+            mean_logprob=summary[0],
+            perplexity=summary[1],
+            mean_entropy=summary[2],
         )
 
 
@@ -327,7 +336,7 @@ def _kind(value: Any) -> str:
 
 def _excerpt(text: str, limit: int = 60) -> str:
     """`text` as one quoted line, cut to `limit` characters."""
-    line = " ".join(text.split())
+    line = one_line(text)
     return repr(line[:limit] + ("…" if len(line) > limit else ""))
 
 
