@@ -92,7 +92,11 @@ def workbench_commands(app: WorkbenchApp) -> list[SystemCommand]:
     return [SystemCommand(title, help_text, callback) for title, help_text, callback in commands]
 
 
-EXPORT_FORMATS = (("markdown", "Markdown", " (x)"), ("json", "JSON", ""))
+EXPORT_FORMATS = (
+    ("markdown", "Markdown", " (x)"),
+    ("json", "JSON", ""),
+    ("llama-bench", "llama-bench JSON", ""),
+)
 """Each export format: its name for `action_export`, its name for people, its key."""
 
 

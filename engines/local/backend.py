@@ -112,6 +112,29 @@ def _llama_cpp_version(llama_cpp: Any) -> str:
         return ""
 
 
+@functools.cache
+def llama_cpp_build() -> tuple[str, int]:
+    """(commit, build number) of the llama.cpp inside llama-cpp-python, as llama-bench's
+    `build_commit` / `build_number` name them: ggml's commit (a "-dirty" mark from building
+    the vendored sources dropped, as llama.cpp's own tools built from them print it) and 0,
+    llama.cpp's value for an unknown build number (the binding does not carry it).
+    ("unknown", 0) when the library cannot say."""
+    try:
+        import llama_cpp
+    except ImportError:
+        return "unknown", 0
+    lib = getattr(getattr(llama_cpp, "llama_cpp", None), "_lib", None)
+    try:
+        getter = lib.ggml_commit
+        getter.restype = ctypes.c_char_p
+        getter.argtypes = []
+        commit = _decode(getter()).strip()
+    except (AttributeError, OSError, ValueError):
+        return "unknown", 0
+    commit = commit.removesuffix("-dirty")
+    return (commit or "unknown"), 0
+
+
 def _ggml_registries_and_devices(llama_cpp: Any) -> tuple[list[str], tuple[str, ...]]:
     """ggml's backend registry names and devices, read from the loaded library with ctypes.
 
