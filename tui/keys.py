@@ -83,6 +83,13 @@ WORKBENCH_BINDINGS: list[Binding] = [
         "p", "focus_prompt", "Edit prompt", show=False, tooltip="Move the cursor to the prompt"
     ),
     Binding(
+        "v",
+        "toggle_markdown",
+        "Markdown",
+        show=False,
+        tooltip="Current pane: finished answer as Markdown, or raw text",
+    ),
+    Binding(
         "m",
         "toggle_resources",
         "Machine",
