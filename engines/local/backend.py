@@ -202,3 +202,17 @@ def gpu_backend_warnings(
             "models asked to use the GPU may fail or run on the CPU."
         )
     return warnings
+
+
+def amd_backend_warnings(
+    amd_gpu_names: list[str] | tuple[str, ...], backend: BackendInfo
+) -> list[str]:
+    """The AMD counterpart of `gpu_backend_warnings`: an AMD GPU (AMD SMI) with a
+    llama-cpp-python that cannot offload to it."""
+    if amd_gpu_names and not backend.gpu_offload:
+        return [
+            "AMD GPU found but this llama-cpp-python was built without a GPU backend: models "
+            'will run on the CPU. Rebuild it with ROCm (CMAKE_ARGS="-DGGML_HIP=on") or '
+            'Vulkan (CMAKE_ARGS="-DGGML_VULKAN=on").'
+        ]
+    return []
