@@ -104,6 +104,8 @@ class RemoteModelHandle(ModelHandle):
         self._alive = True
         self._usage_notice_given = False
         self._limit_notice_given = False
+        self._self_reporting: bool | None = None
+        """Whether the server published its own figures (None: not asked yet)."""
 
     @property
     def host(self) -> str:
@@ -305,10 +307,16 @@ class RemoteModelHandle(ModelHandle):
         self._events.put(GenerationFinished(request.request_id, stats))
 
     def _with_server_figures(self, stats: GenerationStats) -> GenerationStats:
-        """`stats` with what the server says about itself (llama-server, vLLM), if anything."""
+        """`stats` with what the server says about itself (llama-server, vLLM), if anything.
+
+        A server that said nothing after its first answer is not asked again, so a server
+        without these endpoints costs one round of requests, once."""
         if stats.stop_reason in ("error", "cancelled") or self.server_kind not in SELF_REPORTING:
             return stats
+        if self._self_reporting is False:
+            return stats
         figures = read_server_figures(self.base_url, self.api_key)
+        self._self_reporting = figures.known
         return dataclasses.replace(stats, server=figures) if figures.known else stats
 
     def _generate(self, request: GenerationRequest) -> GenerationStats:

@@ -117,11 +117,14 @@ def test_vllm_answer_reads_only_metrics():
     assert finished.stats.server.kv_cache_pct == pytest.approx(12.5)
 
 
-def test_a_server_without_them_is_unchanged():
+def test_a_server_without_them_is_unchanged_and_asked_once():
     with OpenAIStub(replies=[llama_server_stream()]) as stub:
         handle = loaded(stub)
         _, finished, _ = generate(handle)
+        generate(handle, request_id="r2")
     assert finished.stats.server is None
+    asked = [r.path for r in stub.requests if r.path in ("/metrics", "/slots")]
+    assert asked == ["/metrics", "/slots"]
     result = make_result(run_stats=finished.stats)
     assert all(v is None for k, v in result_to_record(result).items() if k.startswith("server_"))
     assert "server KV" not in to_markdown([result])
