@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -51,6 +52,8 @@ class PanePlan:
     """Marked in the profile as the reference of a fidelity run (`profiles.fidelity_run`)."""
     seed_mode: SeedMode = "fixed"
     """"fixed": every run uses `sampling.seed`; "new": each run draws one (`sampling_for_run`)."""
+    concurrency: int = 1
+    """Suite requests sent at once (openai: panes; 1 for local ones)."""
 
     @property
     def runnable(self) -> bool:
@@ -84,7 +87,32 @@ def build_plan(
         _draft_pane(i, pane, profile, resolver, parse_model_ref, describe_ref)
         for i, pane in enumerate(profile.panes)
     ]
+    labels = numbered_labels([draft.label for draft in drafts])
+    drafts = [
+        replace(draft, label=label, settings=replace(draft.settings, label=label))
+        if label != draft.label
+        else draft
+        for draft, label in zip(drafts, labels, strict=True)
+    ]
     return _with_threads(drafts, parallel)
+
+
+def numbered_labels(labels: list[str]) -> list[str]:
+    """The labels with duplicates told apart: "SmolLM2 #1", "SmolLM2 #2" (unique ones as they are).
+
+    Panes, table rows and exports show these, so two panes of the same model can be told
+    apart everywhere.
+    """
+    counts = Counter(labels)
+    seen: Counter[str] = Counter()
+    numbered = []
+    for label in labels:
+        if counts[label] > 1:
+            seen[label] += 1
+            numbered.append(f"{label} #{seen[label]}")
+        else:
+            numbered.append(label)
+    return numbered
 
 
 def _default_resolver() -> Resolver:
@@ -115,6 +143,7 @@ def _draft_pane(
         pane.api_key_env,
         seed_mode=pane.seed_mode or profile.seed_mode,
         reference=bool(pane.reference),
+        concurrency=pane.concurrency or 1,
     )
     try:
         ref = parse_ref(pane.model)
@@ -236,3 +265,17 @@ def sampling_for_run(
         return sampling
     seed = draw() if draw is not None else secrets.randbelow(2**32)
     return sampling.with_changes(seed=seed)
+
+
+def failed_plan(index: int, spec: PaneSpec, profile: Profile, error: Exception) -> PanePlan:
+    """A plan that shows, in its pane, why planning the profile failed."""
+    reason = one_line(error)
+    return PanePlan(
+        index=index,
+        label=spec.display_label,
+        model_ref=spec.model,
+        kind="local",
+        settings=ModelSettings(path="", label=spec.display_label),
+        sampling=spec.sampling_params(profile.sampling),
+        error=reason,
+    )

@@ -105,8 +105,13 @@ class ResultRecorder:
         profile_name: str | None,
         repetition: int = 0,
         sha256: str | None = None,
+        suite: Any = None,
+        to_history: bool = True,
     ) -> Recorded:
-        """The generation's result, appended to the history when enabled."""
+        """The generation's result, appended to the history when enabled and `to_history`
+        (a cancelled or failed generation is exported with its stop reason, never kept in
+        the history of finished results); `suite` (a `profiles.suite_record.SuiteRecord`)
+        tags a suite run's answer."""
         from profiles.results import RunResult
 
         if sha256 is None and self.hash_files:
@@ -126,7 +131,9 @@ class ResultRecorder:
             token_probabilities=finished.token_probabilities,
             top_logprobs=finished.request.top_candidates,
         )
-        if not self.history:
+        if suite is not None:
+            result = result.model_copy(update={"suite": suite})
+        if not self.history or not to_history:
             return Recorded(result)
         try:
             self._append(result)

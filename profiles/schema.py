@@ -14,9 +14,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
 
+from engines.sampling_ranges import SAMPLING_RANGES
 from engines.types import ModelSettings, SamplingParams
+from profiles.suite import SuitePrompt
 
 CURRENT_VERSION = 1
 """The newest profile format this llmbench reads and the one it writes."""
@@ -26,16 +36,23 @@ _ENGINE_SETTINGS = ModelSettings(path="")
 
 # --- Shared value types (one range per value, used by defaults and overrides alike) ------
 
-Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
+
+def _bounds(name: str) -> FieldInfo:
+    """A pydantic field limited to the range `engines.sampling_ranges` states for `name`."""
+    return Field(**SAMPLING_RANGES[name].pydantic_bounds())
+
+
+Temperature = Annotated[float, _bounds("temperature")]
 """0 (greedy) to 2."""
-TopP = Annotated[float, Field(ge=0.0, le=1.0)]
-TopK = Annotated[int, Field(ge=0, le=1000)]
+TopP = Annotated[float, _bounds("top_p")]
+"""Above 0 (0 would keep no token), at most 1."""
+TopK = Annotated[int, _bounds("top_k")]
 """0 turns top-k off."""
-MinP = Annotated[float, Field(ge=0.0, le=1.0)]
-RepeatPenalty = Annotated[float, Field(gt=0.0, le=2.0)]
+MinP = Annotated[float, _bounds("min_p")]
+RepeatPenalty = Annotated[float, _bounds("repeat_penalty")]
 """1 means no penalty; above 1 discourages repeats."""
-MaxTokens = Annotated[int, Field(ge=1, le=32768)]
-Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+MaxTokens = Annotated[int, _bounds("max_tokens")]
+Seed = Annotated[int, _bounds("seed")]
 StopString = Annotated[str, StringConstraints(min_length=1)]
 
 _SAMPLING_FIELDS = (
@@ -49,7 +66,7 @@ _SAMPLING_FIELDS = (
     "seed",
 )
 
-_PROFILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PROFILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _RPC_SERVER_PATTERN = r"^[^\s:]+:[0-9]{1,5}$"
 
@@ -74,7 +91,8 @@ class SamplingValues(_Strict):
     temperature: Temperature = _ENGINE_SAMPLING.temperature
     """Randomness of sampling, 0 (greedy, focused) to 2 (very creative, often nonsense)."""
     top_p: TopP = _ENGINE_SAMPLING.top_p
-    """Nucleus sampling: keep the smallest set of tokens whose probabilities add up to this (0 to 1)."""
+    """Nucleus sampling: keep the smallest set of tokens whose probabilities add up to
+    this (above 0, at most 1)."""
     top_k: TopK = _ENGINE_SAMPLING.top_k
     """Keep only the k most likely tokens (0 to 1000; 0 turns it off)."""
     min_p: MinP = _ENGINE_SAMPLING.min_p
@@ -108,7 +126,7 @@ class SamplingOverrides(_Strict):
     temperature: Temperature | None = None
     """Randomness of sampling, 0 to 2."""
     top_p: TopP | None = None
-    """Nucleus sampling threshold, 0 to 1."""
+    """Nucleus sampling threshold, above 0 and at most 1."""
     top_k: TopK | None = None
     """Keep only the k most likely tokens, 0 to 1000 (0 turns it off)."""
     min_p: MinP | None = None
@@ -192,6 +210,9 @@ class PaneSpec(_Strict):
     file among panes of the same architecture is the reference."""
     seed_mode: SeedMode | None = None
     """"fixed" or "new" (a new seed each run) for this pane; left out, the profile's."""
+    concurrency: Annotated[int, Field(ge=1, le=64)] | None = None
+    """For openai: panes in a suite run, how many requests to send at once (1 to 64; left
+    out, 1): servers such as vLLM and llama-server batch them. Speeds are then per request."""
 
     @property
     def display_label(self) -> str:
@@ -212,7 +233,7 @@ class Profile(_Strict):
 
     version: int = CURRENT_VERSION
     """Profile format version; this llmbench reads versions 1 to CURRENT_VERSION."""
-    name: Annotated[str, StringConstraints(pattern=_PROFILE_NAME_PATTERN)]
+    name: Annotated[str, StringConstraints(pattern=PROFILE_NAME_PATTERN)]
     """Short name, also the file name when saved: letters, digits, '.', '_' and '-',
     starting with a letter or digit, at most 64 characters."""
     description: str = ""
@@ -231,6 +252,12 @@ class Profile(_Strict):
     always recorded."""
     panes: list[PaneSpec] = Field(min_length=1, max_length=16)
     """The models to compare, 1 to 16 panes, in display order."""
+    prompts: list[SuitePrompt] = Field(default_factory=list)
+    """A prompt suite run on every pane (`llmbench run`, the workbench's "Run suite"):
+    each with `text`, optional `system`, `id` and `expect` checks."""
+    prompts_file: Annotated[str, StringConstraints(min_length=1)] | None = None
+    """A suite file instead of [[prompts]]: JSONL (one prompt object a line) or text (one
+    prompt per paragraph); a relative path is read beside the profile."""
 
     @field_validator("version")
     @classmethod
@@ -243,6 +270,12 @@ class Profile(_Strict):
         if version < 1:
             raise ValueError(f"must be between 1 and {CURRENT_VERSION}")
         return version
+
+    @model_validator(mode="after")
+    def _one_suite(self) -> Profile:
+        if self.prompts and self.prompts_file:
+            raise ValueError("give either [[prompts]] or prompts_file, not both")
+        return self
 
     def pane_sampling_params(self) -> list[SamplingParams]:
         """Each pane's effective sampling values, in pane order."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -28,13 +29,20 @@ from profiles.result_recorder import ResultRecorder
 from profiles.run_driver import DriverOptions
 from profiles.schema import Profile
 from tui.fidelity_action import FidelityAction
-from tui.keys import APP_BINDINGS, APP_LETTER_ACTIONS, BUILTIN_BINDINGS, WORKBENCH_BINDINGS
+from tui.keys import (
+    APP_BINDINGS,
+    APP_LETTER_ACTIONS,
+    BUILTIN_BINDINGS,
+    PROMPT_BINDINGS,
+    WORKBENCH_BINDINGS,
+)
 from tui.pane_controller import EngineFactory
 from tui.profile_actions import ProfileActions
 from tui.run_records import ExportFormat, default_export_path, export_results
 from tui.screens.main import PlanBuilder, WorkbenchScreen
 
 if TYPE_CHECKING:
+    from engines.machine.resources import ProcessSample
     from profiles.result_recorder import Recorded
     from profiles.results import RunResult
 
@@ -75,6 +83,8 @@ class WorkbenchApp(ProfileActions, App[None]):
         """The `engines.machine.resources.ResourceSampler` feeding the resource panel, or None."""
         self.results: dict[int, RunResult] = {}
         """The latest finished result of each pane (pane id → result), for exports."""
+        self.suite_results: dict[tuple[int, str], RunResult] = {}
+        """The latest answer of each pane to each suite prompt, for the quality view."""
         self.fidelity = FidelityAction(self)
         """The "Measure fidelity" palette action (`tui.fidelity_action`)."""
         self.unsaved = False
@@ -157,20 +167,13 @@ class WorkbenchApp(ProfileActions, App[None]):
 
     # --- resources ----------------------------------------------------------------------
 
-    def _process_figures(self, pid: int) -> dict[str, float | None]:
-        """The worker `pid`'s latest RSS, CPU and GPU memory from the sampler."""
+    def _process_figures(self, pid: int) -> ProcessSample | None:
+        """The worker `pid`'s latest sample (RSS, CPU, GPU memory), watched from now on."""
         sampler = self.resource_sampler
         if pid not in sampler.watched:
             sampler.watch(pid, f"worker {pid}")
         sample = sampler.latest()
-        process = sample.processes.get(pid) if sample is not None else None
-        if process is None:
-            return {}
-        return {
-            "rss_mib": process.rss_bytes / (1 << 20),
-            "cpu_percent": process.cpu_percent,
-            "gpu_mem_mib": process.gpu_mem_mib,
-        }
+        return sample.processes.get(pid) if sample is not None else None
 
     # --- history ---------------------------------------------------------------------------
 
@@ -179,7 +182,9 @@ class WorkbenchApp(ProfileActions, App[None]):
         finished = controller.finished if controller is not None else None
         if controller is None or finished is None or finished.info is None:
             return
-        if finished.stats.stop_reason not in KEPT_STOP_REASONS:
+        try:
+            suite = self.workbench.suite_record(controller.plan, finished)
+        except LookupError:  # its screen closed (another profile opened): a run of the past
             return
         record = partial(
             self.recorder.record,
@@ -187,6 +192,10 @@ class WorkbenchApp(ProfileActions, App[None]):
             finished,
             mode=self.profile.mode,
             profile_name=self.profile.name,
+            suite=suite,
+            # Cancelled, failed and crashed runs are exported with their stop reason (as
+            # the comparison table shows them), never kept as finished results.
+            to_history=finished.stats.stop_reason in KEPT_STOP_REASONS,
         )
         self.run_worker(
             partial(self._record, message.pane.pane_id, record),
@@ -194,6 +203,18 @@ class WorkbenchApp(ProfileActions, App[None]):
             group="history",
             name="record result",
         )
+
+    def action_show_quality(self) -> None:
+        """Show the quality × cost table of this session's suite answers."""
+        from tui.commands.run_suite import standings_for_profile
+        from tui.screens.quality_view import QualityScreen
+
+        results = list(self.suite_results.values())
+        if not results:
+            self.notify("no suite answers yet: run the suite first (R)", severity="warning")
+            return
+        standings = standings_for_profile(self.profile.name)
+        self.push_screen(QualityScreen(results, standings, mode=self.profile.mode))
 
     def _record(self, pane_id: int, record: Callable[[], Recorded]) -> None:
         """Make the result (off the UI thread); it is kept even when the history cannot take it."""
@@ -205,6 +226,10 @@ class WorkbenchApp(ProfileActions, App[None]):
             )
             return
         self.call_from_thread(self.results.__setitem__, pane_id, recorded.result)
+        finished = recorded.result.figures.stop_reason in KEPT_STOP_REASONS
+        if recorded.result.suite is not None and finished:  # quality: finished answers only
+            key = (pane_id, recorded.result.suite.prompt_id)
+            self.call_from_thread(self.suite_results.__setitem__, key, recorded.result)
         if recorded.warning:
             self.call_from_thread(self.notify, recorded.warning, severity="warning", timeout=10)
 
@@ -231,9 +256,7 @@ class WorkbenchApp(ProfileActions, App[None]):
                 self.notify, f"could not export: {error.strerror or error}", severity="error"
             )
             return
-        self.call_from_thread(
-            self.notify, f"exported {len(results)} results to {written}", timeout=8
-        )
+        self.call_from_thread(self.notify, export_message(results, written), timeout=8)
 
     def action_export_to(self, fmt: ExportFormat) -> None:
         """Ask for a path, then export there."""
@@ -249,11 +272,25 @@ class WorkbenchApp(ProfileActions, App[None]):
         """Show every key binding."""
         from tui.screens.help import HelpScreen
 
-        if any(type(screen).__name__ == "HelpScreen" for screen in self.screen_stack):
+        if any(isinstance(screen, HelpScreen) for screen in self.screen_stack):
             return
         self.push_screen(
-            HelpScreen([("panes", WORKBENCH_BINDINGS), ("app", APP_BINDINGS + BUILTIN_BINDINGS)])
+            HelpScreen(
+                [
+                    ("panes", WORKBENCH_BINDINGS),
+                    ("prompt", PROMPT_BINDINGS),
+                    ("app", APP_BINDINGS + BUILTIN_BINDINGS),
+                ]
+            )
         )
+
+    def action_measure_fidelity(self) -> None:
+        """Perplexity of every pane, KLD and top-1 % against the reference."""
+        self.fidelity.start()
+
+    def action_cancel_fidelity(self) -> None:
+        """Stop the fidelity run within one window."""
+        self.fidelity.cancel()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in APP_LETTER_ACTIONS and isinstance(self.focused, TextArea | Input):
@@ -272,8 +309,18 @@ class WorkbenchApp(ProfileActions, App[None]):
             return
 
 
+def export_message(results: list[RunResult], written: object) -> str:
+    """ "exported 3 results (1 cancelled, 1 error) to PATH": one per row of the table."""
+    unfinished = Counter(
+        r.figures.stop_reason for r in results if r.figures.stop_reason not in KEPT_STOP_REASONS
+    )
+    detail = ", ".join(f"{count} {reason}" for reason, count in sorted(unfinished.items()))
+    noun = "result" if len(results) == 1 else "results"
+    return f"exported {len(results)} {noun}" + (f" ({detail})" if detail else "") + f" to {written}"
+
+
 KEPT_STOP_REASONS = FINISHED_STOP_REASONS
-"""Generations that count as finished results (kept in the history, exported)."""
+"""Generations that count as finished results (kept in the history; all are exported)."""
 
 
 def _quit_signals() -> list[signal.Signals]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from engines.sampling_ranges import SAMPLING_RANGES
 from engines.types import MAX_TOP_CANDIDATES
 from tui.commands.run_output import (
     ProgressPrinter,
@@ -45,7 +46,9 @@ class UsageProblem(Exception):
     """Bad usage or a bad profile: one line, exit code 2."""
 
 
-def _comma_list(kind: type):
+def _comma_list(kind: type, name: str = ""):
+    allowed = SAMPLING_RANGES.get(name)
+
     def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> list | None:
         if value is None:
             return None
@@ -53,18 +56,28 @@ def _comma_list(kind: type):
         if not items or any(not item for item in items):
             raise click.BadParameter(f"{value!r} is not a comma-separated list of values")
         try:
-            return [kind(item) for item in items]
+            values = [kind(item) for item in items]
         except ValueError:
             expected = "whole numbers, e.g. 20,40" if kind is int else "numbers, e.g. 0.2,0.7"
             raise click.BadParameter(f"{value!r}: expected {expected}") from None
+        problems = [allowed.problem(item) for item in values] if allowed else []
+        for problem in problems:
+            if problem:
+                raise click.BadParameter(problem)
+        return values
 
     return parse
 
 
 def _sweep_option(name: str, kind: type, help_text: str):
+    """`--NAME X[,X...]`; its help states the range from `engines.sampling_ranges`."""
     flag = "--" + name.replace("_", "-")
+    if name in SAMPLING_RANGES:
+        help_text = f"{help_text} {SAMPLING_RANGES[name].describe().capitalize()}."
     metavar = "N[,N...]" if kind is int else "X[,X...]"
-    return click.option(flag, name, callback=_comma_list(kind), metavar=metavar, help=help_text)
+    return click.option(
+        flag, name, callback=_comma_list(kind, name), metavar=metavar, help=help_text
+    )
 
 
 def _output_file_option(fmt: str, help_text: str):
@@ -91,12 +104,28 @@ def _output_file_option(fmt: str, help_text: str):
     metavar="FILE",
     help="Read the prompt from FILE ('-' for standard input).",
 )
+@click.option(
+    "--prompts",
+    "prompts_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Run a prompt suite: every prompt of FILE (JSONL, or one prompt per paragraph) on "
+    "every pane, with its checks and a quality x cost table. A profile's own suite "
+    "([[prompts]] or prompts_file) runs when no --prompt is given.",
+)
+@click.option(
+    "--resume/--fresh",
+    "resume",
+    default=True,
+    help="A suite run resumes the unfinished run of the same suite and profile found in the "
+    "history (default), or starts over.",
+)
 @click.option("--system", "system_prompt", metavar="TEXT", help="System prompt for chat models.")
-@_sweep_option("temperature", float, "Temperature(s), 0 to 2; a comma list runs each one.")
-@_sweep_option("top_p", float, "Top-p value(s), 0 to 1.")
-@_sweep_option("top_k", int, "Top-k value(s), 0 to 1000 (0: off).")
-@_sweep_option("min_p", float, "Min-p value(s), 0 to 1.")
-@_sweep_option("repeat_penalty", float, "Repeat penalty value(s), above 0, at most 2.")
+@_sweep_option("temperature", float, "Temperature(s); a comma list runs each one.")
+@_sweep_option("top_p", float, "Top-p value(s).")
+@_sweep_option("top_k", int, "Top-k value(s).")
+@_sweep_option("min_p", float, "Min-p value(s).")
+@_sweep_option("repeat_penalty", float, "Repeat penalty value(s).")
 @_sweep_option("max_tokens", int, "Most tokens per answer.")
 @_sweep_option("seed", int, "Random seed(s).")
 @click.option(
@@ -232,6 +261,10 @@ def _run(options: dict[str, Any]) -> int:
             raise UsageProblem("pass either --seed or --seeds, not both")
         options = {**options, "seed": list(range(1, options["seeds"] + 1))}
     profile = _comparison(options)
+    options["fresh"] = not options["resume"]
+    suite = _suite(options, profile)
+    if suite is not None:
+        return _run_suite(options, profile, suite)
     prompt = _prompt(options, profile.prompt)
     system_prompt = options["system_prompt"] or profile.system_prompt
     mode = "parallel" if options["parallel"] else "sequential"
@@ -264,7 +297,41 @@ def _run(options: dict[str, Any]) -> int:
         click.echo(seed_spread_table(outcome.results))
     if outcome.failures:
         click.echo(failures_text(outcome.failures))
-    _export(outcome, options)
+    _export(outcome, options, _export_rows(plans, outcome, prompt, system_prompt, profile.name))
+    return EXIT_OK if outcome.ok else EXIT_PANE_FAILED
+
+
+def _suite(options: dict[str, Any], profile):
+    """The suite to run, read before anything loads (None: a one-prompt run)."""
+    from profiles.suite import SuiteError
+    from tui.commands.run_suite import suite_for
+
+    try:
+        suite = suite_for(options, profile)
+    except SuiteError as error:
+        raise UsageProblem(str(error)) from None
+    if suite is not None:
+        if options["prompt"] is not None or options["prompt_file"] is not None:
+            raise UsageProblem("pass either --prompts FILE or a single prompt, not both")
+        for flag, given in (("--seeds", options["seeds"]), ("--fidelity", options["fidelity"])):
+            if given:
+                raise UsageProblem(f"{flag} runs on one prompt: leave out --prompts")
+    return suite
+
+
+def _run_suite(options: dict[str, Any], profile, suite) -> int:
+    from profiles.plan import build_plan
+    from tui.commands.run_suite import export_suite, run_suite
+
+    plans = build_plan(profile, parallel=options["parallel"])
+    driver_options = _driver_options(options["deadline"])
+    results, outcome, standings = run_suite(options, profile, suite, plans, driver_options)
+    if outcome.failures:
+        click.echo(failures_text(outcome.failures))
+    try:
+        export_suite(results, standings, outcome.mode, options)
+    except OSError as error:
+        raise UsageProblem(f"cannot write {error.filename}: {error.strerror or error}") from None
     return EXIT_OK if outcome.ok else EXIT_PANE_FAILED
 
 
@@ -467,7 +534,16 @@ def _read_stdin() -> str:
         ) from None
 
 
-def _export(outcome, options: dict[str, Any]) -> None:
+def _export_rows(plans, outcome, prompt: str, system_prompt: str | None, profile_name):
+    """Every row of the table for the exports: results, and failed panes as "error" rows."""
+    from profiles.failed_rows import export_rows
+
+    return export_rows(
+        plans, outcome, prompt=prompt, system_prompt=system_prompt, profile_name=profile_name
+    )
+
+
+def _export(outcome, options: dict[str, Any], rows) -> None:
     """Write the exports asked for (each atomically); a failed write is a usage problem."""
     from engines.machine.host import host_info
     from profiles import export
@@ -475,11 +551,9 @@ def _export(outcome, options: dict[str, Any]) -> None:
     from profiles.llama_bench_export import to_llama_bench_json
 
     documents = {
-        "json_path": lambda: export.to_json(
-            outcome.results, mode=outcome.mode, host=host_info().to_dict()
-        ),
-        "markdown_path": lambda: export.to_markdown(outcome.results, mode=outcome.mode),
-        "csv_path": lambda: export.to_csv(outcome.results),
+        "json_path": lambda: export.to_json(rows, mode=outcome.mode, host=host_info().to_dict()),
+        "markdown_path": lambda: export.to_markdown(rows, mode=outcome.mode),
+        "csv_path": lambda: export.to_csv(rows),
         "llama_bench_json_path": lambda: to_llama_bench_json(outcome.results),
     }
     for option, document in documents.items():
