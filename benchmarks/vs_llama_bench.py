@@ -52,13 +52,23 @@ def llama_bench_tg(binary: str, model: Path, threads: int, repeat: int) -> tuple
 def llmbench_decode(model_ref: str, threads: int, repeat: int):
     """llmbench's results for `repeat` measured runs of 128 tokens (after one warm-up)."""
     from profiles.plan import build_plan
+    from profiles.run_driver import DriverOptions
     from profiles.runner import run_comparison
     from profiles.schema import ModelSettingsSpec, PaneSpec, Profile, SamplingValues
 
     pane = PaneSpec(model=model_ref, settings=ModelSettingsSpec(n_threads=threads, n_ctx=N_CTX))
     sampling = SamplingValues(max_tokens=N_GEN, temperature=0.7, seed=1)
     plans = build_plan(Profile(name="vs-llama-bench", panes=[pane], sampling=sampling))
-    outcome = run_comparison(plans, PROMPT, repeat=repeat, warmup=1, history=False)
+    # The workbench lowers its workers' priority; llama-bench runs at the normal one, so the
+    # worker does too here (on a busy machine niceness alone would decide the ratio).
+    outcome = run_comparison(
+        plans,
+        PROMPT,
+        repeat=repeat,
+        warmup=1,
+        history=False,
+        driver_options=DriverOptions(niceness=0),
+    )
     if outcome.failures:
         raise SystemExit(f"llmbench failed: {outcome.failures[0]}")
     return outcome.results
