@@ -179,8 +179,8 @@ def votes_for_profile(votes: list[Vote], profile: str | None) -> list[Vote]:
 class VoteLog:
     """A session's votes: each one appended to `path` as it is cast (or only kept, without).
 
-    `record` may block on fsync: call it off the UI thread. It keeps the vote even when
-    the file cannot take it, and says so with a one-line `VoteWriteError`.
+    `save` (and `record`) may block on fsync: call it off the UI thread. A vote is kept
+    even when the file cannot take it, which `save` says with a one-line `VoteWriteError`.
     """
 
     def __init__(self, path: Path | None, earlier: list[Vote] | None = None) -> None:
@@ -196,9 +196,17 @@ class VoteLog:
         earlier, warnings = read_votes(path) if path is not None else ([], [])
         return cls(path, earlier), warnings
 
-    def record(self, vote: Vote) -> None:
-        """Keep `vote` and append it to the file; raises `VoteWriteError` if that fails."""
+    def keep(self, vote: Vote) -> None:
+        """Keep `vote` in memory (counted at once for the next pair's draw)."""
         with self._lock:
             self.votes.append(vote)
+
+    def save(self, vote: Vote) -> None:
+        """Append `vote` to the file, if any; raises `VoteWriteError` if that fails."""
         if self.path is not None:
             append_vote(vote, self.path)
+
+    def record(self, vote: Vote) -> None:
+        """Keep `vote`, then append it to the file (`keep`, then `save`)."""
+        self.keep(vote)
+        self.save(vote)

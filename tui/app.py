@@ -27,6 +27,7 @@ from profiles.plan import build_plan, open_handle
 from profiles.result_recorder import ResultRecorder
 from profiles.run_driver import DriverOptions
 from profiles.schema import Profile
+from tui.blind_vote_action import BlindVoteAction
 from tui.fidelity_action import FidelityAction
 from tui.keys import APP_BINDINGS, APP_LETTER_ACTIONS, BUILTIN_BINDINGS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory
@@ -77,6 +78,8 @@ class WorkbenchApp(ProfileActions, App[None]):
         """The latest finished result of each pane (pane id → result), for exports."""
         self.fidelity = FidelityAction(self)
         """The "Measure fidelity" palette action (`tui.fidelity_action`)."""
+        self.blind_vote = BlindVoteAction(self, write=recorder.history)
+        """The "Blind vote" action and the session's vote log (`tui.blind_vote_action`)."""
         self.unsaved = False
 
     # --- start and stop -----------------------------------------------------------------
@@ -244,6 +247,10 @@ class WorkbenchApp(ProfileActions, App[None]):
             TextPromptScreen(f"Export {fmt} to", value=str(default)),
             lambda chosen: self.action_export(fmt, chosen) if chosen else None,
         )
+
+    def action_blind_vote(self) -> None:
+        """Judge this prompt's answers blind, two at a time (`tui.blind_vote_action`)."""
+        self.blind_vote.start()
 
     def action_help(self) -> None:
         """Show every key binding."""

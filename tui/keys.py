@@ -114,8 +114,15 @@ APP_BINDINGS: list[Binding] = [
         show=False,
         tooltip="Export the comparison as Markdown",
     ),
+    Binding(
+        "v",
+        "blind_vote",
+        "Blind vote",
+        show=False,
+        tooltip="Judge this prompt's answers blind, two at a time (names hidden until the vote)",
+    ),
 ]
-"""App keys: help, quit, profiles, export."""
+"""App keys: help, quit, profiles, export, blind vote."""
 
 BUILTIN_BINDINGS: list[Binding] = [
     Binding("ctrl+q", "quit", "Quit (anywhere)"),
@@ -127,5 +134,5 @@ BUILTIN_BINDINGS: list[Binding] = [
 TEXT_FREE_ACTIONS = {"run", "stop", "leave_field"}
 """Screen actions whose keys also work while the cursor is in a text field."""
 
-APP_LETTER_ACTIONS = {"quit_key", "save_profile_as", "export"}
+APP_LETTER_ACTIONS = {"quit_key", "save_profile_as", "export", "blind_vote"}
 """App actions bound to letters: hidden from the footer while a text field has focus."""

@@ -87,6 +87,11 @@ def workbench_commands(app: WorkbenchApp) -> list[SystemCommand]:
             app.fidelity.start,
         ),
         ("Cancel fidelity", "Stop the fidelity run within one window", app.fidelity.cancel),
+        (
+            "Blind vote",
+            "Judge this prompt's answers as A and B, names hidden until you vote (v)",
+            app.action_blind_vote,
+        ),
         ("Help: keys", "Every key binding (F1, ?)", app.action_help),
     ]
     return [SystemCommand(title, help_text, callback) for title, help_text, callback in commands]

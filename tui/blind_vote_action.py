@@ -1,0 +1,57 @@
+"""The workbench's "Blind vote" action (palette entry and the v key): judge this prompt's answers.
+
+It takes the latest finished answer of each pane (`WorkbenchApp.results`) to the prompt of
+the most recent one, in pane order, and opens `tui.screens.blind_vote.BlindVoteScreen` on
+them. Votes go to the vote log beside the history (`profiles.votes`), read once when the
+first blind vote opens; with `--no-history` they are kept for the session only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from profiles.votes import VoteLog, votes_path
+
+
+class BlindVoteAction:
+    """Opens the blind vote for the app, and holds the session's vote log."""
+
+    def __init__(self, app: Any, write: bool = True) -> None:
+        """`app`: the `tui.app.WorkbenchApp`; `write`: append votes to the vote log file."""
+        self.app = app
+        self.write = write
+        self._log: VoteLog | None = None
+
+    @property
+    def log(self) -> VoteLog:
+        """The vote log (earlier votes read on first use; unreadable lines are told)."""
+        if self._log is None:
+            self._log, warnings = VoteLog.open(votes_path() if self.write else None)
+            for warning in warnings:
+                self.app.notify(warning, severity="warning", timeout=10)
+        return self._log
+
+    def answers(self) -> list[Any]:
+        """The latest finished answer of each pane to the newest answer's prompt, pane order."""
+        results = self.app.results
+        latest = [
+            results[pane.pane_id] for pane in self.app.workbench.panes if pane.pane_id in results
+        ]
+        if not latest:
+            return []
+        newest = max(latest, key=lambda result: result.created_at)
+        question = (newest.prompt, newest.system_prompt)
+        return [result for result in latest if (result.prompt, result.system_prompt) == question]
+
+    def start(self) -> None:
+        """Open the blind vote, or say in one line why it cannot open."""
+        from tui.screens.blind_vote import BlindVoteScreen
+
+        answers = self.answers()
+        if len(answers) < 2:
+            self.app.notify(
+                "a blind vote needs two finished answers to the same prompt: run it on two panes",
+                severity="warning",
+            )
+            return
+        self.app.push_screen(BlindVoteScreen(answers, self.log, self.app.profile.name))
