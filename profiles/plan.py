@@ -236,3 +236,17 @@ def sampling_for_run(
         return sampling
     seed = draw() if draw is not None else secrets.randbelow(2**32)
     return sampling.with_changes(seed=seed)
+
+
+def failed_plan(index: int, spec: PaneSpec, profile: Profile, error: Exception) -> PanePlan:
+    """A plan that shows, in its pane, why planning the profile failed."""
+    reason = one_line(error)
+    return PanePlan(
+        index=index,
+        label=spec.display_label,
+        model_ref=spec.model,
+        kind="local",
+        settings=ModelSettings(path="", label=spec.display_label),
+        sampling=spec.sampling_params(profile.sampling),
+        error=reason,
+    )

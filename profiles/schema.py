@@ -15,7 +15,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic.fields import FieldInfo
 
+from engines.sampling_ranges import SAMPLING_RANGES
 from engines.types import ModelSettings, SamplingParams
 
 CURRENT_VERSION = 1
@@ -26,16 +28,23 @@ _ENGINE_SETTINGS = ModelSettings(path="")
 
 # --- Shared value types (one range per value, used by defaults and overrides alike) ------
 
-Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
+
+def _bounds(name: str) -> FieldInfo:
+    """A pydantic field limited to the range `engines.sampling_ranges` states for `name`."""
+    return Field(**SAMPLING_RANGES[name].pydantic_bounds())
+
+
+Temperature = Annotated[float, _bounds("temperature")]
 """0 (greedy) to 2."""
-TopP = Annotated[float, Field(ge=0.0, le=1.0)]
-TopK = Annotated[int, Field(ge=0, le=1000)]
+TopP = Annotated[float, _bounds("top_p")]
+"""Above 0 (0 would keep no token), at most 1."""
+TopK = Annotated[int, _bounds("top_k")]
 """0 turns top-k off."""
-MinP = Annotated[float, Field(ge=0.0, le=1.0)]
-RepeatPenalty = Annotated[float, Field(gt=0.0, le=2.0)]
+MinP = Annotated[float, _bounds("min_p")]
+RepeatPenalty = Annotated[float, _bounds("repeat_penalty")]
 """1 means no penalty; above 1 discourages repeats."""
-MaxTokens = Annotated[int, Field(ge=1, le=32768)]
-Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+MaxTokens = Annotated[int, _bounds("max_tokens")]
+Seed = Annotated[int, _bounds("seed")]
 StopString = Annotated[str, StringConstraints(min_length=1)]
 
 _SAMPLING_FIELDS = (
@@ -49,7 +58,7 @@ _SAMPLING_FIELDS = (
     "seed",
 )
 
-_PROFILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PROFILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _RPC_SERVER_PATTERN = r"^[^\s:]+:[0-9]{1,5}$"
 
@@ -74,7 +83,8 @@ class SamplingValues(_Strict):
     temperature: Temperature = _ENGINE_SAMPLING.temperature
     """Randomness of sampling, 0 (greedy, focused) to 2 (very creative, often nonsense)."""
     top_p: TopP = _ENGINE_SAMPLING.top_p
-    """Nucleus sampling: keep the smallest set of tokens whose probabilities add up to this (0 to 1)."""
+    """Nucleus sampling: keep the smallest set of tokens whose probabilities add up to
+    this (above 0, at most 1)."""
     top_k: TopK = _ENGINE_SAMPLING.top_k
     """Keep only the k most likely tokens (0 to 1000; 0 turns it off)."""
     min_p: MinP = _ENGINE_SAMPLING.min_p
@@ -108,7 +118,7 @@ class SamplingOverrides(_Strict):
     temperature: Temperature | None = None
     """Randomness of sampling, 0 to 2."""
     top_p: TopP | None = None
-    """Nucleus sampling threshold, 0 to 1."""
+    """Nucleus sampling threshold, above 0 and at most 1."""
     top_k: TopK | None = None
     """Keep only the k most likely tokens, 0 to 1000 (0 turns it off)."""
     min_p: MinP | None = None
@@ -212,7 +222,7 @@ class Profile(_Strict):
 
     version: int = CURRENT_VERSION
     """Profile format version; this llmbench reads versions 1 to CURRENT_VERSION."""
-    name: Annotated[str, StringConstraints(pattern=_PROFILE_NAME_PATTERN)]
+    name: Annotated[str, StringConstraints(pattern=PROFILE_NAME_PATTERN)]
     """Short name, also the file name when saved: letters, digits, '.', '_' and '-',
     starting with a letter or digit, at most 64 characters."""
     description: str = ""

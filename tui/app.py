@@ -29,13 +29,20 @@ from profiles.run_driver import DriverOptions
 from profiles.schema import Profile
 from tui.blind_vote_action import BlindVoteAction
 from tui.fidelity_action import FidelityAction
-from tui.keys import APP_BINDINGS, APP_LETTER_ACTIONS, BUILTIN_BINDINGS, WORKBENCH_BINDINGS
+from tui.keys import (
+    APP_BINDINGS,
+    APP_LETTER_ACTIONS,
+    BUILTIN_BINDINGS,
+    PROMPT_BINDINGS,
+    WORKBENCH_BINDINGS,
+)
 from tui.pane_controller import EngineFactory
 from tui.profile_actions import ProfileActions
 from tui.run_records import ExportFormat, default_export_path, export_results
 from tui.screens.main import PlanBuilder, WorkbenchScreen
 
 if TYPE_CHECKING:
+    from engines.machine.resources import ProcessSample
     from profiles.result_recorder import Recorded
     from profiles.results import RunResult
 
@@ -160,20 +167,13 @@ class WorkbenchApp(ProfileActions, App[None]):
 
     # --- resources ----------------------------------------------------------------------
 
-    def _process_figures(self, pid: int) -> dict[str, float | None]:
-        """The worker `pid`'s latest RSS, CPU and GPU memory from the sampler."""
+    def _process_figures(self, pid: int) -> ProcessSample | None:
+        """The worker `pid`'s latest sample (RSS, CPU, GPU memory), watched from now on."""
         sampler = self.resource_sampler
         if pid not in sampler.watched:
             sampler.watch(pid, f"worker {pid}")
         sample = sampler.latest()
-        process = sample.processes.get(pid) if sample is not None else None
-        if process is None:
-            return {}
-        return {
-            "rss_mib": process.rss_bytes / (1 << 20),
-            "cpu_percent": process.cpu_percent,
-            "gpu_mem_mib": process.gpu_mem_mib,
-        }
+        return sample.processes.get(pid) if sample is not None else None
 
     # --- history ---------------------------------------------------------------------------
 
@@ -256,11 +256,25 @@ class WorkbenchApp(ProfileActions, App[None]):
         """Show every key binding."""
         from tui.screens.help import HelpScreen
 
-        if any(type(screen).__name__ == "HelpScreen" for screen in self.screen_stack):
+        if any(isinstance(screen, HelpScreen) for screen in self.screen_stack):
             return
         self.push_screen(
-            HelpScreen([("panes", WORKBENCH_BINDINGS), ("app", APP_BINDINGS + BUILTIN_BINDINGS)])
+            HelpScreen(
+                [
+                    ("panes", WORKBENCH_BINDINGS),
+                    ("prompt", PROMPT_BINDINGS),
+                    ("app", APP_BINDINGS + BUILTIN_BINDINGS),
+                ]
+            )
         )
+
+    def action_measure_fidelity(self) -> None:
+        """Perplexity of every pane, KLD and top-1 % against the reference."""
+        self.fidelity.start()
+
+    def action_cancel_fidelity(self) -> None:
+        """Stop the fidelity run within one window."""
+        self.fidelity.cancel()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in APP_LETTER_ACTIONS and isinstance(self.focused, TextArea | Input):

@@ -26,7 +26,7 @@ SUBCOMMAND_HELP: dict[str, str] = {
     "models": "List the GGUF models found on this machine.",
     "pull": "Download a model from the Hugging Face Hub.",
     "doctor": "Show this machine and the llama.cpp backend this install really has.",
-    "profiles": "List, show and check comparison profiles.",
+    "profiles": "List, show, check, delete and restore comparison profiles.",
     "history": "List and show past results.",
     "run": "Run a comparison headless and print (or export) the results.",
     "votes": "Print the standings from the blind votes (win rates, ratings).",

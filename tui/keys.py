@@ -1,135 +1,333 @@
-"""Every key of the workbench, in one place.
+"""Every action of the workbench, in one table: its keys, its words, whether it is shown.
 
-The screens bind these lists, the help screen lists them, and the README's key table
-follows them. Keys that terminals deliver over SSH were chosen (ctrl+r and F5 run,
-escape and F6 stop; ctrl+enter alone would not reach the app in many terminals).
-Letter keys are not priority bindings: while the cursor is in a text field the letter
-is typed, and escape leaves the field.
+The screens' and the app's `BINDINGS`, the help screen and the command palette
+(`tui.palette`) are all derived from these tuples, so a key, a footer label and a palette
+entry cannot drift apart. Keys that terminals deliver over SSH were chosen (ctrl+r and F5
+run, escape and F6 stop; ctrl+enter alone would not reach the app in many terminals).
+Letter keys are not priority bindings: while the cursor is in a text field the letter is
+typed, and escape leaves the field.
 """
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from dataclasses import dataclass
 
-WORKBENCH_BINDINGS: list[Binding] = [
-    Binding("ctrl+r", "run", "Run", priority=True, tooltip="Run the prompt on every pane"),
-    Binding("f5", "run", "Run", show=False, priority=True),
-    Binding("escape", "stop", "Stop", priority=True, tooltip="Stop every pane's generation"),
-    Binding("f6", "stop", "Stop", show=False, priority=True),
-    Binding("escape", "leave_field", "Leave field", priority=True, tooltip="Leave the text field"),
-    Binding(
+from textual.binding import Binding, BindingType
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action: the keys that run it and how it is named in the footer, help and palette."""
+
+    key: str
+    """Textual key name(s), comma separated; "" for an action only the palette offers."""
+    action: str
+    """The action method's name without `action_` (the method is on the screen or app)."""
+    description: str
+    """The short footer label (and the help's words when `help` is empty)."""
+    help: str = ""
+    """What it does, in a sentence: the tooltip, the help screen, the palette's line."""
+    show: bool = False
+    """Shown in the footer."""
+    title: str = ""
+    """Its name in the command palette; "" keeps it out of the palette."""
+    args: tuple[object, ...] = ()
+    """Arguments passed to the action method."""
+    priority: bool = False
+    """Also works while a text field has focus (Textual priority binding)."""
+    key_display: str | None = None
+    more_keys: str = ""
+    """Other keys for the same action, never shown in the footer (F5 beside ctrl+r)."""
+
+    @property
+    def action_text(self) -> str:
+        """The action as Textual's binding syntax writes it: `name` or `name(arg, …)`."""
+        if not self.args:
+            return self.action
+        return f"{self.action}({', '.join(repr(arg) for arg in self.args)})"
+
+    @property
+    def method_name(self) -> str:
+        return f"action_{self.action}"
+
+    def bindings(self) -> list[Binding]:
+        """The Textual bindings of this action (none for a palette-only action)."""
+        found = []
+        words = self.help or self.description
+        if self.key:
+            found.append(
+                Binding(
+                    self.key,
+                    self.action_text,
+                    self.description,
+                    show=self.show,
+                    priority=self.priority,
+                    key_display=self.key_display,
+                    tooltip=words,
+                )
+            )
+        if self.more_keys:
+            found.append(
+                Binding(
+                    self.more_keys,
+                    self.action_text,
+                    self.description,
+                    show=False,
+                    priority=self.priority,
+                    tooltip=words,
+                )
+            )
+        return found
+
+
+def bindings_of(actions: tuple[Action, ...]) -> list[BindingType]:
+    """Every binding of `actions`, in table order."""
+    return [binding for action in actions for binding in action.bindings()]
+
+
+def key_names(action: Action) -> str:
+    """The keys of `action` as people read them ("ctrl+r, f5"), or "" for none."""
+    keys = [action.key_display or key for key in action.key.split(",") if key]
+    keys += [key for key in action.more_keys.split(",") if key]
+    names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
+    return ", ".join(names.get(key, key) for key in keys)
+
+
+WORKBENCH_ACTIONS: tuple[Action, ...] = (
+    Action(
+        "ctrl+r",
+        "run",
+        "Run",
+        "Run the prompt on every pane",
+        show=True,
+        title="Run",
+        priority=True,
+        more_keys="f5",
+    ),
+    Action(
+        "escape",
+        "stop",
+        "Stop",
+        "Stop every pane's generation",
+        show=True,
+        title="Stop",
+        priority=True,
+        more_keys="f6",
+    ),
+    Action("escape", "leave_field", "Leave field", "Leave the text field", priority=True),
+    Action(
         "left_square_bracket",
-        "nudge_temperature(-0.1)",
+        "nudge_temperature",
         "T−",
+        "Lower the temperature by 0.1 (current pane, or all when linked)",
+        show=True,
+        title="Temperature down",
+        args=(-0.1,),
         key_display="[",
-        tooltip="Lower the temperature by 0.1 (current pane, or all when linked)",
     ),
-    Binding(
+    Action(
         "right_square_bracket",
-        "nudge_temperature(0.1)",
+        "nudge_temperature",
         "T+",
+        "Raise the temperature by 0.1 (current pane, or all when linked)",
+        show=True,
+        title="Temperature up",
+        args=(0.1,),
         key_display="]",
-        tooltip="Raise the temperature by 0.1 (current pane, or all when linked)",
     ),
-    Binding(
+    Action(
         "t",
         "type_temperature",
         "Set T",
-        show=False,
-        tooltip="Type an exact temperature for the current pane",
+        "Type an exact temperature for the current pane (enter applies it and returns)",
     ),
-    Binding(
+    Action(
+        "",
+        "ask_temperature",
+        "Set temperature",
+        "Type an exact temperature for the current pane (or all, when linked)",
+        title="Set temperature…",
+    ),
+    Action(
         "l",
         "toggle_link",
         "Link T",
-        tooltip="Link temperatures: changes move every pane together",
+        "Link temperatures: changes move every pane together",
+        show=True,
+        title="Link temperatures",
     ),
-    Binding(
+    Action(
         "r",
         "toggle_rerun",
         "Re-run on change",
-        tooltip="Re-run on change: a finished pane generates again when a value changes",
+        "Re-run on change: a finished pane generates again when a value changes",
+        show=True,
+        title="Re-run on change",
     ),
-    Binding(
+    Action(
         "e",
         "edit_sampling",
         "Sampling",
-        show=False,
-        tooltip="Edit every sampling value of the current pane",
+        "Edit every sampling value of the current pane",
+        title="Edit sampling…",
     ),
-    Binding("a", "add_pane", "Add pane", show=False, tooltip="Add a pane: choose a model"),
-    Binding(
+    Action("a", "add_pane", "Add pane", "Add a pane: choose a model", title="Add pane…"),
+    Action(
         "d",
         "remove_pane",
         "Remove pane",
-        show=False,
-        tooltip="Remove the current pane (its model is unloaded)",
+        "Remove the current pane (its model is unloaded)",
+        title="Remove pane",
     ),
-    Binding(
+    Action(
         "y",
         "copy_answer",
         "Copy answer",
-        show=False,
-        tooltip="Copy the current pane's answer (OSC 52, works over SSH)",
+        "Copy the current pane's answer (OSC 52, works over SSH)",
+        title="Copy answer",
     ),
-    Binding(
+    Action(
         "c",
         "toggle_comparison",
         "Comparison",
-        show=False,
-        tooltip="Show or hide the comparison of the last run",
+        "Show or hide the comparison of the last run",
+        title="Show or hide comparison",
     ),
-    Binding(
-        "p", "focus_prompt", "Edit prompt", show=False, tooltip="Move the cursor to the prompt"
+    Action(
+        "p", "focus_prompt", "Edit prompt", "Move the cursor to the prompt", title="Edit prompt"
     ),
-    Binding(
+    Action(
         "m",
         "toggle_resources",
         "Machine",
-        show=False,
-        tooltip="Fold or unfold the machine panel (CPU, RAM, GPUs)",
+        "Fold or unfold the machine panel (CPU, RAM, GPUs)",
+        title="Fold or unfold the machine panel",
     ),
-]
-"""Keys of the workbench screen (run, stop, temperature, panes)."""
+)
+"""Actions of the workbench screen (run, stop, temperature, panes)."""
 
-APP_BINDINGS: list[Binding] = [
-    Binding("f1", "help", "Help"),
-    Binding("question_mark", "help", "Help", show=False, key_display="?"),
-    Binding("q", "quit_key", "Quit"),
-    Binding("ctrl+s", "save_profile", "Save", show=False, tooltip="Save the profile"),
-    Binding(
+APP_ACTIONS: tuple[Action, ...] = (
+    Action("f1", "help", "Help", "Every key binding", show=True, title="Help: keys"),
+    Action("question_mark", "help", "Help", "Every key binding", key_display="?"),
+    Action("q", "quit_key", "Quit", "Quit (outside text fields)", show=True),
+    Action("ctrl+s", "save_profile", "Save", "Save the profile", title="Save profile"),
+    Action(
         "S",
         "save_profile_as",
         "Save as",
-        show=False,
-        tooltip="Save the profile under a new name",
+        "Save the profile under a new name (it becomes the current profile)",
+        title="Save profile as…",
     ),
-    Binding(
-        "ctrl+o", "open_profile", "Open", show=False, tooltip="Open a saved or bundled profile"
+    Action(
+        "ctrl+o",
+        "open_profile",
+        "Open",
+        "Open a saved or bundled profile",
+        title="Open profile…",
     ),
-    Binding(
+    Action(
+        "",
+        "delete_profile",
+        "Delete profile",
+        "Delete one of your saved profiles (bundled ones cannot be deleted)",
+        title="Delete saved profile…",
+    ),
+    Action(
+        "",
+        "restore_profile",
+        "Restore bundled profile",
+        "Remove your copy of a bundled profile, so the bundled one shows again",
+        title="Restore bundled profile…",
+    ),
+    Action(
         "x",
-        "export('markdown')",
+        "export",
         "Export",
-        show=False,
-        tooltip="Export the comparison as Markdown",
+        "Export the comparison to a Markdown file in the current folder",
+        title="Export Markdown",
+        args=("markdown",),
     ),
-    Binding(
+    Action(
+        "",
+        "export",
+        "Export JSON",
+        "Export the comparison to a JSON file in the current folder",
+        title="Export JSON",
+        args=("json",),
+    ),
+    Action(
+        "",
+        "export_to",
+        "Export Markdown to",
+        "Choose where to write the Markdown export",
+        title="Export Markdown to…",
+        args=("markdown",),
+    ),
+    Action(
+        "",
+        "export_to",
+        "Export JSON to",
+        "Choose where to write the JSON export",
+        title="Export JSON to…",
+        args=("json",),
+    ),
+    Action(
+        "",
+        "measure_fidelity",
+        "Measure fidelity",
+        "Perplexity of every pane, KLD and top-1 % against the reference (bundled text)",
+        title="Measure fidelity",
+    ),
+    Action(
+        "",
+        "cancel_fidelity",
+        "Cancel fidelity",
+        "Stop the fidelity run within one window",
+        title="Cancel fidelity",
+    ),
+    Action(
         "v",
         "blind_vote",
         "Blind vote",
-        show=False,
-        tooltip="Judge this prompt's answers blind, two at a time (names hidden until the vote)",
+        "Judge this prompt's answers as A and B, names and figures hidden until you vote",
+        title="Blind vote",
     ),
-]
-"""App keys: help, quit, profiles, export, blind vote."""
+)
+"""App actions: help, quit, profiles, export, fidelity, blind vote."""
 
-BUILTIN_BINDINGS: list[Binding] = [
+PROMPT_ACTIONS: tuple[Action, ...] = (
+    Action("ctrl+a", "select_all", "Select all", "Select the whole prompt", show=True),
+    Action(
+        "ctrl+l", "clear_prompt", "Clear", "Empty the prompt (ctrl+z brings it back)", show=True
+    ),
+)
+"""Keys of the prompt field (they replace TextArea's ctrl+a, "start of line": home does that)."""
+
+BLIND_VOTE_ACTIONS: tuple[Action, ...] = (
+    Action("a", "vote", "A better", "Vote: answer A is better", show=True, args=("a",)),
+    Action("b", "vote", "B better", "Vote: answer B is better", show=True, args=("b",)),
+    Action("t", "vote", "Tie", "Vote: the two answers are as good", show=True, args=("tie",)),
+    Action("x", "vote", "Both bad", "Vote: neither answer is good", show=True, args=("both_bad",)),
+    Action("n", "next_pair", "Next pair", "Judge the next pair", show=True, more_keys="space"),
+    Action("escape", "close", "Back", "Back to the workbench", show=True),
+)
+"""Keys of the blind vote screen (`tui.screens.blind_vote`)."""
+
+BUILTIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+q", "quit", "Quit (anywhere)"),
     Binding("ctrl+p", "command_palette", "Command palette: every action"),
     Binding("tab,shift+tab", "focus_next", "Move between fields and panes"),
 ]
 """Keys Textual itself provides, listed in the help for completeness."""
+
+WORKBENCH_BINDINGS = bindings_of(WORKBENCH_ACTIONS)
+"""The workbench screen's bindings."""
+APP_BINDINGS = bindings_of(APP_ACTIONS)
+"""The app's bindings."""
+PROMPT_BINDINGS = bindings_of(PROMPT_ACTIONS)
+"""The prompt field's bindings."""
+BLIND_VOTE_BINDINGS = bindings_of(BLIND_VOTE_ACTIONS)
+"""The blind vote screen's bindings."""
 
 TEXT_FREE_ACTIONS = {"run", "stop", "leave_field"}
 """Screen actions whose keys also work while the cursor is in a text field."""

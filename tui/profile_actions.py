@@ -8,12 +8,14 @@ by `profiles.store`; a profile that does not load or save is a one-line notifica
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from profiles.schema import Profile
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.main import WorkbenchScreen
 
 if TYPE_CHECKING:
@@ -143,8 +145,112 @@ class ProfileActions:
         )
 
     def _save_as_chosen(self, name: str | None) -> None:
-        if name:
-            self.save_profile(self.workbench.current_profile().model_copy(update={"name": name}))
+        """Save under `name`, which becomes the current profile; ask first when that
+        overwrites a saved profile or hides a bundled one."""
+        if not name:
+            return
+        from profiles.profile_removal import has_bundled
+        from profiles.store import default_path
+
+        profile = self.workbench.current_profile().model_copy(update={"name": name})
+        target = default_path(name)
+        if os.path.lexists(target):
+            question = f"A saved profile '{name}' exists ({target}). Overwrite it?"
+        elif has_bundled(name):
+            question = (
+                f"'{name}' is a bundled profile. Save your copy, which hides the bundled one "
+                "(the palette's 'Restore bundled profile' brings it back)?"
+            )
+        else:
+            self.save_profile(profile)
+            return
+        self.push_screen(
+            ConfirmScreen(question, yes="Overwrite" if os.path.lexists(target) else "Save"),
+            lambda yes: self.save_profile(profile) if yes else None,
+        )
+
+    # --- delete and restore ----------------------------------------------------------
+
+    def action_delete_profile(self) -> None:
+        """Choose one of your saved profiles and delete it (after asking)."""
+        self._choose_then(
+            lambda entry: entry.source == "user", "Delete a saved profile", self._delete
+        )
+
+    def action_restore_profile(self) -> None:
+        """Choose a bundled profile that your copy hides, and remove your copy."""
+        self._choose_then(lambda entry: entry.shadowed, "Restore a bundled profile", self._restore)
+
+    def _choose_then(
+        self,
+        wanted: Callable[[ProfileEntry], bool],
+        title: str,
+        then: Callable[[str], None],
+    ) -> None:
+        """List the profiles off the UI thread, then let the person choose one of `wanted`."""
+
+        def listed() -> None:
+            from engines.messages import one_line
+            from profiles.store import list_profiles
+
+            try:
+                entries = [entry for entry in list_profiles() if wanted(entry)]
+            except Exception as error:  # noqa: BLE001 - a worker's exception would end the app
+                self.call_from_thread(
+                    self.notify, f"cannot list profiles: {one_line(error)}", severity="error"
+                )
+                return
+            self.call_from_thread(self._choose_from, entries, title, then)
+
+        self.run_worker(listed, thread=True, group="open", exclusive=True, name="list profiles")
+
+    def _choose_from(
+        self, entries: list[ProfileEntry], title: str, then: Callable[[str], None]
+    ) -> None:
+        from tui.screens.open_profile import OpenProfileScreen
+
+        if not entries:
+            self.notify(f"{title.lower()}: there is none", severity="warning")
+            return
+        by_path = {str(entry.path): entry.name for entry in entries}
+
+        def chosen(path: str | None) -> None:
+            if path:
+                then(by_path[path])
+
+        self.push_screen(OpenProfileScreen(entries, title=title, verb="choose"), chosen)
+
+    def _delete(self, name: str) -> None:
+        from profiles.profile_removal import delete_saved_profile
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._remove_with(delete_saved_profile, name, "deleted")
+
+        self.push_screen(ConfirmScreen(f"Delete your saved profile '{name}'?", "Delete"), confirmed)
+
+    def _restore(self, name: str) -> None:
+        from profiles.profile_removal import restore_bundled_profile
+
+        question = f"Remove your copy of '{name}', so the bundled profile shows again?"
+        self.push_screen(
+            ConfirmScreen(question, "Restore"),
+            lambda yes: (
+                self._remove_with(restore_bundled_profile, name, "restored") if yes else None
+            ),
+        )
+
+    def _remove_with(self, remove: Callable[[str], Path], name: str, done: str) -> None:
+        from profiles.errors import ProfileError
+
+        try:
+            remove(name)
+        except ProfileError as error:
+            self.notify(str(error), severity="error", timeout=10)
+            return
+        if name == self.profile.name:
+            self.profile_path = None
+        self.notify(f"{done} {name}")
 
     def save_profile(self, profile: Profile) -> None:
         """Save `profile` off the UI thread; the title loses its `*` when it is written."""
@@ -165,6 +271,7 @@ class ProfileActions:
 
     def _saved(self, profile: Profile, path: Path) -> None:
         self.profile, self.profile_path = profile, path
+        self.workbench.profile = self.workbench.profile.model_copy(update={"name": profile.name})
         self.unsaved = self.workbench.current_profile() != same_form(profile)
         self._update_title()
         self.notify(f"saved {profile.name} to {path}")

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import llama_cpp
 
 from engines.local.token_probe import ObserverStage, ProbabilityRecorder
+from engines.sampling_ranges import sampling_problems
 from engines.types import SamplingParams
 
 REPEAT_PENALTY_LAST_N = 64
@@ -38,23 +39,11 @@ before the repeat penalty is only used up to here; above, the penalty sees every
 
 
 def check_sampling(params: SamplingParams) -> None:
-    """Raise ValueError with a one-line message when a sampling value is out of range."""
-    if params.temperature < 0:
-        raise ValueError(f"temperature must be 0 or more, got {params.temperature}")
-    if not 0.0 < params.top_p <= 1.0:
-        raise ValueError(f"top_p must be in (0, 1], got {params.top_p}")
-    if params.top_k < 0:
-        raise ValueError(f"top_k must be 0 (off) or more, got {params.top_k}")
-    if not 0.0 <= params.min_p <= 1.0:
-        raise ValueError(f"min_p must be in [0, 1], got {params.min_p}")
-    if params.repeat_penalty <= 0:
-        raise ValueError(
-            f"repeat_penalty must be more than 0 (1 = off), got {params.repeat_penalty}"
-        )
-    if params.max_tokens < 1:
-        raise ValueError(f"max_tokens must be at least 1, got {params.max_tokens}")
-    if not 0 <= params.seed <= 0xFFFFFFFF:
-        raise ValueError(f"seed must be in [0, 4294967295], got {params.seed}")
+    """Raise ValueError with a one-line message when a sampling value is out of range
+    (`engines.sampling_ranges`, the same table the profile schema and the UI use)."""
+    problems = sampling_problems(params)
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 class SamplerChain:

@@ -200,7 +200,7 @@ async def test_typing_an_exact_temperature(engines: FakeEngines) -> None:
         await pilot.press("escape", "t", "7", "enter")
         await pilot.pause()
         assert panes(app)[0].sampling.temperature == 1.35
-        assert any("from 0 to 2" in n.message for n in app._notifications)
+        assert any("must be 0 to 2" in n.message for n in app._notifications)
 
 
 async def test_sampling_editor_changes_the_other_values(engines: FakeEngines) -> None:

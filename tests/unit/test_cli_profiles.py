@@ -207,3 +207,55 @@ def test_profiles_and_history_commands_load_neither_textual_nor_llama_cpp() -> N
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == ""
+
+
+# --- delete and restore ---------------------------------------------------------------------
+
+
+def test_profiles_delete_removes_a_saved_profile_and_never_a_bundled_one() -> None:
+    from click.testing import CliRunner
+
+    from profiles.schema import PaneSpec, Profile
+    from profiles.store import bundled_dir, default_path, save_profile
+    from tui.cli import cli
+
+    save_profile(Profile(name="mine", panes=[PaneSpec(model="demo:smollm2-135m")]))
+    runner = CliRunner()
+    result = runner.invoke(cli, ["profiles", "delete", "mine"])
+    assert result.exit_code == 0, result.output
+    assert not default_path("mine").exists()
+    for name, words in (
+        ("mine", "no saved profile named 'mine'"),
+        ("temperature-sweep", "bundled profiles cannot be deleted"),
+        ("../etc", "not a profile name"),
+    ):
+        result = runner.invoke(cli, ["profiles", "delete", name])
+        assert result.exit_code == 2
+        (line,) = result.output.strip().splitlines()
+        assert line.startswith("error: ")
+        assert words in result.output
+    assert (bundled_dir() / "temperature-sweep.toml").is_file()
+
+
+def test_profiles_restore_removes_the_copy_that_hides_a_bundled_one() -> None:
+    from click.testing import CliRunner
+
+    from profiles.schema import PaneSpec, Profile
+    from profiles.store import bundled_dir, default_path, list_profiles, save_profile
+    from tui.cli import cli
+
+    save_profile(Profile(name="temperature-sweep", panes=[PaneSpec(model="x")]))
+    assert any(e.shadowed for e in list_profiles() if e.name == "temperature-sweep")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["profiles", "restore", "temperature-sweep"])
+    assert result.exit_code == 0, result.output
+    assert not default_path("temperature-sweep").exists()
+    assert (bundled_dir() / "temperature-sweep.toml").is_file()
+    for name, words in (
+        ("temperature-sweep", "you have no copy"),
+        ("nope", "no bundled profile named 'nope'"),
+    ):
+        result = runner.invoke(cli, ["profiles", "restore", name])
+        assert result.exit_code == 2
+        assert len(result.output.strip().splitlines()) == 1
+        assert words in result.output

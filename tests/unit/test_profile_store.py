@@ -281,7 +281,7 @@ def test_several_problems_are_counted_and_all_listed(tmp_path: Path) -> None:
     lines = caught.value.all_lines()
     assert lines == [
         f"{path}: sampling.temperature: must be between 0 and 2 (got 9.0)",
-        f"{path}: sampling.top_p: must be between 0 and 1 (got 7.0)",
+        f"{path}: sampling.top_p: must be above 0 and at most 1 (got 7.0)",
     ]
 
 

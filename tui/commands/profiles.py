@@ -53,7 +53,8 @@ def _fail(lines: Sequence[str]) -> NoReturn:
 @click.group(invoke_without_command=True)
 @click.pass_context
 def profiles(ctx: click.Context) -> None:
-    """List comparison profiles (bundled and saved); `show NAME` prints one."""
+    """List comparison profiles (bundled and saved); `show NAME` prints one; `delete NAME`
+    deletes a saved one; `restore NAME` brings a bundled one back."""
     if ctx.invoked_subcommand is None:
         ctx.invoke(list_command)
 
@@ -107,6 +108,34 @@ def check_command(names_or_paths: tuple[str, ...]) -> None:
         click.echo(f"ok: {path} ({profile.name}, {len(profile.panes)} panes, {profile.mode})")
     if problems:
         _fail(problems)
+
+
+@profiles.command("delete")
+@click.argument("name", metavar="NAME")
+def delete_command(name: str) -> None:
+    """Delete one of your saved profiles (bundled profiles cannot be deleted)."""
+    from profiles.profile_removal import delete_saved_profile, has_bundled
+
+    try:
+        path = delete_saved_profile(name)
+    except ProfileError as error:
+        _fail(error.all_lines())
+    click.echo(f"deleted {path}")
+    if has_bundled(name):
+        click.echo(f"the bundled profile '{name}' shows again")
+
+
+@profiles.command("restore")
+@click.argument("name", metavar="NAME")
+def restore_command(name: str) -> None:
+    """Remove your copy of a bundled profile, so the bundled one shows again."""
+    from profiles.profile_removal import restore_bundled_profile
+
+    try:
+        restore_bundled_profile(name)
+    except ProfileError as error:
+        _fail(error.all_lines())
+    click.echo(f"restored the bundled profile '{name}' (your copy was removed)")
 
 
 # --- llmbench history -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from engines.sampling_ranges import SAMPLING_RANGES
 from engines.types import MAX_TOP_CANDIDATES
 from tui.commands.run_output import (
     ProgressPrinter,
@@ -45,7 +46,9 @@ class UsageProblem(Exception):
     """Bad usage or a bad profile: one line, exit code 2."""
 
 
-def _comma_list(kind: type):
+def _comma_list(kind: type, name: str = ""):
+    allowed = SAMPLING_RANGES.get(name)
+
     def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> list | None:
         if value is None:
             return None
@@ -53,18 +56,28 @@ def _comma_list(kind: type):
         if not items or any(not item for item in items):
             raise click.BadParameter(f"{value!r} is not a comma-separated list of values")
         try:
-            return [kind(item) for item in items]
+            values = [kind(item) for item in items]
         except ValueError:
             expected = "whole numbers, e.g. 20,40" if kind is int else "numbers, e.g. 0.2,0.7"
             raise click.BadParameter(f"{value!r}: expected {expected}") from None
+        problems = [allowed.problem(item) for item in values] if allowed else []
+        for problem in problems:
+            if problem:
+                raise click.BadParameter(problem)
+        return values
 
     return parse
 
 
 def _sweep_option(name: str, kind: type, help_text: str):
+    """`--NAME X[,X...]`; its help states the range from `engines.sampling_ranges`."""
     flag = "--" + name.replace("_", "-")
+    if name in SAMPLING_RANGES:
+        help_text = f"{help_text} {SAMPLING_RANGES[name].describe().capitalize()}."
     metavar = "N[,N...]" if kind is int else "X[,X...]"
-    return click.option(flag, name, callback=_comma_list(kind), metavar=metavar, help=help_text)
+    return click.option(
+        flag, name, callback=_comma_list(kind, name), metavar=metavar, help=help_text
+    )
 
 
 def _output_file_option(fmt: str, help_text: str):
@@ -92,11 +105,11 @@ def _output_file_option(fmt: str, help_text: str):
     help="Read the prompt from FILE ('-' for standard input).",
 )
 @click.option("--system", "system_prompt", metavar="TEXT", help="System prompt for chat models.")
-@_sweep_option("temperature", float, "Temperature(s), 0 to 2; a comma list runs each one.")
-@_sweep_option("top_p", float, "Top-p value(s), 0 to 1.")
-@_sweep_option("top_k", int, "Top-k value(s), 0 to 1000 (0: off).")
-@_sweep_option("min_p", float, "Min-p value(s), 0 to 1.")
-@_sweep_option("repeat_penalty", float, "Repeat penalty value(s), above 0, at most 2.")
+@_sweep_option("temperature", float, "Temperature(s); a comma list runs each one.")
+@_sweep_option("top_p", float, "Top-p value(s).")
+@_sweep_option("top_k", int, "Top-k value(s).")
+@_sweep_option("min_p", float, "Min-p value(s).")
+@_sweep_option("repeat_penalty", float, "Repeat penalty value(s).")
 @_sweep_option("max_tokens", int, "Most tokens per answer.")
 @_sweep_option("seed", int, "Random seed(s).")
 @click.option(

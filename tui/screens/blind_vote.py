@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -25,6 +24,7 @@ from engines.messages import one_line
 from profiles.vote_pairs import DrawnPair, draw_pair, judged_counts
 from profiles.votes import Verdict, Vote, VoteLog
 from tui.formatting import number, shorten
+from tui.keys import BLIND_VOTE_BINDINGS
 
 if TYPE_CHECKING:
     from profiles.results import RunResult
@@ -43,15 +43,8 @@ class BlindVoteScreen(Screen[None]):
 
     CSS_PATH = "blind_vote.tcss"
 
-    BINDINGS = [
-        Binding("a", "vote('a')", "A better", tooltip="Vote: answer A is better"),
-        Binding("b", "vote('b')", "B better", tooltip="Vote: answer B is better"),
-        Binding("t", "vote('tie')", "Tie", tooltip="Vote: the two answers are as good"),
-        Binding("x", "vote('both_bad')", "Both bad", tooltip="Vote: neither answer is good"),
-        Binding("n,space", "next_pair", "Next pair", tooltip="Judge the next pair"),
-        Binding("escape", "close", "Back", tooltip="Back to the workbench"),
-    ]
-    """Keys of the blind vote."""
+    BINDINGS = BLIND_VOTE_BINDINGS
+    """Keys of the blind vote (`tui.keys.BLIND_VOTE_ACTIONS`)."""
 
     def __init__(
         self, answers: Sequence[RunResult], log: VoteLog, profile_name: str | None = None

@@ -1,8 +1,8 @@
 """WorkbenchScreen: the prompt, the model panes side by side, the comparison, resources.
 
-This screen owns the panes and everything done to them: run and stop, add and remove
-panes, and live sampling (nudge, exact value, link, re-run on change; those actions are
-in `tui.screens.live_sampling`). The app owns the profile (open, save, the
+This screen runs and stops the panes and adds and removes them; the panes themselves, the
+current one and their live sampling (nudge, exact value, link, re-run on change) belong to
+its `tui.widgets.pane_grid.PaneGrid`, whose actions the screen's keys call. The app owns the profile (open, save, the
 unsaved-changes mark), the history and the exports; it asks this screen for the current
 state with `current_profile()`.
 
@@ -17,22 +17,19 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Container
 from textual.events import DescendantFocus, Resize
 from textual.message import Message
-from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, TextArea
 
-from engines.messages import one_line
-from profiles.plan import PanePlan
+from profiles.plan import PanePlan, failed_plan
 from profiles.run_driver import DriverOptions
 from profiles.schema import PaneSpec, Profile, SamplingOverrides
 from tui.keys import TEXT_FREE_ACTIONS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory, PaneState, RunOutcome
-from tui.screens.live_sampling import LiveSampling
 from tui.widgets.comparison_table import ComparisonTable
-from tui.widgets.model_pane import ModelPane
+from tui.widgets.model_pane import ModelPane, ProcessFigures
+from tui.widgets.pane_grid import PaneGrid
 from tui.widgets.prompt_editor import PromptEditor
 from tui.widgets.resource_panel import ResourcePanel
 
@@ -48,18 +45,13 @@ COMPARISON_MIN_HEIGHT = 30
 MAX_PANES = 8
 
 
-class WorkbenchScreen(LiveSampling, Screen):
+class WorkbenchScreen(Screen):
     """The main screen of the workbench."""
 
     AUTO_FOCUS = "#prompt"
 
     BINDINGS = WORKBENCH_BINDINGS
     """Screen keys (see `tui.keys`)."""
-
-    link_temperature: reactive[bool] = reactive(False)
-    """Temperature changes apply to every pane together."""
-    rerun_on_change: reactive[bool] = reactive(False)
-    """A finished pane generates again at once when its sampling values change."""
 
     @dataclass
     class PlansReady(Message):
@@ -84,7 +76,7 @@ class WorkbenchScreen(LiveSampling, Screen):
         engine_factory: EngineFactory,
         plan_builder: PlanBuilder,
         *,
-        process_figures: Callable[[int], dict] | None = None,
+        process_figures: ProcessFigures | None = None,
         driver_options: DriverOptions | None = None,
     ) -> None:
         super().__init__()
@@ -95,7 +87,6 @@ class WorkbenchScreen(LiveSampling, Screen):
         self._process_figures = process_figures
         self._pane_specs: dict[int, PaneSpec] = {}
         self._next_pane_id = 0
-        self._current_pane_id: int | None = None
         self._driver_options = driver_options
         self._sequential_queue: list[ModelPane] = []
         self._run_prompt: tuple[str, str | None] = ("", None)
@@ -107,9 +98,7 @@ class WorkbenchScreen(LiveSampling, Screen):
     def compose(self) -> ComposeResult:
         yield Header(icon="≡")
         yield PromptEditor(self.profile.prompt, self.profile.system_prompt, id="prompt-editor")
-        with Container(id="panes"):
-            for spec in self.profile.panes:
-                yield self._new_pane(spec)
+        yield PaneGrid(*(self._new_pane(spec) for spec in self.profile.panes), id="panes")
         yield ComparisonTable(id="comparison")
         yield ResourcePanel(getattr(self.app, "resource_sampler", None), id="resources")
         yield Footer()
@@ -152,7 +141,7 @@ class WorkbenchScreen(LiveSampling, Screen):
             try:
                 plans = self._plan_builder(profile)
             except Exception as exc:  # noqa: BLE001 - shown in the panes, never a traceback
-                plans = [_failed_plan(i, spec, profile, exc) for i, spec in enumerate(specs)]
+                plans = [failed_plan(i, spec, profile, exc) for i, spec in enumerate(specs)]
             self.post_message(self.PlansReady(plans, pane_ids))
 
         self.run_worker(plan, thread=True, group="plan", name="resolve models")
@@ -169,22 +158,21 @@ class WorkbenchScreen(LiveSampling, Screen):
     # --- panes ---------------------------------------------------------------------------
 
     @property
+    def grid(self) -> PaneGrid:
+        """The panes and their live sampling."""
+        return self.query_one(PaneGrid)
+
+    @property
     def panes(self) -> list[ModelPane]:
-        return list(self.query(ModelPane))
+        return self.grid.panes
 
     @property
     def current_pane(self) -> ModelPane | None:
         """The pane that keys act on: the one last focused, else the first."""
-        panes = self.panes
-        for pane in panes:
-            if pane.pane_id == self._current_pane_id:
-                return pane
-        return panes[0] if panes else None
+        return self.grid.current_pane
 
-    def _select_pane(self, pane: ModelPane) -> None:
-        self._current_pane_id = pane.pane_id
-        for each in self.panes:
-            each.set_class(each is pane, "-current")
+    def _select_pane(self, pane: ModelPane | None) -> None:
+        self.grid.select_pane(pane)
 
     @on(DescendantFocus)
     def _focus_moved(self, event: DescendantFocus) -> None:
@@ -200,7 +188,7 @@ class WorkbenchScreen(LiveSampling, Screen):
             self.notify(f"at most {MAX_PANES} panes", severity="warning")
             return None
         pane = self._new_pane(PaneSpec(model=model_ref))
-        self.query_one("#panes").mount(pane)
+        self.grid.mount(pane)
         self._resolve()
         self._select_pane(pane)
         self._edited()
@@ -218,7 +206,7 @@ class WorkbenchScreen(LiveSampling, Screen):
             self._sequential_queue.remove(pane)
         self.app.run_worker(pane.close, thread=True, group="close", name=f"close {pane.label}")
         pane.remove()
-        self._current_pane_id = None
+        self._select_pane(None)
         self._edited()
         self.call_after_refresh(self._show_comparison_if_idle)
 
@@ -370,22 +358,45 @@ class WorkbenchScreen(LiveSampling, Screen):
         """Fold the machine panel to one line, or unfold it."""
         self.query_one(ResourcePanel).toggle_collapsed()
 
+    # --- live sampling (the grid's) -------------------------------------------------------
+
+    def action_nudge_temperature(self, delta: float) -> None:
+        """Move the temperature of the current pane (or all, when linked) by `delta`."""
+        self.grid.nudge_temperature(delta)
+
+    def action_type_temperature(self) -> None:
+        """Put the cursor in the current pane's temperature field (enter brings it back)."""
+        self.grid.type_temperature(return_to=self.focused)
+
+    def action_ask_temperature(self) -> None:
+        """Ask for an exact temperature in a dialog."""
+        self.grid.ask_temperature()
+
+    def action_edit_sampling(self) -> None:
+        """Edit all sampling values of the current pane in a form."""
+        self.grid.edit_sampling()
+
+    def action_toggle_link(self) -> None:
+        """Link or unlink the panes' temperatures."""
+        self.grid.toggle_link()
+
+    def action_toggle_rerun(self) -> None:
+        """Turn re-run on change on or off."""
+        self.grid.toggle_rerun()
+
+    @on(PaneGrid.RerunWanted)
+    def _rerun_wanted(self, message: PaneGrid.RerunWanted) -> None:
+        if message.pane.is_attached:
+            self._run_pane(message.pane)
+
+    @on(PaneGrid.SamplingApplied)
+    def _sampling_applied(self) -> None:
+        self._edited()
+
+    @on(PaneGrid.ModesChanged)
+    def _modes_changed(self, message: PaneGrid.ModesChanged) -> None:
+        self.sub_title = message.text
+
     def action_focus_prompt(self) -> None:
         """Move the cursor to the prompt."""
         self.query_one(PromptEditor).focus_prompt()
-
-
-def _failed_plan(index: int, spec: PaneSpec, profile: Profile, error: Exception) -> PanePlan:
-    """A plan that shows why planning failed, in the pane."""
-    from engines.types import ModelSettings
-
-    reason = one_line(error)
-    return PanePlan(
-        index=index,
-        label=spec.display_label,
-        model_ref=spec.model,
-        kind="local",
-        settings=ModelSettings(path="", label=spec.display_label),
-        sampling=spec.sampling_params(profile.sampling),
-        error=reason,
-    )

@@ -59,19 +59,23 @@ class OpenProfileScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, entries: list[ProfileEntry]) -> None:
+    def __init__(
+        self, entries: list[ProfileEntry], *, title: str = "Open a profile", verb: str = "open"
+    ) -> None:
         super().__init__()
         self._entries = entries
+        self._title = title
+        self._verb = verb
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = "Open a profile"
+            box.border_title = self._title
             options = [
                 Option(entry_prompt(entry), id=str(entry.path), disabled=entry.error is not None)
                 for entry in self._entries
             ]
             yield OptionList(*options, id="profiles")
-            yield Label("enter to open · escape to cancel", classes="open--hint")
+            yield Label(f"enter to {self._verb} · escape to cancel", classes="open--hint")
 
     @on(OptionList.OptionSelected, "#profiles")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

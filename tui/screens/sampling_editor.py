@@ -16,21 +16,31 @@ from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from engines.sampling_ranges import SAMPLING_RANGES
 from engines.types import SamplingParams
 from profiles.errors import problems_from_validation
 from profiles.schema import SamplingValues
 
-FIELDS: tuple[tuple[str, str], ...] = (
-    ("temperature", "temperature (0–2)"),
-    ("top_p", "top-p (0–1)"),
-    ("top_k", "top-k (0–1000, 0 = off)"),
-    ("min_p", "min-p (0–1)"),
-    ("repeat_penalty", "repeat penalty (1 = none)"),
+FIELD_NAMES: tuple[tuple[str, str], ...] = (
+    ("temperature", "temperature"),
+    ("top_p", "top-p"),
+    ("top_k", "top-k"),
+    ("min_p", "min-p"),
+    ("repeat_penalty", "repeat penalty"),
     ("max_tokens", "max tokens"),
     ("seed", "seed"),
     ("stop", "stop strings (comma separated)"),
 )
-"""(field, label) in the order shown."""
+FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (
+        name,
+        f"{label} ({SAMPLING_RANGES[name].describe(with_note=False)})"
+        if name in SAMPLING_RANGES
+        else label,
+    )
+    for name, label in FIELD_NAMES
+)
+"""(field, label with its allowed range) in the order shown."""
 
 
 def _shown(sampling: SamplingParams, name: str) -> str:
@@ -62,7 +72,7 @@ class SamplingEditorScreen(ModalScreen[SamplingParams | None]):
         align: center middle;
     }
     SamplingEditorScreen > Vertical {
-        width: 64;
+        width: 72;
         max-width: 95%;
         height: auto;
         max-height: 95%;
@@ -72,7 +82,7 @@ class SamplingEditorScreen(ModalScreen[SamplingParams | None]):
     }
     SamplingEditorScreen Grid {
         grid-size: 2;
-        grid-columns: 30 1fr;
+        grid-columns: 36 1fr;
         grid-rows: 1;
         height: auto;
     }

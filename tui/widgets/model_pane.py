@@ -12,6 +12,7 @@ generating, done, stopped, error or crashed with the reason).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -19,9 +20,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from engines.machine.resources import ProcessSample
 from engines.protocol import (
     Event,
     GenerationFinished,
@@ -37,6 +40,9 @@ from tui.pane_controller import EngineFactory, PaneController, PaneState, RunOut
 from tui.widgets.answer_view import AnswerView
 from tui.widgets.pane_stats import PaneStats, StatsFigures
 from tui.widgets.sampler_controls import SamplerControls
+
+ProcessFigures = Callable[[int], ProcessSample | None]
+"""The latest sample of a worker process (by pid) for the stats line; None when there is none."""
 
 LIVE_REFRESH_S = 0.25
 """How often the elapsed time and process figures refresh while a pane is busy."""
@@ -119,7 +125,12 @@ class ModelPane(Vertical, can_focus=False):
         sampling: SamplingParams
 
     def __init__(
-        self, pane_id: int, label: str, sampling: SamplingParams, *, process_figures=None
+        self,
+        pane_id: int,
+        label: str,
+        sampling: SamplingParams,
+        *,
+        process_figures: ProcessFigures | None = None,
     ) -> None:
         super().__init__(id=f"pane-{pane_id}", classes="model-pane")
         self.pane_id = pane_id
@@ -129,7 +140,7 @@ class ModelPane(Vertical, can_focus=False):
         """Set by `start(plan, factory)` once the model reference is resolved."""
         self._sampling = sampling
         self._process_figures = process_figures
-        """Optional callable pid -> dict(rss_mib, cpu_percent, gpu_mem_mib) for the stats line."""
+        """The worker's latest RSS, CPU and GPU memory for the stats line (None: not shown)."""
         self._shown_state: tuple | None = None
         self._shown_header: tuple | None = None
         self._answer_view = AnswerView(classes="pane--answer")
@@ -237,8 +248,9 @@ class ModelPane(Vertical, can_focus=False):
     def focus_answer(self) -> None:
         self._answer_view.focus()
 
-    def focus_temperature(self) -> None:
-        self.query_one(SamplerControls).focus_temperature()
+    def focus_temperature(self, return_to: Widget | None = None) -> None:
+        """The cursor to the temperature field; enter puts it back in `return_to`."""
+        self.query_one(SamplerControls).focus_temperature(return_to)
 
     # --- events from the model -----------------------------------------------------
 
@@ -279,6 +291,11 @@ class ModelPane(Vertical, can_focus=False):
         self.post_message(
             self.SamplingEdited(self, self.sampling.with_changes(temperature=message.temperature))
         )
+
+    @on(SamplerControls.Left)
+    def _temperature_left(self, message: SamplerControls.Left) -> None:
+        message.stop()
+        self.focus_answer()
 
     @on(SamplerControls.InvalidEntry)
     def _invalid_entry(self, message: SamplerControls.InvalidEntry) -> None:
@@ -349,30 +366,27 @@ class ModelPane(Vertical, can_focus=False):
             text.append(f" ({controller.stats.stop_reason})")
         return text
 
-    def _process(self) -> dict:
+    def _process(self) -> ProcessSample | None:
         controller = self.controller
         if self._process_figures is None or controller is None or controller.handle is None:
-            return {}
+            return None
         pid = controller.handle.pid
-        return (self._process_figures(pid) or {}) if pid else {}
+        return self._process_figures(pid) if pid else None
 
     def _final_figures(self, stats: GenerationStats) -> StatsFigures:
-        return StatsFigures.from_stats(stats, **self._process())
+        return StatsFigures.from_stats(stats, self._process())
 
     def _refresh_live(self) -> None:
         controller = self.controller
         if controller is None or controller.state is not PaneState.GENERATING:
             return
         live = controller.live
-        process = self._process()
         self.query_one(PaneStats).show(
-            StatsFigures(
+            StatsFigures.live(
+                self._process(),
                 ttft_s=live.ttft_s,
                 decode_tps=live.decode_tps,
                 tokens=live.tokens,
                 elapsed_s=live.elapsed_s(time.perf_counter()),
-                rss_mib=process.get("rss_mib"),
-                cpu_percent=process.get("cpu_percent"),
-                gpu_mem_mib=process.get("gpu_mem_mib"),
             )
         )

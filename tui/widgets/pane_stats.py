@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
+from engines.machine.resources import ProcessSample
 from engines.types import GenerationStats
 from tui.formatting import number
 
@@ -29,20 +30,31 @@ class StatsFigures:
     gpu_mem_mib: float | None = None
 
     @classmethod
-    def from_stats(cls, stats: GenerationStats, **process: float | None) -> StatsFigures:
+    def from_stats(
+        cls, stats: GenerationStats, process: ProcessSample | None = None
+    ) -> StatsFigures:
         """The final figures of a finished generation: the run's peak RSS and GPU memory, or
         the worker's latest sampled figures where the run has none."""
+        sampled = cls.live(process)
         return cls(
             ttft_s=stats.ttft_s,
             decode_tps=stats.decode_tps,
             tokens=stats.generated_tokens,
             elapsed_s=stats.elapsed_s,
-            rss_mib=stats.peak_rss_mib
-            if stats.peak_rss_mib is not None
-            else process.get("rss_mib"),
-            gpu_mem_mib=stats.gpu_mem_mib
-            if stats.gpu_mem_mib is not None
-            else process.get("gpu_mem_mib"),
+            rss_mib=stats.peak_rss_mib if stats.peak_rss_mib is not None else sampled.rss_mib,
+            gpu_mem_mib=stats.gpu_mem_mib if stats.gpu_mem_mib is not None else sampled.gpu_mem_mib,
+        )
+
+    @classmethod
+    def live(cls, process: ProcessSample | None, **figures: float | None) -> StatsFigures:
+        """`figures` with the worker process's latest sampled RSS, CPU and GPU memory."""
+        if process is None:
+            return cls(**figures)
+        return cls(
+            **figures,
+            rss_mib=process.rss_bytes / (1 << 20),
+            cpu_percent=process.cpu_percent,
+            gpu_mem_mib=process.gpu_mem_mib,
         )
 
 

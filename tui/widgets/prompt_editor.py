@@ -1,7 +1,9 @@
 """PromptEditor: the prompt every pane runs, and an optional system prompt (collapsible).
 
 Posts `PromptEditor.Edited` when either text changes, so the app can mark the profile
-as having unsaved changes.
+as having unsaved changes. The pre-filled prompt is selected the first time the prompt
+takes focus, so typing replaces it; ctrl+a selects it all, ctrl+l empties it (keys in
+`tui.keys.PROMPT_ACTIONS`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,30 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Collapsible, TextArea
+
+from tui.keys import PROMPT_BINDINGS
+
+
+class PromptArea(TextArea):
+    """The prompt's text area: ctrl+a selects all, ctrl+l clears, and the text it starts
+    with is selected on its first focus (so typing replaces the example prompt)."""
+
+    BINDINGS = PROMPT_BINDINGS
+    """Prompt keys (see `tui.keys`)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._focused_before = False
+
+    def on_focus(self) -> None:
+        if not self._focused_before:
+            self._focused_before = True
+            if self.text:
+                self.select_all()
+
+    def action_clear_prompt(self) -> None:
+        """Empty the prompt (an edit: ctrl+z undoes it)."""
+        self.clear()
 
 
 class PromptEditor(Vertical):
@@ -30,7 +56,7 @@ class PromptEditor(Vertical):
 
     def compose(self) -> ComposeResult:
         prompt, system_prompt = self._initial
-        yield TextArea(
+        yield PromptArea(
             prompt,
             id="prompt",
             soft_wrap=True,

@@ -1,7 +1,7 @@
 """SamplerControls: a pane's sampling values, temperature first and editable in place.
 
-One line: the temperature in an Input (type an exact value, enter applies it), then the
-other values in a compact summary (edited in the sampling modal). The widget only
+One line: the temperature in an Input (type an exact value, enter applies it and puts the
+cursor back where it was; the field is not a tab stop), then the other values in a compact summary (edited in the sampling modal). The widget only
 reports what the user typed (`SamplerControls.TemperatureEntered`); the pane decides.
 """
 
@@ -14,26 +14,33 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
+from engines.sampling_ranges import SAMPLING_RANGES
 from engines.types import SamplingParams
 
-TEMPERATURE_RANGE = (0.0, 2.0)
-"""Temperatures a user can set (the profile schema's range)."""
+TEMPERATURE = SAMPLING_RANGES["temperature"]
+"""Temperatures a user can set (`engines.sampling_ranges`, as the schema and engine)."""
 
 
 def parse_temperature(text: str) -> float:
-    """A typed temperature, checked against TEMPERATURE_RANGE; ValueError says what is allowed."""
-    low, high = TEMPERATURE_RANGE
+    """A typed temperature, checked against TEMPERATURE; ValueError says what is allowed."""
     try:
         value = float(text.strip().replace(",", "."))
     except ValueError:
         raise ValueError(
-            f"temperature must be a number from {low:g} to {high:g}, not {text!r}"
+            f"temperature must be a number, {TEMPERATURE.describe()}, not {text!r}"
         ) from None
-    if not low <= value <= high:
-        raise ValueError(f"temperature must be from {low:g} to {high:g}, not {value:g}")
+    problem = TEMPERATURE.problem(value)
+    if problem:
+        raise ValueError(problem)
     return round(value, 2)
+
+
+def clamp_temperature(value: float) -> float:
+    """A temperature kept within its range, rounded to two decimals (no 0.30000000000000004)."""
+    return round(min(max(value, TEMPERATURE.low), TEMPERATURE.high), 2)
 
 
 def sampling_summary(sampling: SamplingParams) -> Text:
@@ -55,6 +62,30 @@ def sampling_summary(sampling: SamplingParams) -> Text:
     return text
 
 
+class TemperatureInput(Input):
+    """The temperature field: not a tab stop (tab moves between prompt and panes), yet
+    reachable by `t` (`SamplerControls.focus_temperature`) and by a click."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._reachable = False
+
+    def allow_focus(self) -> bool:
+        return self._reachable
+
+    def reach(self) -> None:
+        """Let the field take focus, and give it focus."""
+        self._reachable = True
+        self.focus()
+
+    def on_mouse_down(self) -> None:
+        if not self.has_focus:
+            self.reach()
+
+    def on_blur(self) -> None:
+        self._reachable = False
+
+
 class SamplerControls(Horizontal):
     """Temperature input plus a summary of the other sampling values."""
 
@@ -64,6 +95,12 @@ class SamplerControls(Horizontal):
 
         controls: SamplerControls
         temperature: float
+
+    @dataclass
+    class Left(Message):
+        """A temperature was entered and the field had no place to return the cursor to."""
+
+        controls: SamplerControls
 
     @dataclass
     class InvalidEntry(Message):
@@ -76,10 +113,12 @@ class SamplerControls(Horizontal):
         super().__init__(id=id)
         self.sampling = sampling
         """The values shown now."""
+        self._return_to: Widget | None = None
+        """Where the cursor goes back to after a temperature is entered."""
 
     def compose(self) -> ComposeResult:
         yield Label("temp", classes="sampler--label")
-        yield Input(
+        yield TemperatureInput(
             f"{self.sampling.temperature:.2f}",
             id="temperature",
             tooltip="Temperature, 0 to 2: type a value and press enter ([ and ] nudge by 0.1)",
@@ -96,9 +135,18 @@ class SamplerControls(Horizontal):
             temperature.value = f"{sampling.temperature:.2f}"
         self.query_one(".sampler--summary", Static).update(sampling_summary(sampling), layout=False)
 
-    def focus_temperature(self) -> None:
-        """Put the cursor in the temperature input (to type an exact value)."""
-        self.query_one("#temperature", Input).focus()
+    def focus_temperature(self, return_to: Widget | None = None) -> None:
+        """Put the cursor in the temperature input (to type an exact value); enter puts it
+        back in `return_to` (where it was), or leaves the field for the pane."""
+        self._return_to = return_to
+        self.query_one("#temperature", TemperatureInput).reach()
+
+    def _give_focus_back(self) -> None:
+        target, self._return_to = self._return_to, None
+        if target is not None and target.is_attached and target.focusable:
+            target.focus()
+        else:
+            self.post_message(self.Left(self))
 
     @on(Input.Submitted, "#temperature")
     def _temperature_submitted(self, event: Input.Submitted) -> None:
@@ -110,6 +158,7 @@ class SamplerControls(Horizontal):
             self.post_message(self.InvalidEntry(self, str(error)))
             return
         self.post_message(self.TemperatureEntered(self, value))
+        self._give_focus_back()
 
     @on(Input.Blurred, "#temperature")
     def _temperature_left(self, event: Input.Blurred) -> None:
