@@ -71,6 +71,7 @@ class BlindVoteScreen(Screen[None]):
                 with Vertical(id=f"side-{side}", classes="vote-side"):
                     with VerticalScroll():
                         yield Static("", id=f"answer-{side}", markup=False)
+                    yield Static("", id=f"figures-{side}", classes="vote-figures", markup=False)
         yield Static("", id="vote-status", markup=False)
         yield Footer()
 
@@ -85,14 +86,12 @@ class BlindVoteScreen(Screen[None]):
         self.vote = None
         if self.pair is None:
             for side in ("a", "b"):
-                self._side(side).border_title = side.upper()
-                self._side(side).border_subtitle = ""
+                self._hide_names(side)
                 self.query_one(f"#answer-{side}", Static).update("")
             self._status("Every pair of answers to this prompt is judged. escape: back")
             return
         for side, index in (("a", self.pair.shown_a), ("b", self.pair.shown_b)):
-            self._side(side).border_title = side.upper()
-            self._side(side).border_subtitle = ""
+            self._hide_names(side)
             self.query_one(f"#answer-{side}", Static).update(self.answers[index].text or "(empty)")
         left = len(self.answers) * (len(self.answers) - 1) // 2 - len(self.judged)
         self._status(f"Which answer is better? a: A · b: B · t: tie · x: both bad ({left} left)")
@@ -101,11 +100,20 @@ class BlindVoteScreen(Screen[None]):
         assert self.pair is not None
         for side, index in (("a", self.pair.shown_a), ("b", self.pair.shown_b)):
             answer = self.answers[index]
-            self._side(
-                side
-            ).border_title = f"{side.upper()}: {answer.pane_label} ({answer.model_ref})"
-            self._side(side).border_subtitle = figures_line(answer)
+            name = answer.model_ref
+            if answer.pane_label and answer.pane_label != answer.model_ref:
+                name = f"{answer.pane_label} ({answer.model_ref})"
+            self._side(side).border_title = f"{side.upper()}: {name}"
+            figures = self.query_one(f"#figures-{side}", Static)
+            figures.update(figures_line(answer))
+            figures.display = True
         self._status(f"Voted {VERDICT_WORDS[vote.vote]}. n: next pair · escape: back")
+
+    def _hide_names(self, side: str) -> None:
+        self._side(side).border_title = side.upper()
+        figures = self.query_one(f"#figures-{side}", Static)
+        figures.update("")
+        figures.display = False
 
     def _side(self, side: str) -> Vertical:
         return self.query_one(f"#side-{side}", Vertical)
@@ -156,13 +164,13 @@ class BlindVoteScreen(Screen[None]):
 
 
 def figures_line(result: RunResult) -> str:
-    """The figures revealed after a vote: TTFT, decode speed, tokens, peak memory."""
+    """The figures revealed after a vote: tokens, TTFT, decode speed, peak memory."""
     figures = result.figures
     return " · ".join(
         [
+            f"{figures.generated_tokens} tokens",
             f"TTFT {number(figures.ttft_s, '.2f', ' s')}",
             number(figures.decode_tps, ".1f", " tok/s"),
-            f"{figures.generated_tokens} tokens",
             f"peak {number(figures.peak_rss_mib, '.0f', ' MiB')}",
         ]
     )
