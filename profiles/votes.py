@@ -98,6 +98,8 @@ class Vote(BaseModel):
         """The vote on `shown_a` (shown as A) against `shown_b` (shown as B)."""
         if verdict not in VERDICTS:
             raise ValueError(f"a vote is one of {', '.join(VERDICTS)}, not {verdict!r}")
+        if (shown_a.prompt, shown_a.system_prompt) != (shown_b.prompt, shown_b.system_prompt):
+            raise ValueError("a vote judges two answers to the same prompt")
         when = (now or datetime.now(UTC)).astimezone()
         return cls(
             id=f"{when.astimezone(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}",

@@ -47,9 +47,12 @@ def test_a_vote_carries_the_results_provenance() -> None:
     assert vote.created_at and vote.id
 
 
-def test_a_verdict_that_is_not_one_of_the_four_is_refused() -> None:
+def test_a_verdict_not_one_of_the_four_or_two_prompts_are_refused() -> None:
     with pytest.raises(ValueError, match="a, b, tie, both_bad"):
         a_vote(verdict="maybe")
+    other = answer("demo:b", 1).model_copy(update={"prompt": "Something else"})
+    with pytest.raises(ValueError, match="same prompt"):
+        Vote.cast(answer("demo:a", 0), other, "a", swapped=False, order_seed=1)
 
 
 def test_votes_are_appended_beside_the_history_one_line_each_with_fsync(

@@ -1,8 +1,9 @@
 """BlindVoteScreen: two answers to the same prompt as A and B, judged before anything else shows.
 
 The pair is drawn by `profiles.vote_pairs.draw_pair` (the pair of models judged least
-often first, then a random A/B order from a recorded seed). Until the vote, the screen
-shows only the prompt and the two answers: no model name, pane label, file or figure.
+often in this profile first, then a random A/B order from a recorded seed). Until the
+vote, the screen shows only the prompt and the two answers: no model name, pane label,
+file or figure.
 Keys a / b / t / x vote A better, B better, a tie, or both bad; the vote is kept at once
 and appended to the vote log in a thread worker (`profiles.votes.VoteLog`), then each
 side's model and figures are revealed. n (or space) draws the next pair of this prompt's
@@ -22,7 +23,7 @@ from textual.widgets import Footer, Static
 
 from engines.messages import one_line
 from profiles.vote_pairs import DrawnPair, draw_pair, judged_counts
-from profiles.votes import Verdict, Vote, VoteLog
+from profiles.votes import Verdict, Vote, VoteLog, votes_for_profile
 from tui.formatting import number, shorten
 from tui.keys import BLIND_VOTE_BINDINGS
 
@@ -82,7 +83,8 @@ class BlindVoteScreen(Screen[None]):
 
     def _show_next_pair(self) -> None:
         models = [answer.model_ref for answer in self.answers]
-        self.pair = draw_pair(models, judged_counts(self.vote_log.votes), done=self.judged)
+        earlier = votes_for_profile(self.vote_log.votes, self.profile_name)
+        self.pair = draw_pair(models, judged_counts(earlier), done=self.judged)
         self.vote = None
         if self.pair is None:
             for side in ("a", "b"):
