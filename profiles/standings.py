@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Protocol
 
+import numpy as np
+
 Z_95 = NormalDist().inv_cdf(0.975)
 """The normal quantile of a two-sided 95 % interval (1.95996…)."""
 
@@ -100,7 +102,7 @@ def bradley_terry_strengths(
     *,
     models: Iterable[str] = (),
     virtual_ties: float = VIRTUAL_TIES,
-    tolerance: float = 1e-12,
+    tolerance: float = 1e-10,
     max_iterations: int = 100_000,
 ) -> dict[str, float]:
     """Bradley–Terry strengths by Hunter's MM algorithm.
@@ -113,29 +115,51 @@ def bradley_terry_strengths(
     then arbitrary. Each MM step: p_i ← W_i / Σ_j n_ij / (p_i + p_j).
     """
     names = sorted({m for pair in wins for m in pair} | set(models))
-    games: dict[tuple[str, str], float] = defaultdict(float)
-    won: dict[str, float] = defaultdict(float)
+    index = {name: i for i, name in enumerate(names)}
+    games = np.zeros((len(names), len(names)))
+    won = np.zeros(len(names))
     for (winner, loser), count in wins.items():
         if winner == loser or count <= 0:
             continue
-        won[winner] += count
-        games[_pair_key(winner, loser)] += count
-    strength = dict.fromkeys(names, 1.0)
+        i, j = index[winner], index[loser]
+        won[i] += count
+        games[i, j] += count
+        games[j, i] += count
+    numerator = won + virtual_ties / 2
+    strength = np.ones(len(names))
     for _ in range(max_iterations):
-        updated = {}
-        for i in names:
-            denominator = virtual_ties / (strength[i] + 1.0)
-            for j in names:
-                n_ij = games.get(_pair_key(i, j), 0.0) if i != j else 0.0
-                if n_ij:
-                    denominator += n_ij / (strength[i] + strength[j])
-            numerator = won[i] + virtual_ties / 2
-            updated[i] = numerator / denominator if numerator > 0 and denominator > 0 else 1e-300
-        change = max((abs(math.log(updated[m] / strength[m])) for m in names), default=0.0)
+        denominator = (games / (strength[:, None] + strength[None, :])).sum(axis=1)
+        denominator += virtual_ties / (strength + 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            updated = np.where((numerator > 0) & (denominator > 0), numerator / denominator, 1e-300)
+        updated *= _best_scale(updated) if virtual_ties > 0 else 1.0
+        change = float(np.max(np.abs(np.log(updated / strength)), initial=0.0))
         strength = updated
         if change < tolerance:
             break
-    return strength
+    return {name: float(strength[index[name]]) for name in names}
+
+
+def _best_scale(strength: np.ndarray) -> float:
+    """The factor c that maximises the prior's likelihood of the strengths c·p.
+
+    The real votes only fix the strengths' ratios; their common scale is fixed by the
+    virtual ties alone, which MM moves towards very slowly when there are many votes.
+    Solving for it exactly after each MM step (Σ_i ½ − c·p_i / (c·p_i + 1) = 0, by Newton
+    on log c) is a block step of the same ascent, so the likelihood still never drops.
+    """
+    log_p = np.log(strength)
+    t = -float(np.mean(log_p))
+    for _ in range(50):
+        sigma = 1.0 / (1.0 + np.exp(-(t + log_p)))
+        slope = float(np.sum(sigma * (1.0 - sigma)))
+        if slope <= 0:
+            break
+        step = float(np.sum(0.5 - sigma)) / slope
+        t += step
+        if abs(step) < 1e-13:
+            break
+    return float(np.exp(t))
 
 
 def elo_ratings(strengths: Mapping[str, float]) -> dict[str, float]:
