@@ -95,6 +95,7 @@ class BlindVoteScreen(Screen[None]):
         for side, index in (("a", self.pair.shown_a), ("b", self.pair.shown_b)):
             self._hide_names(side)
             self.query_one(f"#answer-{side}", Static).update(self.answers[index].text or "(empty)")
+            self._side(side).query_one(VerticalScroll).scroll_home(animate=False)
         left = len(self.answers) * (len(self.answers) - 1) // 2 - len(self.judged)
         self._status(f"Which answer is better? a: A · b: B · t: tie · x: both bad ({left} left)")
 
