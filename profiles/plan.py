@@ -51,6 +51,8 @@ class PanePlan:
     """Marked in the profile as the reference of a fidelity run (`profiles.fidelity_run`)."""
     seed_mode: SeedMode = "fixed"
     """"fixed": every run uses `sampling.seed`; "new": each run draws one (`sampling_for_run`)."""
+    concurrency: int = 1
+    """Suite requests sent at once (openai: panes; 1 for local ones)."""
 
     @property
     def runnable(self) -> bool:
@@ -115,6 +117,7 @@ def _draft_pane(
         pane.api_key_env,
         seed_mode=pane.seed_mode or profile.seed_mode,
         reference=bool(pane.reference),
+        concurrency=pane.concurrency or 1,
     )
     try:
         ref = parse_ref(pane.model)

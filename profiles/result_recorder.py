@@ -105,8 +105,10 @@ class ResultRecorder:
         profile_name: str | None,
         repetition: int = 0,
         sha256: str | None = None,
+        suite: Any = None,
     ) -> Recorded:
-        """The generation's result, appended to the history when enabled."""
+        """The generation's result, appended to the history when enabled; `suite` (a
+        `profiles.suite_record.SuiteRecord`) tags a suite run's answer."""
         from profiles.results import RunResult
 
         if sha256 is None and self.hash_files:
@@ -126,6 +128,8 @@ class ResultRecorder:
             token_probabilities=finished.token_probabilities,
             top_logprobs=finished.request.top_candidates,
         )
+        if suite is not None:
+            result = result.model_copy(update={"suite": suite})
         if not self.history:
             return Recorded(result)
         try:

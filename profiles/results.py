@@ -30,6 +30,7 @@ from engines.types import (
     TokenProbabilities,
 )
 from profiles.logprobs import openai_logprobs
+from profiles.suite_record import SuiteRecord
 
 if TYPE_CHECKING:
     from engines.machine.host import HostInfo
@@ -251,6 +252,8 @@ class RunResult(_Record):
     logprobs: dict[str, Any] | None = None
     """The answer's token probabilities in OpenAI's `logprobs` shape (`profiles.logprobs`),
     when the run asked for them (`llmbench run --logprobs N`); kept out of the history."""
+    suite: SuiteRecord | None = None
+    """The suite run, prompt and check results, for an answer of a suite run."""
 
     @property
     def cpu_name(self) -> str:

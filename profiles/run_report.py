@@ -7,8 +7,9 @@ pane's run inside the runner) and the one-line summary of a finished generation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from engines.types import GenerationStats
@@ -44,6 +45,24 @@ class PaneProgress:
     """Loading progress 0 to 1; None on the first "loading" report, before the model answers."""
     message: str = ""
     """The failure reason, a warning, or a short summary of a finished generation."""
+    item: int = 0
+    """0-based index of the prompt being run (a suite run; 0 otherwise)."""
+    items: int = 1
+    """Prompts this pane runs (a suite run's prompts still to do for it; 1 otherwise)."""
+
+
+@dataclass(frozen=True)
+class RunItem:
+    """One prompt of a run: what to send, and (in a suite) how to tag its result."""
+
+    prompt: str
+    system_prompt: str | None = None
+    key: str = ""
+    """A short name for progress lines and request ids (a suite prompt's id)."""
+    index: int = 0
+    """The prompt's place in its suite (results are listed in this order)."""
+    annotate: Callable[[str, int | None], Any] | None = None
+    """(answer text, generated tokens) → the result's `suite` record (`profiles.suite_run`)."""
 
 
 class PaneFailed(Exception):

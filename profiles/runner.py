@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ from profiles.run_report import (
     PaneFailure,
     PaneProgress,
     Phase,
+    RunItem,
     RunMode,
     generation_summary,
 )
@@ -89,6 +90,7 @@ def run_comparison(
     driver_options: DriverOptions | None = None,
     recorder: ResultRecorder | None = None,
     top_logprobs: int = 0,
+    items_for: Callable[[PanePlan], Sequence[RunItem]] | None = None,
 ) -> ComparisonOutcome:
     """Run every pane of `plans` on `prompt` and collect the results.
 
@@ -101,6 +103,11 @@ def run_comparison(
     skips the rest. `driver_options` (default: config.toml's) say how each generation is
     driven; `recorder` (default: one appending to the history when `history`) makes the
     results. `idle_timeout_s` bounds a model's silence while it loads.
+
+    `items_for` makes it a suite run (`profiles.suite_run`): each pane loads once and runs
+    every prompt it is given, in order, instead of `prompt`; parallel panes then go at their
+    own pace (no common start per step), and an openai: pane with `concurrency` > 1 sends
+    that many prompts at once, each lane with its own client.
     """
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
@@ -125,9 +132,12 @@ def run_comparison(
         recorder=recorder,
         top_logprobs=top_logprobs,
         outcome=outcome,
+        items_for=items_for,
     )
     recorder.host()  # read once, before any pane runs
-    if mode == "sequential" or len(plans) <= 1:
+    if items_for is not None:
+        _run_suite(plans, context)
+    elif mode == "sequential" or len(plans) <= 1:
         for plan in plans:
             _PaneRun(plan, context, gate=None).run()
     else:
@@ -151,8 +161,56 @@ def run_comparison(
                     pane.done.wait(timeout=10 + context.driver_options.stop_grace_s)
             raise
     outcome.results = [result for _, _, result in sorted(context.finished, key=lambda f: f[:2])]
-    outcome.failures.sort(key=lambda f: f.pane)
+    outcome.failures = _distinct(sorted(outcome.failures, key=lambda f: f.pane))
     return outcome
+
+
+def _distinct(failures: list[PaneFailure]) -> list[PaneFailure]:
+    """One failure per pane and reason (a pane's concurrent lanes often fail alike)."""
+    seen: set[tuple[int, str]] = set()
+    kept = []
+    for failure in failures:
+        if (failure.pane, failure.reason) not in seen:
+            seen.add((failure.pane, failure.reason))
+            kept.append(failure)
+    return kept
+
+
+def _run_suite(plans: list[PanePlan], context: _RunContext) -> None:
+    """Every pane's prompts: one pane at a time (sequential), or every pane at once, each at
+    its own pace; an openai: pane with concurrency > 1 runs that many lanes at once."""
+    assert context.items_for is not None
+    groups: list[list[_PaneRun]] = []
+    for plan in plans:
+        items = list(context.items_for(plan))
+        lanes = plan.concurrency if plan.kind == "openai" and plan.runnable else 1
+        lanes = max(1, min(lanes, len(items)))
+        groups.append(
+            [_PaneRun(plan, context, None, items=items[lane::lanes]) for lane in range(lanes)]
+        )
+    if context.mode == "sequential":
+        for group in groups:
+            _run_together(group, context)
+    else:
+        _run_together([run for group in groups for run in group], context)
+
+
+def _run_together(runs: list[_PaneRun], context: _RunContext) -> None:
+    if len(runs) == 1:
+        runs[0].run()
+        return
+    try:
+        for run in runs:
+            threading.Thread(target=run.run, name=f"pane-{run.plan.index}", daemon=True).start()
+            run.started = True
+        for run in runs:
+            run.done.wait()
+    except KeyboardInterrupt:
+        context.cancel.set()
+        for run in runs:
+            if run.started:
+                run.done.wait(timeout=10 + context.driver_options.stop_grace_s)
+        raise
 
 
 @dataclass
@@ -174,6 +232,8 @@ class _RunContext:
     outcome: ComparisonOutcome
     top_logprobs: int = 0
     """Candidates per token to record (0: token probabilities off)."""
+    items_for: Callable[[PanePlan], Sequence[RunItem]] | None = None
+    """A suite run's prompts per pane (None: `prompt` alone)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     finished: list[tuple[int, int, RunResult]] = field(default_factory=list)
     """(pane index, repetition, result) in the order they finished."""
@@ -193,14 +253,22 @@ class _PaneRun:
     """One pane's whole run: load, every step, close. Never raises (but for Ctrl-C)."""
 
     def __init__(
-        self, plan: PanePlan, context: _RunContext, gate: threading.Barrier | None
+        self,
+        plan: PanePlan,
+        context: _RunContext,
+        gate: threading.Barrier | None,
+        items: Sequence[RunItem] | None = None,
     ) -> None:
         self.plan = plan
+        self.items = (
+            list(items) if items is not None else [RunItem(context.prompt, context.system_prompt)]
+        )
         self.context = context
         self.gate = gate
         self.driver = PaneDriver(plan, context.handle_factory, context.driver_options)
         self.gate_crossings = 0
         self.sha256: str | None = None
+        self._item = 0
         self.started = False
         """Whether a thread was started for this pane (parallel mode)."""
         self.done = threading.Event()
@@ -212,12 +280,17 @@ class _PaneRun:
             # Hash before any timed step, so hashing never competes with a running pane.
             self.sha256 = self.context.recorder.model_sha256(info)
             self._wait_for_other_panes()
-            for step in range(self.context.steps):
-                if self.context.cancel.is_set():
-                    raise PaneFailed(CANCELLED)
-                self._run_step(step, info)
-                if step + 1 < self.context.steps:
-                    self._wait_for_other_panes()
+            for number, item in enumerate(self.items):
+                for step in range(self.context.steps):
+                    if number and step < self.context.warmup:
+                        continue  # a suite warms each model up once, on its first prompt
+                    if self.context.cancel.is_set():
+                        raise PaneFailed(CANCELLED)
+                    self._run_step(step, info, item, number)
+                    if step + 1 < self.context.steps:
+                        self._wait_for_other_panes()
+        except _NothingToDo:
+            pass
         except PaneFailed as failure:
             self._fail(failure.reason, failure.detail)
         except KeyboardInterrupt:  # Ctrl-C in sequential mode: this pane ends cancelled
@@ -237,6 +310,8 @@ class _PaneRun:
         plan = self.plan
         if plan.error is not None:
             raise PaneFailed(plan.error)
+        if not self.items:
+            raise _NothingToDo
         self._progress("loading")
         for failed in self.driver.open():
             assert isinstance(failed, LoadFailed)
@@ -255,17 +330,18 @@ class _PaneRun:
 
     # --- one generation ---------------------------------------------------------------
 
-    def _run_step(self, step: int, info: ModelInfo) -> None:
+    def _run_step(self, step: int, info: ModelInfo, item: RunItem, number: int = 0) -> None:
         context = self.context
         is_warmup = step < context.warmup
         repetition = step - context.warmup
         request = GenerationRequest(
-            prompt=context.prompt,
+            prompt=item.prompt,
             sampling=sampling_for_run(self.plan.sampling, self.plan.seed_mode),
-            system_prompt=context.system_prompt,
-            request_id=f"pane{self.plan.index}-step{step}",
+            system_prompt=item.system_prompt,
+            request_id=f"pane{self.plan.index}-{item.key or 'prompt'}{number}-step{step}",
             top_candidates=context.top_logprobs if self.plan.kind == "local" else 0,
         )
+        self._item = number
         self._progress("generating", step=step, warmup=is_warmup)
         self.driver.generate(request)
         tokens = 0
@@ -291,13 +367,19 @@ class _PaneRun:
                 profile_name=context.profile_name,
                 repetition=repetition,
                 sha256=self.sha256,
+                suite=(
+                    item.annotate(finished.text, finished.stats.generated_tokens)
+                    if item.annotate is not None
+                    else None
+                ),
             )
             with context.lock:
-                context.finished.append((self.plan.index, repetition, recorded.result))
+                order = self.plan.index, (item.index, repetition) if item.annotate else repetition
+                context.finished.append((*order, recorded.result))
             if recorded.warning:
                 self._progress("warning", message=recorded.warning)
         self._progress("generated", step=step, warmup=is_warmup, tokens=tokens, message=summary)
-        if step + 1 == context.steps:
+        if step + 1 == context.steps and number + 1 == len(self.items):
             self._progress("finished", step=step, tokens=tokens, message=summary)
 
     # --- events -----------------------------------------------------------------------
@@ -367,6 +449,12 @@ class _PaneRun:
                 steps=self.context.steps,
                 repetitions=self.context.repeat,
                 max_tokens=self.plan.sampling.max_tokens,
+                item=self._item,
+                items=len(self.items),
                 **values,
             )
         )
+
+
+class _NothingToDo(Exception):
+    """A suite pane whose prompts are all done already (a resumed run): never loaded."""

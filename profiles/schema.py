@@ -14,11 +14,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 from engines.sampling_ranges import SAMPLING_RANGES
 from engines.types import ModelSettings, SamplingParams
+from profiles.suite import SuitePrompt
 
 CURRENT_VERSION = 1
 """The newest profile format this llmbench reads and the one it writes."""
@@ -202,6 +210,9 @@ class PaneSpec(_Strict):
     file among panes of the same architecture is the reference."""
     seed_mode: SeedMode | None = None
     """"fixed" or "new" (a new seed each run) for this pane; left out, the profile's."""
+    concurrency: Annotated[int, Field(ge=1, le=64)] | None = None
+    """For openai: panes in a suite run, how many requests to send at once (1 to 64; left
+    out, 1): servers such as vLLM and llama-server batch them. Speeds are then per request."""
 
     @property
     def display_label(self) -> str:
@@ -241,6 +252,12 @@ class Profile(_Strict):
     always recorded."""
     panes: list[PaneSpec] = Field(min_length=1, max_length=16)
     """The models to compare, 1 to 16 panes, in display order."""
+    prompts: list[SuitePrompt] = Field(default_factory=list)
+    """A prompt suite run on every pane (`llmbench run`, the workbench's "Run suite"):
+    each with `text`, optional `system`, `id` and `expect` checks."""
+    prompts_file: Annotated[str, StringConstraints(min_length=1)] | None = None
+    """A suite file instead of [[prompts]]: JSONL (one prompt object a line) or text (one
+    prompt per paragraph); a relative path is read beside the profile."""
 
     @field_validator("version")
     @classmethod
@@ -253,6 +270,12 @@ class Profile(_Strict):
         if version < 1:
             raise ValueError(f"must be between 1 and {CURRENT_VERSION}")
         return version
+
+    @model_validator(mode="after")
+    def _one_suite(self) -> Profile:
+        if self.prompts and self.prompts_file:
+            raise ValueError("give either [[prompts]] or prompts_file, not both")
+        return self
 
     def pane_sampling_params(self) -> list[SamplingParams]:
         """Each pane's effective sampling values, in pane order."""

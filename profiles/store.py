@@ -209,7 +209,13 @@ def profile_to_toml(profile: Profile) -> str:
 
 
 def _profile_data(profile: Profile) -> dict[str, Any]:
-    return _prune(profile.model_dump(mode="json", exclude_none=True))
+    data = profile.model_dump(mode="json", exclude_none=True, exclude={"prompts"})
+    if profile.prompts:  # only what each prompt sets, checks under their file names
+        data["prompts"] = [
+            prompt.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+            for prompt in profile.prompts
+        ]
+    return _prune(data)
 
 
 def _prune(value: Any) -> Any:

@@ -83,6 +83,8 @@ class WorkbenchApp(ProfileActions, App[None]):
         """The `engines.machine.resources.ResourceSampler` feeding the resource panel, or None."""
         self.results: dict[int, RunResult] = {}
         """The latest finished result of each pane (pane id → result), for exports."""
+        self.suite_results: dict[tuple[int, str], RunResult] = {}
+        """The latest answer of each pane to each suite prompt, for the quality view."""
         self.fidelity = FidelityAction(self)
         """The "Measure fidelity" palette action (`tui.fidelity_action`)."""
         self.blind_vote = BlindVoteAction(self, write=recorder.history)
@@ -190,6 +192,7 @@ class WorkbenchApp(ProfileActions, App[None]):
             finished,
             mode=self.profile.mode,
             profile_name=self.profile.name,
+            suite=self.workbench.suite_record(controller.plan, finished),
         )
         self.run_worker(
             partial(self._record, message.pane.pane_id, record),
@@ -197,6 +200,17 @@ class WorkbenchApp(ProfileActions, App[None]):
             group="history",
             name="record result",
         )
+
+    def action_show_quality(self) -> None:
+        """Show the quality × cost table of this session's suite answers."""
+        from tui.screens.quality_view import QualityScreen
+
+        results = list(self.suite_results.values())
+        if not results:
+            self.notify("no suite answers yet: run the suite first (R)", severity="warning")
+            return
+        standings = self.blind_vote.standings()
+        self.push_screen(QualityScreen(results, standings, mode=self.profile.mode))
 
     def _record(self, pane_id: int, record: Callable[[], Recorded]) -> None:
         """Make the result (off the UI thread); it is kept even when the history cannot take it."""
@@ -208,6 +222,9 @@ class WorkbenchApp(ProfileActions, App[None]):
             )
             return
         self.call_from_thread(self.results.__setitem__, pane_id, recorded.result)
+        if recorded.result.suite is not None:
+            key = (pane_id, recorded.result.suite.prompt_id)
+            self.call_from_thread(self.suite_results.__setitem__, key, recorded.result)
         if recorded.warning:
             self.call_from_thread(self.notify, recorded.warning, severity="warning", timeout=10)
 

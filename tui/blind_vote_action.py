@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from profiles.votes import VoteLog, votes_path
+from profiles.standings import Standing, standings_by_model
+from profiles.votes import VoteLog, votes_for_profile, votes_path
 
 
 class BlindVoteAction:
@@ -30,6 +31,11 @@ class BlindVoteAction:
             for warning in warnings:
                 self.app.notify(warning, severity="warning", timeout=10)
         return self._log
+
+    def standings(self) -> dict[str, Standing] | None:
+        """The profile's standings from the vote log and this session's votes; None without."""
+        votes = votes_for_profile(self.log.votes, self.app.profile.name)
+        return standings_by_model(votes) or None
 
     def answers(self) -> list[Any]:
         """The latest finished answer of each pane to the newest answer's prompt, pane order."""

@@ -194,6 +194,27 @@ WORKBENCH_ACTIONS: tuple[Action, ...] = (
         title="Show or hide comparison",
     ),
     Action(
+        "n",
+        "next_prompt",
+        "Next prompt",
+        "Show the suite's next prompt in the prompt editor",
+        title="Next prompt",
+    ),
+    Action(
+        "N",
+        "previous_prompt",
+        "Previous prompt",
+        "Show the suite's previous prompt in the prompt editor",
+        title="Previous prompt",
+    ),
+    Action(
+        "R",
+        "run_suite",
+        "Run suite",
+        "Run the suite: every prompt from the one shown, on every pane",
+        title="Run suite",
+    ),
+    Action(
         "p", "focus_prompt", "Edit prompt", "Move the cursor to the prompt", title="Edit prompt"
     ),
     Action(
@@ -286,6 +307,13 @@ APP_ACTIONS: tuple[Action, ...] = (
         title="Cancel fidelity",
     ),
     Action(
+        "",
+        "show_quality",
+        "Quality × cost",
+        "Checks passed, votes and cost per pane over this session's suite answers",
+        title="Quality × cost",
+    ),
+    Action(
         "v",
         "blind_vote",
         "Blind vote",
@@ -293,7 +321,7 @@ APP_ACTIONS: tuple[Action, ...] = (
         title="Blind vote",
     ),
 )
-"""App actions: help, quit, profiles, export, fidelity, blind vote."""
+"""App actions: help, quit, profiles, export, fidelity, the suite's quality view, blind vote."""
 
 PROMPT_ACTIONS: tuple[Action, ...] = (
     Action("ctrl+a", "select_all", "Select all", "Select the whole prompt", show=True),

@@ -74,6 +74,11 @@ async def test_names_are_hidden_until_the_vote_then_revealed_and_the_vote_is_sto
         assert "TTFT" in after and "Voted A is better" in after
         await votes_saved(app)
         pair = screen.pair
+        standings = app.blind_vote.standings()  # what the Quality × cost view shows
+        assert {model: s.votes for model, s in standings.items()} == {
+            "tiny-model": 1,
+            "huge-model": 1,
+        }
 
     votes, warnings = read_votes()
     assert warnings == [] and len(votes) == 1

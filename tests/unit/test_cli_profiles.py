@@ -44,7 +44,14 @@ def test_profiles_lists_bundled_and_saved_with_a_broken_one(runner: CliRunner) -
         for line in lines[1:]
         if line and not line.startswith(("Saved", "Open"))
     }
-    assert set(by_name) == {"broken", "mine", "quant-ladder", "small-vs-large", "temperature-sweep"}
+    assert set(by_name) == {
+        "broken",
+        "mine",
+        "quant-ladder",
+        "small-vs-large",
+        "suite-small-vs-large",
+        "temperature-sweep",
+    }
     assert (
         "ERROR: sampling.temprature: unknown key; did you mean 'temperature'?" in by_name["broken"]
     )

@@ -21,7 +21,7 @@ from profiles.store import (
     save_profile,
 )
 
-BUNDLED = ["quant-ladder", "small-vs-large", "temperature-sweep"]
+BUNDLED = ["quant-ladder", "small-vs-large", "suite-small-vs-large", "temperature-sweep"]
 
 GOOD = """\
 version = 1

@@ -104,6 +104,22 @@ def _output_file_option(fmt: str, help_text: str):
     metavar="FILE",
     help="Read the prompt from FILE ('-' for standard input).",
 )
+@click.option(
+    "--prompts",
+    "prompts_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Run a prompt suite: every prompt of FILE (JSONL, or one prompt per paragraph) on "
+    "every pane, with its checks and a quality x cost table. A profile's own suite "
+    "([[prompts]] or prompts_file) runs when no --prompt is given.",
+)
+@click.option(
+    "--resume/--fresh",
+    "resume",
+    default=True,
+    help="A suite run resumes the unfinished run of the same suite and profile found in the "
+    "history (default), or starts over.",
+)
 @click.option("--system", "system_prompt", metavar="TEXT", help="System prompt for chat models.")
 @_sweep_option("temperature", float, "Temperature(s); a comma list runs each one.")
 @_sweep_option("top_p", float, "Top-p value(s).")
@@ -237,6 +253,10 @@ def _run(options: dict[str, Any]) -> int:
             raise UsageProblem("pass either --seed or --seeds, not both")
         options = {**options, "seed": list(range(1, options["seeds"] + 1))}
     profile = _comparison(options)
+    options["fresh"] = not options["resume"]
+    suite = _suite(options, profile)
+    if suite is not None:
+        return _run_suite(options, profile, suite)
     prompt = _prompt(options, profile.prompt)
     system_prompt = options["system_prompt"] or profile.system_prompt
     mode = "parallel" if options["parallel"] else "sequential"
@@ -270,6 +290,40 @@ def _run(options: dict[str, Any]) -> int:
     if outcome.failures:
         click.echo(failures_text(outcome.failures))
     _export(outcome, options)
+    return EXIT_OK if outcome.ok else EXIT_PANE_FAILED
+
+
+def _suite(options: dict[str, Any], profile):
+    """The suite to run, read before anything loads (None: a one-prompt run)."""
+    from profiles.suite import SuiteError
+    from tui.commands.run_suite import suite_for
+
+    try:
+        suite = suite_for(options, profile)
+    except SuiteError as error:
+        raise UsageProblem(str(error)) from None
+    if suite is not None:
+        if options["prompt"] is not None or options["prompt_file"] is not None:
+            raise UsageProblem("pass either --prompts FILE or a single prompt, not both")
+        for flag, given in (("--seeds", options["seeds"]), ("--fidelity", options["fidelity"])):
+            if given:
+                raise UsageProblem(f"{flag} runs on one prompt: leave out --prompts")
+    return suite
+
+
+def _run_suite(options: dict[str, Any], profile, suite) -> int:
+    from profiles.plan import build_plan
+    from tui.commands.run_suite import export_suite, run_suite
+
+    plans = build_plan(profile, parallel=options["parallel"])
+    driver_options = _driver_options(options["deadline"])
+    results, outcome, standings = run_suite(options, profile, suite, plans, driver_options)
+    if outcome.failures:
+        click.echo(failures_text(outcome.failures))
+    try:
+        export_suite(results, standings, outcome.mode, options)
+    except OSError as error:
+        raise UsageProblem(f"cannot write {error.filename}: {error.strerror or error}") from None
     return EXIT_OK if outcome.ok else EXIT_PANE_FAILED
 
 

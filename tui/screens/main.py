@@ -27,6 +27,7 @@ from profiles.run_driver import DriverOptions
 from profiles.schema import PaneSpec, Profile, SamplingOverrides
 from tui.keys import TEXT_FREE_ACTIONS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory, PaneState, RunOutcome
+from tui.screens.suite_stepping import SuiteStepping
 from tui.widgets.comparison_table import ComparisonTable
 from tui.widgets.model_pane import ModelPane, ProcessFigures
 from tui.widgets.pane_grid import PaneGrid
@@ -45,7 +46,7 @@ COMPARISON_MIN_HEIGHT = 30
 MAX_PANES = 8
 
 
-class WorkbenchScreen(Screen):
+class WorkbenchScreen(SuiteStepping, Screen):
     """The main screen of the workbench."""
 
     AUTO_FOCUS = "#prompt"
@@ -117,6 +118,7 @@ class WorkbenchScreen(Screen):
         if self.panes:
             self._select_pane(self.panes[0])
         self._apply_width(self.size.width)
+        self.load_suite()
         self._resolve()
 
     def on_resize(self, event: Resize) -> None:
@@ -278,7 +280,8 @@ class WorkbenchScreen(Screen):
             self._run_pane(self._sequential_queue.pop(0))
 
     def action_stop(self) -> None:
-        """Stop every pane's generation (and the queued ones)."""
+        """Stop every pane's generation (and the queued ones, and a suite run)."""
+        self.stop_suite()
         self._sequential_queue.clear()
         for pane in self.panes:
             pane.stop()
@@ -298,6 +301,7 @@ class WorkbenchScreen(Screen):
         if self._sequential_queue:
             self._run_pane(self._sequential_queue.pop(0))
         self._show_comparison_if_idle()
+        self.suite_pane_finished()
 
     @on(ModelPane.StateChanged)
     def _pane_state_changed(self, message: ModelPane.StateChanged) -> None:

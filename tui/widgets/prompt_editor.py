@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Collapsible, TextArea
+from textual.widgets import Collapsible, Static, TextArea
 
 from tui.keys import PROMPT_BINDINGS
 
@@ -56,6 +56,7 @@ class PromptEditor(Vertical):
 
     def compose(self) -> ComposeResult:
         prompt, system_prompt = self._initial
+        yield Static("", id="suite-position")
         yield PromptArea(
             prompt,
             id="prompt",
@@ -91,6 +92,17 @@ class PromptEditor(Vertical):
         self.query_one("#prompt", TextArea).load_text(prompt)
         self.query_one("#system-prompt", TextArea).load_text(system_prompt or "")
         self.query_one("#system-box", Collapsible).collapsed = not system_prompt
+
+    def show_position(self, text: str | None) -> None:
+        """Show where the prompt is in the profile's suite ("prompt 3/12 (id)"); None hides it."""
+        position = self.query_one("#suite-position", Static)
+        position.update(text or "")
+        position.set_class(bool(text), "-shown")
+
+    @property
+    def position(self) -> str:
+        """The suite position shown ("" when none)."""
+        return str(self.query_one("#suite-position", Static).render())
 
     def focus_prompt(self) -> None:
         self.query_one("#prompt", TextArea).focus()

@@ -1,0 +1,115 @@
+"""The workbench's prompt suite: n / N step through it, "Run suite" runs every prompt."""
+
+from __future__ import annotations
+
+import pytest
+from test_app_flows import SIZE, all_in, leave_prompt, panes, ready, wait_until
+from workbench_fakes import FakeEngines, fake_app, make_profile
+
+from profiles.suite import SuitePrompt
+from tui.pane_controller import PaneState
+from tui.widgets.prompt_editor import PromptEditor
+
+PROMPTS = [
+    SuitePrompt(id="first", text="Prompt one"),
+    SuitePrompt(id="second", text="Prompt two", system="Be brief."),
+    SuitePrompt(id="third", text="Prompt three"),
+]
+
+
+@pytest.fixture
+def engines() -> FakeEngines:
+    return FakeEngines()
+
+
+def suite_profile(*models: str, prompt: str = ""):
+    return make_profile(*models, prompt=prompt).model_copy(update={"prompts": PROMPTS})
+
+
+async def test_n_and_shift_n_step_through_the_suite(engines: FakeEngines) -> None:
+    app = fake_app(suite_profile("small"), engines)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        editor = app.workbench.query_one(PromptEditor)
+        assert editor.prompt == "Prompt one"
+        assert editor.position == "prompt 1/3 (first)"
+        await leave_prompt(pilot)
+        await pilot.press("n")
+        assert (editor.prompt, editor.system_prompt) == ("Prompt two", "Be brief.")
+        assert editor.position == "prompt 2/3 (second)"
+        await pilot.press("n", "n")
+        assert editor.position == "prompt 1/3 (first)"  # wraps around
+        await pilot.press("N")
+        assert editor.prompt == "Prompt three" and editor.position == "prompt 3/3 (third)"
+
+
+async def test_run_suite_runs_every_prompt_on_every_pane(engines: FakeEngines) -> None:
+    app = fake_app(suite_profile("small", "large"), engines)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await leave_prompt(pilot)
+        await pilot.press("R")
+        await wait_until(
+            pilot,
+            lambda: (
+                len(engines.last("small").requests) == 3
+                and len(engines.last("large").requests) == 3
+                and not app.workbench.suite_running
+            ),
+        )
+        await wait_until(pilot, all_in(app, PaneState.DONE))
+        for model in ("small", "large"):
+            sent = engines.last(model).requests
+            assert [r.prompt for r in sent] == ["Prompt one", "Prompt two", "Prompt three"]
+            assert sent[1].system_prompt == "Be brief."
+        editor = app.workbench.query_one(PromptEditor)
+        assert editor.position == "prompt 3/3 (third)"
+        assert all(pane.answer for pane in panes(app))
+
+
+async def test_without_a_suite_n_says_so_and_shows_no_position(engines: FakeEngines) -> None:
+    app = fake_app(make_profile("small"), engines)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await leave_prompt(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        editor = app.workbench.query_one(PromptEditor)
+        assert editor.prompt == "Why is the sky blue?" and editor.position == ""
+        assert any("no prompt suite" in n.message for n in app._notifications)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Next prompt", "Previous prompt", "Run suite", "Quality × cost"} <= titles
+
+
+async def test_suite_answers_carry_their_checks_and_fill_the_quality_view(
+    engines: FakeEngines,
+) -> None:
+    from profiles.history import read_history
+    from tui.screens.quality_view import QualityScreen
+
+    checked = [
+        SuitePrompt(id="a", text="Prompt one", expect={"contains": "word1"}),
+        SuitePrompt(id="b", text="Prompt two", expect={"contains": "nope", "max_words": 50}),
+    ]
+    profile = make_profile("small", "large", prompt="").model_copy(update={"prompts": checked})
+    app = fake_app(profile, engines, history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await leave_prompt(pilot)
+        app.action_show_quality()
+        await pilot.pause()
+        assert not isinstance(app.screen, QualityScreen)  # nothing to show yet
+        await pilot.press("R")
+        await wait_until(pilot, lambda: len(app.suite_results) == 4, timeout=10)
+        app.action_show_quality()
+        await pilot.pause()
+        assert isinstance(app.screen, QualityScreen)
+        rows = {row.label: row for row in app.screen.rows}
+        assert set(rows) == {"small", "large"}
+        assert all((r.checks_passed, r.checks_total) == (2, 3) for r in rows.values())
+        assert all(r.answers == 2 for r in rows.values())
+    history, _ = read_history()
+    tags = [r.suite for r in history]
+    assert len(history) == 4 and all(tags)
+    assert len({tag.run_id for tag in tags}) == 1
+    assert sorted(tag.prompt_id for tag in tags) == ["a", "a", "b", "b"]

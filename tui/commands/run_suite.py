@@ -1,0 +1,132 @@
+"""`llmbench run` on a prompt suite: every prompt on every pane, resumable.
+
+Reached from `tui.commands.run` when `--prompts FILE` is given, or when the profile holds
+a suite (`[[prompts]]` or `prompts_file`) and no single prompt was asked for. The suite is
+read (and refused with one line naming the file and line) before any model loads.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from profiles.schema import Profile
+    from profiles.standings import Standing
+    from profiles.suite import Suite
+
+
+def profile_dir(profile_ref: str | None) -> Path | None:
+    """The folder of the profile file (where a relative prompts_file is read)."""
+    if not profile_ref:
+        return None
+    from profiles.errors import ProfileError
+    from profiles.store import resolve_profile
+
+    try:
+        return resolve_profile(profile_ref).resolve().parent
+    except ProfileError:
+        return None
+
+
+def suite_for(options: dict[str, Any], profile: Profile) -> Suite | None:
+    """The suite this run runs (None: a one-prompt run). Raises `SuiteError`."""
+    from profiles.suite import suite_of
+
+    if options["prompts_path"] is None and (
+        options["prompt"] is not None or options["prompt_file"] is not None
+    ):
+        return None
+    return suite_of(profile, profile_dir(options["profile_ref"]), options["prompts_path"])
+
+
+def standings_for_profile(profile_name: str | None) -> Mapping[str, Standing] | None:
+    """The blind-vote standings of a profile's votes (the vote log of `profiles.votes`),
+    keyed by model reference; None until votes exist (or where votes are not built in)."""
+    try:
+        from profiles.votes import read_votes, votes_for_profile
+
+        from profiles.standings import standings_by_model
+    except ImportError:  # a build without the vote log
+        return None
+    try:
+        votes, _warnings = read_votes()
+        found = standings_by_model(votes_for_profile(votes, profile_name))
+    except Exception:  # noqa: BLE001 - the table shows "—" rather than failing the run
+        return None
+    return found or None
+
+
+def run_suite(options: dict[str, Any], profile: Profile, suite: Suite, plans, driver_options):
+    """Run `suite` on `plans`; print the progress, the checks and the quality table.
+    Returns the results and the outcome (for exports and the exit code)."""
+    from profiles.history import read_history
+    from profiles.runner import run_comparison
+    from profiles.suite_run import describe_start, plan_suite_run
+    from tui.commands.suite_output import SuiteProgressPrinter, checks_text, quality_table_text
+
+    history, _warnings = read_history() if not options["no_history"] else ([], [])
+    run = plan_suite_run(
+        suite,
+        plans,
+        profile_name=profile.name,
+        history=history,
+        fresh=options["fresh"],
+        repeat=options["repeat"],
+        system_prompt=options["system_prompt"] or profile.system_prompt,
+    )
+    click.echo(describe_start(run, plans), err=True)
+    mode = "parallel" if options["parallel"] else "sequential"
+    printer = SuiteProgressPrinter(sys.stderr, total=run.remaining(plans))
+    try:
+        outcome = run_comparison(
+            plans,
+            "",
+            mode=mode,
+            repeat=options["repeat"],
+            warmup=options["warmup"],
+            on_progress=printer,
+            history=not options["no_history"],
+            profile_name=profile.name,
+            driver_options=driver_options,
+            top_logprobs=options["logprobs"] or 0,
+            items_for=run.items_for,
+        )
+    finally:
+        printer.close()
+    results = run.results(outcome)
+    standings = standings_for_profile(profile.name)
+    click.echo(f"Suite {suite.name}: run {run.run_id}, {len(results)} answers.")
+    click.echo(checks_text(results, show_text=options["show_text"]))
+    click.echo(quality_table_text(results, standings, mode=mode))
+    return results, outcome, standings
+
+
+def export_suite(results, standings, mode: str, options: dict[str, Any]) -> None:
+    """The exports asked for, each with the quality table (written atomically). A file
+    that cannot be written raises `OSError` naming it."""
+    from engines.machine.host import host_info
+    from profiles import suite_export
+    from profiles.atomic import atomic_write_text
+
+    documents = {
+        "json_path": lambda: suite_export.suite_to_json(
+            results, standings, mode=mode, host=host_info().to_dict()
+        ),
+        "markdown_path": lambda: suite_export.suite_to_markdown(results, standings, mode=mode),
+        "csv_path": lambda: suite_export.suite_to_csv(results, standings),
+    }
+    for option, document in documents.items():
+        path = options[option]
+        if path is None:
+            continue
+        try:
+            atomic_write_text(path, document())
+        except OSError as error:
+            error.filename = path
+            raise
