@@ -47,13 +47,10 @@ def suite_for(options: dict[str, Any], profile: Profile) -> Suite | None:
 
 def standings_for_profile(profile_name: str | None) -> Mapping[str, Standing] | None:
     """The blind-vote standings of a profile's votes (the vote log of `profiles.votes`),
-    keyed by model reference; None until votes exist (or where votes are not built in)."""
-    try:
-        from profiles.votes import read_votes, votes_for_profile
+    keyed by model reference; None until votes exist."""
+    from profiles.standings import standings_by_model
+    from profiles.votes import read_votes, votes_for_profile
 
-        from profiles.standings import standings_by_model
-    except ImportError:  # a build without the vote log
-        return None
     try:
         votes, _warnings = read_votes()
         found = standings_by_model(votes_for_profile(votes, profile_name))
