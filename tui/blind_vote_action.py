@@ -1,7 +1,8 @@
 """The workbench's "Blind vote" action (palette entry and the v key): judge this prompt's answers.
 
-It takes the latest finished answer of each pane (`WorkbenchApp.results`) to the prompt of
-the most recent one, in pane order, and opens `tui.screens.blind_vote.BlindVoteScreen` on
+It takes each pane's answer to the suite prompt the workbench shows (`n` / `N`), or else
+the latest finished answer of each pane (`WorkbenchApp.results`) to the prompt of the
+most recent one, in pane order, and opens `tui.screens.blind_vote.BlindVoteScreen` on
 them. Votes go to the vote log beside the history (`profiles.votes`), read once when the
 first blind vote opens; with `--no-history` they are kept for the session only.
 """
@@ -38,16 +39,35 @@ class BlindVoteAction:
         return standings_by_model(votes) or None
 
     def answers(self) -> list[Any]:
-        """The latest finished answer of each pane to the newest answer's prompt, pane order."""
+        """The answers to judge, in pane order: each pane's answer to the suite prompt shown
+        (`n` / `N`) when two panes have one, else each pane's latest answer to the prompt
+        of the newest answer."""
+        panes = self.app.workbench.panes
+        shown_id = self._shown_suite_prompt_id()
+        if shown_id is not None:
+            suite_results = self.app.suite_results
+            found = [
+                suite_results[(pane.pane_id, shown_id)]
+                for pane in panes
+                if (pane.pane_id, shown_id) in suite_results
+            ]
+            if len(found) >= 2:
+                return found
         results = self.app.results
-        latest = [
-            results[pane.pane_id] for pane in self.app.workbench.panes if pane.pane_id in results
-        ]
+        latest = [results[pane.pane_id] for pane in panes if pane.pane_id in results]
         if not latest:
             return []
         newest = max(latest, key=lambda result: result.created_at)
         question = (newest.prompt, newest.system_prompt)
         return [result for result in latest if (result.prompt, result.system_prompt) == question]
+
+    def _shown_suite_prompt_id(self) -> str | None:
+        """The id of the suite prompt the workbench shows, or None without a suite."""
+        bench = self.app.workbench
+        suite = getattr(bench, "suite", None)
+        if suite is None or not suite.prompts:
+            return None
+        return suite.ids[bench.suite_index % len(suite.prompts)]
 
     def start(self) -> None:
         """Open the blind vote, or say in one line why it cannot open."""

@@ -158,3 +158,38 @@ async def test_a_torn_vote_log_is_told_and_the_new_vote_still_lands() -> None:
         assert len(screen.vote_log.votes) == 1
     votes, warnings = read_votes()
     assert [vote.vote for vote in votes] == ["b"] and len(warnings) == 1
+
+
+async def test_in_a_suite_the_vote_judges_the_prompt_shown_and_feeds_the_quality_view() -> None:
+    from profiles.suite import SuitePrompt
+    from tui.screens.quality_view import QualityScreen
+
+    prompts = [SuitePrompt(id="one", text="Prompt one"), SuitePrompt(id="two", text="Prompt two")]
+    profile = make_profile("tiny-model", "huge-model", prompt="").model_copy(
+        update={"prompts": prompts}
+    )
+    app = fake_app(profile, scripted_engines(), history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await leave_prompt(pilot)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: len(app.suite_results) == 4, timeout=10)
+        await wait_until(pilot, lambda: not app.workbench.suite_running)
+        await pilot.press("n")  # back to the first prompt (the run ended on the second)
+        await pilot.pause()
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, BlindVoteScreen))
+        screen = app.screen
+        assert {answer.prompt for answer in screen.answers} == {"Prompt one"}
+        await pilot.press("a")
+        await votes_saved(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        app.action_show_quality()
+        await pilot.pause()
+        assert isinstance(app.screen, QualityScreen)
+        rows = {row.label: row for row in app.screen.rows}
+        assert sorted(row.votes for row in rows.values()) == [1, 1]
+        assert sorted(row.win_rate for row in rows.values()) == [0.0, 1.0]
+    votes, _ = read_votes()
+    assert [vote.prompt_id for vote in votes] == ["one"]
