@@ -13,7 +13,8 @@ such as `profiles.votes.Vote`) into one `Standing` per model reference. The rule
   left out of the rating; ties count ½ a win each. Each model also gets one virtual tie
   against a fixed model of strength 1, so a model that never won (or a set of models
   never compared with the rest) still gets a finite rating.
-- a vote between two panes of the same model reference is left out of the tally.
+- a vote between two panes of the same model reference (a temperature sweep) counts
+  for the two pane labels instead (`contenders`); with the same label too, it is left out.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ VIRTUAL_TIES = 1.0
 
 
 class JudgedPair(Protocol):
-    """One vote: the two model references judged and the verdict ("a", "b", "tie", "both_bad")."""
+    """One vote: the two model references judged and the verdict ("a", "b", "tie", "both_bad").
+
+    A vote may also carry `label_a` and `label_b` (the pane labels), used by `contenders`.
+    """
 
     @property
     def model_a(self) -> str: ...
@@ -57,7 +61,7 @@ class Standing:
     """One model's standing over blind votes."""
 
     model: str
-    """The model reference as the panes wrote it."""
+    """The model reference as the panes wrote it (a pane label for panes of one model)."""
     votes: int
     """How many votes involved this model."""
     wins: float
@@ -171,12 +175,12 @@ def elo_ratings(strengths: Mapping[str, float]) -> dict[str, float]:
 
 
 def standings_by_model(votes: Iterable[JudgedPair]) -> dict[str, Standing]:
-    """One `Standing` per model reference over `votes` (see the module docstring)."""
+    """One `Standing` per model reference (or pane label, see `contenders`) over `votes`."""
     count: dict[str, int] = defaultdict(int)
     score: dict[str, float] = defaultdict(float)
     pair_wins: dict[tuple[str, str], float] = defaultdict(float)
     for vote in votes:
-        a, b = vote.model_a, vote.model_b
+        a, b = contenders(vote)
         if a == b:
             continue
         count[a] += 1
@@ -202,6 +206,16 @@ def standings_by_model(votes: Iterable[JudgedPair]) -> dict[str, Standing]:
             rating=ratings.get(model),
         )
     return standings
+
+
+def contenders(vote: JudgedPair) -> tuple[str, str]:
+    """Whom a vote judged: the two model references, or the two pane labels (`label_a`,
+    `label_b`, when the vote has them) where both panes ran the same model."""
+    if vote.model_a != vote.model_b:
+        return vote.model_a, vote.model_b
+    return getattr(vote, "label_a", "") or vote.model_a, getattr(
+        vote, "label_b", ""
+    ) or vote.model_b
 
 
 def _pair_key(i: str, j: str) -> tuple[str, str]:

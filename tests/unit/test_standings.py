@@ -101,6 +101,17 @@ def test_standings_count_ties_half_and_both_bad_as_no_win() -> None:
     assert isinstance(a, Standing)
 
 
+def test_votes_between_panes_of_one_model_count_for_their_labels() -> None:
+    L = namedtuple("L", "model_a model_b vote label_a label_b")
+    sweep = [L("demo:x", "demo:x", "a", "cold", "hot"), L("demo:x", "demo:x", "tie", "hot", "cold")]
+    standings = standings_by_model(sweep)
+    assert {m: (s.votes, s.wins) for m, s in standings.items()} == {
+        "cold": (2, 1.5),
+        "hot": (2, 0.5),
+    }
+    assert standings_by_model([L("demo:x", "demo:x", "a", "same", "same")]) == {}
+
+
 def test_two_models_get_no_rating_and_self_votes_are_left_out() -> None:
     standings = standings_by_model([V("A", "B", "a"), V("A", "A", "a"), V("B", "A", "tie")])
     assert standings["A"] == Standing("A", 2, 1.5, 0.75, *wilson_interval(1.5, 2), None)

@@ -148,3 +148,13 @@ def test_pairs_come_out_about_equally_often_and_the_order_is_random_but_reproduc
     assert len(per_pair) == 6
     assert set(per_pair.values()) == {100}
     assert 250 < orders[True] < 350
+
+
+def test_panes_of_one_model_are_told_apart_by_their_labels() -> None:
+    sweep = [("demo:x", "cold"), ("demo:x", "warm"), ("demo:x", "hot")]
+    judged = [Vote.cast(answer("demo:x", 0), answer("demo:x", 1), "a", swapped=False, order_seed=1)]
+    judged = [judged[0].model_copy(update={"label_a": "cold", "label_b": "warm"})]
+    counts = judged_counts(judged)
+    assert counts == {("cold", "warm"): 1}
+    drawn = {draw_pair(sweep, counts, seed=seed).in_order for seed in range(40)}
+    assert drawn == {(0, 2), (1, 2)}

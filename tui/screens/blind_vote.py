@@ -82,7 +82,7 @@ class BlindVoteScreen(Screen[None]):
     # --- drawing and showing -----------------------------------------------------------
 
     def _show_next_pair(self) -> None:
-        models = [answer.model_ref for answer in self.answers]
+        models = [(answer.model_ref, answer.pane_label) for answer in self.answers]
         earlier = votes_for_profile(self.vote_log.votes, self.profile_name)
         self.pair = draw_pair(models, judged_counts(earlier), done=self.judged)
         self.vote = None
