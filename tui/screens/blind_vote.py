@@ -12,7 +12,7 @@ answers; escape goes back to the workbench.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -48,10 +48,16 @@ class BlindVoteScreen(Screen[None]):
     """Keys of the blind vote (`tui.keys.BLIND_VOTE_ACTIONS`)."""
 
     def __init__(
-        self, answers: Sequence[RunResult], log: VoteLog, profile_name: str | None = None
+        self,
+        answers: Sequence[RunResult],
+        log: VoteLog,
+        profile_name: str | None = None,
+        seeds: Callable[[], int] | None = None,
     ) -> None:
-        """`answers`: finished results to one prompt, in pane order (at least two)."""
+        """`answers`: finished results to one prompt, in pane order (at least two).
+        `seeds` gives each draw's seed (default: a fresh random one; fixed for screenshots)."""
         super().__init__()
+        self._seeds = seeds
         self.answers = list(answers)
         self.vote_log = log
         self.profile_name = profile_name
@@ -84,7 +90,8 @@ class BlindVoteScreen(Screen[None]):
     def _show_next_pair(self) -> None:
         models = [(answer.model_ref, answer.pane_label) for answer in self.answers]
         earlier = votes_for_profile(self.vote_log.votes, self.profile_name)
-        self.pair = draw_pair(models, judged_counts(earlier), done=self.judged)
+        seed = self._seeds() if self._seeds is not None else None
+        self.pair = draw_pair(models, judged_counts(earlier), done=self.judged, seed=seed)
         self.vote = None
         if self.pair is None:
             for side in ("a", "b"):
