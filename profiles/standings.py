@@ -159,7 +159,9 @@ def _best_scale(strength: np.ndarray) -> float:
         slope = float(np.sum(sigma * (1.0 - sigma)))
         if slope <= 0:
             break
-        step = float(np.sum(0.5 - sigma)) / slope
+        step = max(
+            -2.0, min(2.0, float(np.sum(0.5 - sigma)) / slope)
+        )  # damped: never overshoots far
         t += step
         if abs(step) < 1e-13:
             break

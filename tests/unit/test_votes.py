@@ -158,3 +158,10 @@ def test_panes_of_one_model_are_told_apart_by_their_labels() -> None:
     assert counts == {("cold", "warm"): 1}
     drawn = {draw_pair(sweep, counts, seed=seed).in_order for seed in range(40)}
     assert drawn == {(0, 2), (1, 2)}
+
+
+def test_a_vote_log_that_cannot_be_read_is_one_warning_not_a_crash() -> None:
+    votes_path().mkdir(parents=True)
+    votes, warnings = read_votes()
+    assert votes == []
+    assert warnings == [f"{votes_path()}: cannot be read (Is a directory)"]
