@@ -89,6 +89,10 @@ class GenerationRequest:
     top_candidates: int = 0
     """Token probabilities: record this many top candidates per generated token
     (1..`MAX_TOP_CANDIDATES`; 0: off). See `TokenProbabilities`."""
+    cache_prompt: bool = True
+    """Reuse the prompt's longest prefix still in the model's cache (a warm run). False: a
+    cold run, the whole prompt evaluated again (llama-server: `"cache_prompt": false`), so
+    repeated runs measure the same work."""
 
 
 @dataclass(frozen=True)

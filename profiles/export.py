@@ -7,7 +7,8 @@ llama.cpp's llama-bench names where one exists (`model_filename`, `model_type`,
 rest of the ecosystem, and docs/metrics.md's names for everything else. Unknown figures are
 null in JSON and empty in CSV, never 0.
 
-Markdown shows the panes side by side in one table of figures, then each answer.
+Markdown shows the panes side by side in one table of figures (★ on the best values, ↺ on
+figures of a prompt served from the cache, by `profiles.best`'s rule), then each answer.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from engines.messages import one_line
 from engines.units import short_count
 from profiles.atomic import atomic_write_text
+from profiles.best import BEST_MARK, CACHED_MARK, Contender, Figure, is_cached, starred
 from profiles.results import RunResult
 
 EXPORT_VERSION = 1
@@ -165,11 +167,17 @@ def _json_record(result: RunResult) -> dict[str, Any]:
 
 
 def to_csv(results: Sequence[RunResult]) -> str:
-    """One row per result with the fields of `result_to_record` (lists as JSON, None empty)."""
+    """One row per result with the fields of `result_to_record` (lists as JSON, None empty).
+
+    Text cells that start with `=`, `+`, `-`, `@` (or a tab or carriage return) get a leading
+    `'`, so a spreadsheet shows a model's answer instead of running it as a formula;
+    numbers stay numbers (a negative log-probability is not text). Lines end in CRLF (RFC
+    4180), so a cell holding a lone carriage return is quoted too.
+    """
     buffer = io.StringIO()
     records = [result_to_record(result) for result in results]
     columns = list(records[0]) if records else list(_empty_record_columns())
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     for record in records:
         writer.writerow({key: _csv_value(value) for key, value in record.items()})
@@ -200,12 +208,23 @@ def _empty_record_columns() -> list[str]:
     return list(result_to_record(sample))
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is run as a formula by spreadsheets (OWASP's list)."""
+
+
 def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return neutralise_formula(value)
     return value
+
+
+def neutralise_formula(text: str) -> str:
+    """Text a spreadsheet would run as a formula, made plain by a leading apostrophe."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 # --- Markdown --------------------------------------------------------------------------------
@@ -267,7 +286,7 @@ def to_markdown(
     lines = [f"# {heading}", ""]
     if results:
         lines += _context_lines(results, mode)
-        lines += _figures_table(results)
+        lines += _figures_table(results, mode)
         for result in results:
             lines += _answer_section(result)
     else:
@@ -282,6 +301,11 @@ def _context_lines(results: Sequence[RunResult], mode: str | None) -> list[str]:
         "sequential": "panes ran one after another, so speeds are comparable",
     }.get(mode or "", "")
     lines = [f"- Mode: {mode}" + (f" ({fairness})" if fairness else "")]
+    marks = f"- {BEST_MARK}: best value among the finished runs"
+    marks += " (no speed compared: parallel)" if mode == "parallel" else ""
+    if any(is_cached(r.figures.cached_prompt_tokens) for r in results):
+        marks += f"; {CACHED_MARK}: prompt served from the cache (not comparable)"
+    lines.append(marks)
     host_parts = [first.cpu_name, ", ".join(first.gpu_names)]
     host = "; ".join(part for part in host_parts if part)
     if host:
@@ -300,15 +324,42 @@ def _context_lines(results: Sequence[RunResult], mode: str | None) -> list[str]:
     return lines
 
 
-def _figures_table(results: Sequence[RunResult]) -> list[str]:
+_STARRED_ROWS: dict[str, Figure] = {
+    "TTFT (s)": Figure("ttft_s", "min", 3, speed=True, cache_sensitive=True),
+    "prompt speed (tok/s)": Figure("prompt_tps", "max", 1, speed=True, cache_sensitive=True),
+    "decode speed (tok/s)": Figure("decode_tps", "max", 1, speed=True),
+    "engine decode speed (tok/s)": Figure("engine_decode_tps", "max", 1, speed=True),
+    "peak RSS (MiB)": Figure("peak_rss_mib", "min", 0),
+    "GPU memory (MiB)": Figure("gpu_mem_mib", "min", 0),
+    "energy (J)": Figure("energy_j", "min", 1, speed=True),
+}
+"""Markdown rows whose best value is starred, by `profiles.best`'s rule."""
+
+
+def _figures_table(results: Sequence[RunResult], mode: str | None = None) -> list[str]:
     headers = ["", *[_cell(_column_title(r)) for r in results]]
     lines = [
         "| " + " | ".join(headers) + " |",
         "| " + " | ".join(["---", *["---:" for _ in results]]) + " |",
     ]
+    records = [result_to_record(r) for r in results]
+    contenders = [
+        Contender(r.figures.stop_reason, record, cached=is_cached(r.figures.cached_prompt_tokens))
+        for r, record in zip(results, records, strict=True)
+    ]
+    stars = starred(contenders, list(_STARRED_ROWS.values()), mode)
     rows = _TABLE_ROWS + (_FIDELITY_ROWS if any(r.fidelity for r in results) else [])
     for name, value in rows:
-        lines.append("| " + " | ".join([name, *[_cell(value(r)) for r in results]]) + " |")
+        figure = _STARRED_ROWS.get(name)
+        cells = []
+        for result, contender, marks in zip(results, contenders, stars, strict=True):
+            shown = value(result)
+            if figure is not None and figure.key in marks:
+                shown = f"{BEST_MARK} {shown}"
+            elif figure is not None and figure.cache_sensitive and contender.cached:
+                shown = f"{CACHED_MARK} {shown}" if shown != "—" else shown
+            cells.append(_cell(shown))
+        lines.append("| " + " | ".join([name, *cells]) + " |")
     return [*lines, ""]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -86,7 +87,32 @@ def build_plan(
         _draft_pane(i, pane, profile, resolver, parse_model_ref, describe_ref)
         for i, pane in enumerate(profile.panes)
     ]
+    labels = numbered_labels([draft.label for draft in drafts])
+    drafts = [
+        replace(draft, label=label, settings=replace(draft.settings, label=label))
+        if label != draft.label
+        else draft
+        for draft, label in zip(drafts, labels, strict=True)
+    ]
     return _with_threads(drafts, parallel)
+
+
+def numbered_labels(labels: list[str]) -> list[str]:
+    """The labels with duplicates told apart: "SmolLM2 #1", "SmolLM2 #2" (unique ones as they are).
+
+    Panes, table rows and exports show these, so two panes of the same model can be told
+    apart everywhere.
+    """
+    counts = Counter(labels)
+    seen: Counter[str] = Counter()
+    numbered = []
+    for label in labels:
+        if counts[label] > 1:
+            seen[label] += 1
+            numbered.append(f"{label} #{seen[label]}")
+        else:
+            numbered.append(label)
+    return numbered
 
 
 def _default_resolver() -> Resolver:

@@ -106,9 +106,12 @@ class ResultRecorder:
         repetition: int = 0,
         sha256: str | None = None,
         suite: Any = None,
+        to_history: bool = True,
     ) -> Recorded:
-        """The generation's result, appended to the history when enabled; `suite` (a
-        `profiles.suite_record.SuiteRecord`) tags a suite run's answer."""
+        """The generation's result, appended to the history when enabled and `to_history`
+        (a cancelled or failed generation is exported with its stop reason, never kept in
+        the history of finished results); `suite` (a `profiles.suite_record.SuiteRecord`)
+        tags a suite run's answer."""
         from profiles.results import RunResult
 
         if sha256 is None and self.hash_files:
@@ -130,7 +133,7 @@ class ResultRecorder:
         )
         if suite is not None:
             result = result.model_copy(update={"suite": suite})
-        if not self.history:
+        if not self.history or not to_history:
             return Recorded(result)
         try:
             self._append(result)

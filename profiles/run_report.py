@@ -94,6 +94,8 @@ class ComparisonOutcome:
     mode: RunMode
     results: list[RunResult] = field(default_factory=list)
     failures: list[PaneFailure] = field(default_factory=list)
+    warm: bool = False
+    """Whether measured runs reused the prompt cache (after `--warmup`), or each ran cold."""
 
     @property
     def ok(self) -> bool:

@@ -97,7 +97,10 @@ def run_comparison(
     `top_logprobs` > 0 records token probabilities with that many candidates per token
     for local panes, in each result's `logprobs` (`profiles.logprobs`).
 
-    `repeat` measured generations per pane follow `warmup` unmeasured ones. A pane that
+    `repeat` measured generations per pane follow `warmup` unmeasured ones. Without a
+    warm-up every measured run is cold (the prompt cache is not used, so each evaluates the
+    whole prompt and the repeats measure the same work); after a warm-up they are all warm
+    (the prompt comes from the cache the warm-up filled). `outcome.warm` says which. A pane that
     fails (bad reference, load failure, crash, error, past its deadline) is reported in
     `failures`; the others carry on. Setting `cancel` stops the running generations and
     skips the rest. `driver_options` (default: config.toml's) say how each generation is
@@ -115,7 +118,7 @@ def run_comparison(
         raise ValueError("warmup cannot be negative")
     if mode not in ("sequential", "parallel"):
         raise ValueError(f"unknown mode {mode!r}: use 'sequential' or 'parallel'")
-    outcome = ComparisonOutcome(mode=mode)
+    outcome = ComparisonOutcome(mode=mode, warm=warmup > 0)
     recorder = recorder or ResultRecorder(history=history)
     context = _RunContext(
         prompt=prompt,
@@ -340,6 +343,7 @@ class _PaneRun:
             system_prompt=item.system_prompt,
             request_id=f"pane{self.plan.index}-{item.key or 'prompt'}{number}-step{step}",
             top_candidates=context.top_logprobs if self.plan.kind == "local" else 0,
+            cache_prompt=context.warmup > 0,
         )
         self._item = number
         self._progress("generating", step=step, warmup=is_warmup)
@@ -404,11 +408,13 @@ class _PaneRun:
                     )
                 continue
             last_event_at = now
+            # A crashed worker's run ends as an error just before the crash itself: look
+            # for the crash first, so the failure quotes the end of the worker's log.
+            for event in [e for e in events if isinstance(e, WorkerCrashed)][:1]:
+                if self.context.cancel.is_set():
+                    raise PaneFailed(CANCELLED, event.log_tail)
+                raise PaneFailed(f"the model's worker crashed: {event.reason}", event.log_tail)
             for event in events:
-                if isinstance(event, WorkerCrashed):
-                    if self.context.cancel.is_set():
-                        raise PaneFailed(CANCELLED, event.log_tail)
-                    raise PaneFailed(f"the model's worker crashed: {event.reason}", event.log_tail)
                 if isinstance(event, Warned):
                     self._progress("warning", message=event.message)
                     continue

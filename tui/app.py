@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -184,7 +185,9 @@ class WorkbenchApp(ProfileActions, App[None]):
         finished = controller.finished if controller is not None else None
         if controller is None or finished is None or finished.info is None:
             return
-        if finished.stats.stop_reason not in KEPT_STOP_REASONS:
+        try:
+            suite = self.workbench.suite_record(controller.plan, finished)
+        except LookupError:  # its screen closed (another profile opened): a run of the past
             return
         record = partial(
             self.recorder.record,
@@ -192,7 +195,10 @@ class WorkbenchApp(ProfileActions, App[None]):
             finished,
             mode=self.profile.mode,
             profile_name=self.profile.name,
-            suite=self.workbench.suite_record(controller.plan, finished),
+            suite=suite,
+            # Cancelled, failed and crashed runs are exported with their stop reason (as
+            # the comparison table shows them), never kept as finished results.
+            to_history=finished.stats.stop_reason in KEPT_STOP_REASONS,
         )
         self.run_worker(
             partial(self._record, message.pane.pane_id, record),
@@ -222,7 +228,8 @@ class WorkbenchApp(ProfileActions, App[None]):
             )
             return
         self.call_from_thread(self.results.__setitem__, pane_id, recorded.result)
-        if recorded.result.suite is not None:
+        finished = recorded.result.figures.stop_reason in KEPT_STOP_REASONS
+        if recorded.result.suite is not None and finished:  # quality: finished answers only
             key = (pane_id, recorded.result.suite.prompt_id)
             self.call_from_thread(self.suite_results.__setitem__, key, recorded.result)
         if recorded.warning:
@@ -251,9 +258,7 @@ class WorkbenchApp(ProfileActions, App[None]):
                 self.notify, f"could not export: {error.strerror or error}", severity="error"
             )
             return
-        self.call_from_thread(
-            self.notify, f"exported {len(results)} results to {written}", timeout=8
-        )
+        self.call_from_thread(self.notify, export_message(results, written), timeout=8)
 
     def action_export_to(self, fmt: ExportFormat) -> None:
         """Ask for a path, then export there."""
@@ -310,8 +315,18 @@ class WorkbenchApp(ProfileActions, App[None]):
             return
 
 
+def export_message(results: list[RunResult], written: object) -> str:
+    """ "exported 3 results (1 cancelled, 1 error) to PATH": one per row of the table."""
+    unfinished = Counter(
+        r.figures.stop_reason for r in results if r.figures.stop_reason not in KEPT_STOP_REASONS
+    )
+    detail = ", ".join(f"{count} {reason}" for reason, count in sorted(unfinished.items()))
+    noun = "result" if len(results) == 1 else "results"
+    return f"exported {len(results)} {noun}" + (f" ({detail})" if detail else "") + f" to {written}"
+
+
 KEPT_STOP_REASONS = FINISHED_STOP_REASONS
-"""Generations that count as finished results (kept in the history, exported)."""
+"""Generations that count as finished results (kept in the history; all are exported)."""
 
 
 def _quit_signals() -> list[signal.Signals]:

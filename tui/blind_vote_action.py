@@ -1,8 +1,8 @@
 """The workbench's "Blind vote" action (palette entry and the v key): judge this prompt's answers.
 
 It takes each pane's answer to the suite prompt the workbench shows (`n` / `N`), or else
-the latest finished answer of each pane (`WorkbenchApp.results`) to the prompt of the
-most recent one, in pane order, and opens `tui.screens.blind_vote.BlindVoteScreen` on
+the latest finished answer of each pane (`WorkbenchApp.results`; a stopped or failed
+run is not judged) to the prompt of the most recent one, in pane order, and opens `tui.screens.blind_vote.BlindVoteScreen` on
 them. Votes go to the vote log beside the history (`profiles.votes`), read once when the
 first blind vote opens; with `--no-history` they are kept for the session only.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engines.types import FINISHED_STOP_REASONS
 from profiles.standings import Standing, standings_by_model
 from profiles.votes import VoteLog, votes_for_profile, votes_path
 
@@ -54,7 +55,12 @@ class BlindVoteAction:
             if len(found) >= 2:
                 return found
         results = self.app.results
-        latest = [results[pane.pane_id] for pane in panes if pane.pane_id in results]
+        latest = [
+            results[pane.pane_id]
+            for pane in panes
+            if pane.pane_id in results
+            and results[pane.pane_id].figures.stop_reason in FINISHED_STOP_REASONS
+        ]
         if not latest:
             return []
         newest = max(latest, key=lambda result: result.created_at)

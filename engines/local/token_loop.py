@@ -106,15 +106,19 @@ class _TokenBatcher:
 
 
 def evaluate_prompt(
-    context: LlamaContext, tokens: list[int], cancelled: Callable[[], bool] = lambda: False
+    context: LlamaContext,
+    tokens: list[int],
+    cancelled: Callable[[], bool] = lambda: False,
+    use_cache: bool = True,
 ) -> int | None:
     """Evaluate the prompt, reusing the cached prefix; returns the prompt tokens reused.
 
     `cancelled` is asked before each batch of `n_batch` tokens; None if it said yes.
+    `use_cache` False evaluates the whole prompt again (a cold run).
     """
     lib = context.lib
     memory = context.memory
-    previous = context.cached_tokens
+    previous = context.cached_tokens if use_cache else []
     reuse = 0
     for old, new in zip(previous, tokens, strict=False):
         if old != new:
@@ -167,7 +171,7 @@ def run_generation(
         raise EngineError(f"{context.file_name}: {error}") from error
     try:
         lib.llama_perf_context_reset(ctx)
-        cached = evaluate_prompt(context, tokens, control.cancelled)
+        cached = evaluate_prompt(context, tokens, control.cancelled, request.cache_prompt)
         synchronize = lib.llama_synchronize
         synchronize(ctx)
         after_prompt = lib.llama_perf_context(ctx)

@@ -42,6 +42,9 @@ EXTRA_SAMPLING_FIELDS: dict[str, dict[str, str]] = {
 }
 """Per kind of server: llmbench's sampling value → the request field that carries it."""
 NOT_EXTRA = ("top_k", "min_p", "repeat_penalty")
+PROMPT_CACHE_SERVERS = ("llama.cpp", "unknown")
+"""Servers told `"cache_prompt": false` for a cold run (llama-server's own field; a server
+that refuses it gets the request again without it)."""
 
 _FINISH_REASONS: dict[str, StopReason] = {"length": "length"}
 
@@ -70,6 +73,8 @@ def request_body(
         body["stop"] = list(sampling.stop)
     for name, server_field in EXTRA_SAMPLING_FIELDS.get(server_kind, {}).items():
         body[server_field] = getattr(sampling, name)
+    if not request.cache_prompt and server_kind in PROMPT_CACHE_SERVERS:
+        body["cache_prompt"] = False
     for name in dropped:
         body.pop(name, None)
     return body

@@ -188,6 +188,8 @@ def test_repeat_reports_mean_and_standard_deviation(llmbench, tmp_path: Path) ->
     records = read_json(out_json)["results"]
     assert [r["repetition"] for r in records] == [0, 1, 2]
     assert {r["prompt"] for r in records} == {"Name three colours."}
+    assert "runs warm" in result.stdout  # after the warm-up, every run reuses the prompt cache
+    assert all(r["n_prompt_cached"] > 0 for r in records)
     ttfts = [r["ttft_s"] for r in records]
     mean = sum(ttfts) / 3
     assert f"{mean:.3f} ±" in row
@@ -224,8 +226,12 @@ def test_a_missing_model_fails_its_pane_and_the_other_is_reported(llmbench, tmp_
     reason = failure_line.split("): ", 1)[1]
     assert str(missing) in reason and ("no such" in reason or "not found" in reason), reason
     assert "FAILED" in result.stderr
-    records = read_json(out_json)["results"]
-    assert [r["model_ref"] for r in records] == [SMOL]
+    records = read_json(out_json)["results"]  # every row of the table, with its stop reason
+    assert [r["model_ref"] for r in records] == [str(missing), SMOL]
+    assert records[0]["stop_reason"] == "error" and records[0]["error"] == reason
+    assert records[0]["n_gen"] == 0 and records[0]["decode_tps"] is None
+    assert records[1]["stop_reason"] in ("length", "stop")
+    assert len(read_history()[0]) == 1  # the failure is no history
 
 
 @pytest.mark.real_model

@@ -260,6 +260,8 @@ def assert_answers_recorded(screen: str | None) -> None:
 def test_llmbench_runs_both_demo_models_in_a_real_terminal(session: Session) -> None:
     screen = session.run_prompt()
     assert screen.count("● done (length)") == 2  # 24 greedy tokens each: both hit max_tokens
+    # the panes ran in parallel: the comparison says their speeds are not comparable
+    assert "Ran in parallel: speeds not comparable" in session.tmux.screen()
 
     session.tmux("send-keys", "-t", "e2e", "C-q")
     deadline = time.monotonic() + QUIT_TIMEOUT_S

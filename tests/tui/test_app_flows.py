@@ -90,7 +90,7 @@ async def test_f5_runs_too_and_an_empty_prompt_does_not(engines: FakeEngines) ->
 
 async def test_stop_cancels_every_generation(engines: FakeEngines) -> None:
     engines.default = SLOW
-    app = fake_app(make_profile("small", "large"), engines)
+    app = fake_app(make_profile("small", "large"), engines, history=True)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, app)
         await pilot.press("ctrl+r")
@@ -100,7 +100,10 @@ async def test_stop_cancels_every_generation(engines: FakeEngines) -> None:
         for pane in panes(app):
             assert pane.controller.stats.stop_reason == "cancelled"
             assert len(pane.answer) < len("".join(SLOW.tokens))
-        assert app.results == {}, "a stopped run is not a finished result"
+        await wait_until(pilot, lambda: len(app.results) == 2)
+        # a stopped run is exported as what it is (issue 12), never history
+        assert {r.figures.stop_reason for r in app.results.values()} == {"cancelled"}
+    assert read_history()[0] == []
 
 
 async def test_run_while_loading_is_queued(engines: FakeEngines) -> None:
@@ -296,8 +299,8 @@ async def test_a_failing_pane_stays_in_its_pane(engines: FakeEngines) -> None:
             "✗ no model file at missing:nowhere" in missing.query_one(AnswerView).text_with_markers
         )
         assert good.answer == "".join(engines.default.tokens)
-        await wait_until(pilot, lambda: len(app.results) == 1)
-    results, _ = read_history()
+        await wait_until(pilot, lambda: len(app.results) == 2)  # the failed run is exported
+    results, _ = read_history()  # ...but only the finished one is history
     assert [r.pane_label for r in results] == ["good"]
 
 

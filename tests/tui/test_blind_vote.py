@@ -193,3 +193,20 @@ async def test_in_a_suite_the_vote_judges_the_prompt_shown_and_feeds_the_quality
         assert sorted(row.win_rate for row in rows.values()) == [0.0, 1.0]
     votes, _ = read_votes()
     assert [vote.prompt_id for vote in votes] == ["one"]
+
+
+async def test_a_failed_answer_is_not_offered_for_a_vote() -> None:
+    engines = scripted_engines()
+    engines.scripts["broken-model"] = FakeScript(tokens=("half ",), fail_generation="boom")
+    profile = make_profile("tiny-model", "huge-model", "broken-model")
+    app = fake_app(profile, engines, history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, all_in(app, PaneState.DONE, PaneState.ERROR))
+        await wait_until(pilot, lambda: len(app.results) == 3)
+        assert app.results[app.workbench.panes[2].pane_id].figures.stop_reason == "error"
+        await leave_prompt(pilot)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, BlindVoteScreen))
+        assert [a.model_ref for a in app.screen.answers] == ["tiny-model", "huge-model"]

@@ -12,9 +12,9 @@ from tui.widgets.comparison_table import (
     BEST_MARK,
     COLUMNS,
     ComparisonTable,
-    best_values,
     describe_model,
     measured_columns,
+    starred_cells,
 )
 
 
@@ -83,18 +83,68 @@ class TableApp(App):
         yield ComparisonTable([FAST_SMALL, SLOW_LARGE, FAILED])
 
 
-def test_best_values_pick_lowest_time_and_memory_and_highest_speed():
-    best = best_values([FAST_SMALL, SLOW_LARGE, FAILED])
-    assert best["ttft"] == 0.1
-    assert best["decode_tps"] == 200.0
-    assert best["peak_rss"] == 250.0
-    assert "tokens" not in best  # no best for a count
-    assert "prompt_tps" not in best  # only one pane knows it: nothing to compare
-    assert "gpu_mem" not in best  # nobody knows it
+def test_stars_pick_lowest_time_and_memory_and_highest_speed():
+    small, large, broken = starred_cells([FAST_SMALL, SLOW_LARGE, FAILED], "sequential")
+    # engine speed ties (110.0 both): both get it; prompt speed: only one pane knows it
+    assert small == {"ttft", "decode_tps", "peak_rss", "engine_tps"}
+    assert large == {"engine_tps"}
+    assert broken == set()
 
 
-def test_best_values_with_a_single_pane_mark_nothing():
-    assert best_values([FAST_SMALL]) == {}
+def test_stars_with_a_single_pane_mark_nothing():
+    assert starred_cells([FAST_SMALL], "sequential") == [set()]
+
+
+def test_a_cancelled_or_failed_pane_never_gets_a_star_even_with_better_figures():
+    cancelled = (
+        "stopped",
+        make_stats(
+            stop_reason="cancelled",
+            ttft_s=0.01,
+            decode_tps=999.0,
+            engine_decode_tps=999.0,
+            peak_rss_mib=1.0,
+        ),
+        make_info(),
+    )
+    failed = (
+        "failed",
+        make_stats(
+            stop_reason="error", ttft_s=0.01, decode_tps=999.0, peak_rss_mib=1.0, error="boom"
+        ),
+        make_info(),
+    )
+    stars = starred_cells([FAST_SMALL, SLOW_LARGE, cancelled, failed], "sequential")
+    assert stars[2] == set() and stars[3] == set()
+    assert {"ttft", "decode_tps", "peak_rss"} <= stars[0]
+
+
+def test_equal_shown_values_all_get_the_star():
+    a = ("a", make_stats(decode_tps=100.04, ttft_s=0.301), make_info())
+    b = ("b", make_stats(decode_tps=100.01, ttft_s=0.304), make_info())
+    c = ("c", make_stats(decode_tps=90.0, ttft_s=0.5), make_info())
+    stars = starred_cells([a, b, c], "sequential")
+    assert "decode_tps" in stars[0] and "decode_tps" in stars[1]  # both show 100.0
+    assert "ttft" in stars[0] and "ttft" in stars[1]  # both show 0.30
+    assert "decode_tps" not in stars[2]
+
+
+def test_cached_prompt_figures_do_not_compete():
+    cold = ("cold", make_stats(prompt_tps=800.0, ttft_s=0.25), make_info())
+    cached = (
+        "cached",
+        make_stats(prompt_tps=13.0, ttft_s=0.05, cached_prompt_tokens=19),
+        make_info(),
+    )
+    other = ("other", make_stats(prompt_tps=600.0, ttft_s=0.3), make_info())
+    stars = starred_cells([cold, cached, other], "sequential")
+    assert "ttft" not in stars[1] and "prompt_tps" not in stars[1]
+    assert {"ttft", "prompt_tps"} <= stars[0]
+
+
+def test_parallel_mode_stars_no_speed():
+    small, large, _ = starred_cells([FAST_SMALL, SLOW_LARGE, FAILED], "parallel")
+    assert small == {"peak_rss"} and large == set()
 
 
 def test_columns_nobody_measured_are_left_out():
@@ -131,6 +181,33 @@ async def test_table_marks_best_and_shows_unknown_as_dash():
         assert broken["stop"] == "error"
         assert small["model"] == "135M Q4_1" and broken["model"] == "—"
         assert all(BEST_MARK not in value for value in broken.values())
+
+
+async def test_parallel_run_says_so_and_cached_figures_are_marked():
+    cached = (
+        "cached",
+        make_stats(prompt_tps=13.0, ttft_s=0.05, cached_prompt_tokens=19),
+        make_info(),
+    )
+    async with TableApp().run_test(size=(120, 30)) as pilot:
+        comparison = pilot.app.query_one(ComparisonTable)
+        comparison.show_results([FAST_SMALL, SLOW_LARGE, cached], mode="parallel")
+        await pilot.pause()
+        table = pilot.app.query_one(DataTable)
+        headers = [str(column.key.value) for column in table.ordered_columns]
+        rows = [dict(zip(headers, map(str, table.get_row_at(i)), strict=True)) for i in range(3)]
+        legend = str(pilot.app.query_one(".comparison--legend").render())
+        assert "Ran in parallel: speeds not comparable" in legend
+        assert "↺ prompt served from the cache" in legend
+        assert rows[0]["decode_tps"] == "200.0" and rows[0]["ttft"] == "0.10"  # no ★
+        assert rows[0]["peak_rss"] == f"{BEST_MARK} 250"  # memory still compares
+        assert rows[2]["prompt_tps"] == "↺ 13" and rows[2]["ttft"] == "↺ 0.05"
+        assert pilot.app.query_one("#chart-decode", BarChart).best_labels == frozenset()
+        assert pilot.app.query_one("#chart-memory", BarChart).best_labels == {"small"}
+        comparison.show_results([FAST_SMALL, SLOW_LARGE], mode="sequential")
+        await pilot.pause()
+        legend = str(pilot.app.query_one(".comparison--legend").render())
+        assert "parallel" not in legend and "↺" not in legend
 
 
 async def test_show_results_replaces_rows_and_charts():
@@ -219,3 +296,17 @@ async def test_fidelity_columns_join_each_pane_beside_its_cost_figures():
         chart = pilot.app.query_one("#chart-kld", BarChart)
         assert chart.display
         assert dict(chart.bars) == {"small": 0.0312, "large": None, "broken": None, "q2": 0.1205}
+
+
+async def test_the_bar_charts_never_mark_a_cancelled_pane_best() -> None:
+    stopped = (
+        "stopped",
+        make_stats(stop_reason="cancelled", decode_tps=900.0, peak_rss_mib=10.0),
+        make_info(),
+    )
+    async with TableApp().run_test(size=(120, 30)) as pilot:
+        comparison = pilot.app.query_one(ComparisonTable)
+        comparison.show_results([FAST_SMALL, SLOW_LARGE, stopped], mode="sequential")
+        await pilot.pause()
+        assert pilot.app.query_one("#chart-decode", BarChart).best_labels == {"small"}
+        assert pilot.app.query_one("#chart-memory", BarChart).best_labels == {"small"}

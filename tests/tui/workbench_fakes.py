@@ -10,7 +10,7 @@ from dataclasses import replace
 from engines.fake import FakeModelHandle, FakeScript
 from engines.protocol import Event, GenerationFinished
 from engines.types import ModelSettings
-from profiles.plan import PanePlan
+from profiles.plan import PanePlan, numbered_labels
 from profiles.schema import PaneSpec, Profile, SamplingValues
 from tui.app import WorkbenchApp, make_app
 
@@ -94,8 +94,8 @@ class FakeEngines:
 def fake_plans(profile: Profile) -> list[PanePlan]:
     """Plans without resolving anything: `missing:` references fail like a bad path."""
     plans = []
-    for index, spec in enumerate(profile.panes):
-        label = spec.display_label
+    labels = numbered_labels([spec.display_label for spec in profile.panes])
+    for index, (spec, label) in enumerate(zip(profile.panes, labels, strict=True)):
         error = (
             f"no model file at {spec.model}" if spec.model.startswith(UNRESOLVED_PREFIX) else None
         )

@@ -73,3 +73,37 @@ def test_a_bad_servers_entry_is_one_line_and_exit_1() -> None:
         f'llmbench: {path}: servers must be a list of URLs, e.g. servers = ["http://127.0.0.1:8080/v1"]'
     ]
     assert "Traceback" not in result.output
+
+
+class SilentServer:
+    """Accepts connections and never answers (a hung server)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+
+    def __enter__(self) -> SilentServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+
+
+def test_silent_servers_are_listed_all_at_once_within_list_timeout_s() -> None:
+    import time
+
+    with SilentServer() as first, SilentServer() as second, SilentServer() as third:
+        write_config(
+            f'servers = ["{first.url}", "{second.url}", "{third.url}"]\n'
+            "[remote]\nlist_timeout_s = 1\n"
+        )
+        started = time.perf_counter()
+        result = CliRunner().invoke(cli, ["models"])
+        took = time.perf_counter() - started
+    assert result.exit_code == 0, result.output
+    assert took < 2.5, f"{took:.1f} s: the servers were asked one after another"
+    complaints = result.stderr.splitlines()
+    assert len(complaints) == 3
+    assert all("list_timeout_s" in line and "read_timeout_s" not in line for line in complaints)

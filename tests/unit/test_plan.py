@@ -204,3 +204,23 @@ def test_grid_refuses_out_of_range_values_and_unknown_names() -> None:
         expand_grid([PaneSpec(model="a.gguf")], {"temperature": [0.5, 3.0]})
     with pytest.raises(ValueError, match="cannot sweep n_ctx"):
         expand_grid([PaneSpec(model="a.gguf")], {"n_ctx": [512]})
+
+
+def test_duplicate_models_get_numbered_labels() -> None:
+    plans = build_plan(
+        profile(
+            PaneSpec(model="small.gguf"),
+            PaneSpec(model="large.gguf"),
+            PaneSpec(model="small.gguf"),
+            PaneSpec(model="large.gguf", label="Big"),
+            PaneSpec(model="large.gguf", label="Big"),
+        ),
+        resolve=RESOLVE,
+    )
+    labels = [p.label for p in plans]
+    assert len(set(labels)) == 5, labels
+    assert labels[0].endswith(" #1") and labels[2].endswith(" #2")
+    assert labels[0][: -len(" #1")] == labels[2][: -len(" #2")]
+    assert not labels[1].endswith("#1")  # a label used once stays as it is
+    assert labels[3:] == ["Big #1", "Big #2"]
+    assert [p.settings.label for p in plans] == labels  # the worker's log names it too

@@ -289,7 +289,7 @@ def _run(options: dict[str, Any]) -> int:
         click.echo(seed_spread_table(outcome.results))
     if outcome.failures:
         click.echo(failures_text(outcome.failures))
-    _export(outcome, options)
+    _export(outcome, options, _export_rows(plans, outcome, prompt, system_prompt, profile.name))
     return EXIT_OK if outcome.ok else EXIT_PANE_FAILED
 
 
@@ -526,18 +526,25 @@ def _read_stdin() -> str:
         ) from None
 
 
-def _export(outcome, options: dict[str, Any]) -> None:
+def _export_rows(plans, outcome, prompt: str, system_prompt: str | None, profile_name):
+    """Every row of the table for the exports: results, and failed panes as "error" rows."""
+    from profiles.failed_rows import export_rows
+
+    return export_rows(
+        plans, outcome, prompt=prompt, system_prompt=system_prompt, profile_name=profile_name
+    )
+
+
+def _export(outcome, options: dict[str, Any], rows) -> None:
     """Write the exports asked for (each atomically); a failed write is a usage problem."""
     from engines.machine.host import host_info
     from profiles import export
     from profiles.atomic import atomic_write_text
 
     documents = {
-        "json_path": lambda: export.to_json(
-            outcome.results, mode=outcome.mode, host=host_info().to_dict()
-        ),
-        "markdown_path": lambda: export.to_markdown(outcome.results, mode=outcome.mode),
-        "csv_path": lambda: export.to_csv(outcome.results),
+        "json_path": lambda: export.to_json(rows, mode=outcome.mode, host=host_info().to_dict()),
+        "markdown_path": lambda: export.to_markdown(rows, mode=outcome.mode),
+        "csv_path": lambda: export.to_csv(rows),
     }
     for option, document in documents.items():
         path = options[option]

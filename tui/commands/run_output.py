@@ -13,6 +13,8 @@ import time
 from collections.abc import Sequence
 from typing import IO, Any
 
+from engines.types import FINISHED_STOP_REASONS
+from profiles.best import BEST_MARK, CACHED_MARK, Contender, Figure, starred
 from profiles.plan import PanePlan
 from profiles.results import RunResult
 from profiles.runner import ComparisonOutcome, PaneFailure, PaneProgress
@@ -132,6 +134,9 @@ _COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 """Figure columns: title, record field (profiles.export names), decimals."""
 
+CACHE_FIELDS = ("ttft_s", "prompt_tps")
+"""Figures the prompt cache changes: marked ↺ when a run took its prompt from the cache."""
+
 _FIDELITY_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("PPL", "ppl", 3),
     ("KLD", "kld", 4),
@@ -155,9 +160,18 @@ def results_table(
         columns += _FIDELITY_COLUMNS
     header = ["pane", "model", "temp", *(title for title, _, _ in columns), "stop"]
     rows = [header]
-    for plan in plans:
+    stars = _stars(plans, by_pane, failed, outcome.mode)
+    for plan, starred_fields in zip(plans, stars, strict=True):
         records = by_pane.get(plan.index, [])
-        figures = [_figure(records, field, decimals) for _, field, decimals in columns]
+        cached = any(r.get("n_prompt_cached") for r in records)
+        figures = []
+        for _, field, decimals in columns:
+            shown = _figure(records, field, decimals)
+            if field in starred_fields:
+                shown = f"{BEST_MARK} {shown}"
+            elif cached and field in CACHE_FIELDS and shown != DASH:
+                shown = f"{CACHED_MARK} {shown}"
+            figures.append(shown)
         stops = sorted({str(r["stop_reason"]) for r in records})
         stop = "FAILED" if plan.index in failed else ("/".join(stops) or DASH)
         temperature = f"{plan.sampling.temperature:g}"
@@ -169,12 +183,52 @@ def results_table(
     return "\n".join(lines)
 
 
+_BEST: tuple[Figure, ...] = (
+    Figure("ttft_s", "min", 3, speed=True, cache_sensitive=True),
+    Figure("prompt_tps", "max", 1, speed=True, cache_sensitive=True),
+    Figure("decode_tps", "max", 1, speed=True),
+    Figure("engine_decode_tps", "max", 1, speed=True),
+    Figure("peak_rss_mib", "min", 1),
+)
+"""The run table's columns that have a best value (`profiles.best`), compared on the means."""
+
+
+def _stars(
+    plans: Sequence[PanePlan],
+    by_pane: dict[int, list[dict[str, Any]]],
+    failed: set[int],
+    mode: str,
+) -> list[set[str]]:
+    """Per pane, the fields where its mean is the best (finished panes only: `profiles.best`)."""
+    contenders = []
+    for plan in plans:
+        records = by_pane.get(plan.index, [])
+        stops = {str(r["stop_reason"]) for r in records}
+        unfinished = plan.index in failed or not records or stops - set(FINISHED_STOP_REASONS)
+        values = {}
+        for figure in _BEST:
+            known = [float(r[figure.key]) for r in records if r.get(figure.key) is not None]
+            values[figure.key] = statistics.fmean(known) if known else None
+        contenders.append(
+            Contender(
+                "error" if unfinished else "stop",
+                values,
+                cached=any(r.get("n_prompt_cached") for r in records),
+            )
+        )
+    return starred(contenders, _BEST, mode)
+
+
 def _caption(outcome: ComparisonOutcome, rows_have_repeats: bool) -> str:
     mode = {
         "sequential": "sequential (panes ran one after another: speeds are comparable)",
         "parallel": "parallel (panes shared the machine: speeds are not a fair comparison)",
     }[outcome.mode]
-    caption = f"Mode: {mode}"
+    caption = f"Mode: {mode}; {BEST_MARK} best of the finished panes"
+    if outcome.warm:
+        caption += "; runs warm (after the warm-up: prompt from the cache, ↺)"
+    else:
+        caption += "; runs cold (prompt cache off: every run evaluates the whole prompt)"
     if rows_have_repeats:
         caption += "; figures are mean ± standard deviation over the runs"
     return caption + "."

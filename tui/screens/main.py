@@ -155,6 +155,8 @@ class WorkbenchScreen(SuiteStepping, Screen):
             pane = panes.get(pane_id)
             if pane is not None and pane.controller is None:
                 pane.start(plan, self._engine_factory, self._driver_options)
+            elif pane is not None:
+                pane.relabel(plan.label)  # a pane added or removed may renumber duplicates
         self.refresh_bindings()
 
     # --- panes ---------------------------------------------------------------------------
@@ -318,7 +320,7 @@ class WorkbenchScreen(SuiteStepping, Screen):
         ]
         comparison = self.query_one(ComparisonTable)
         if rows:
-            comparison.show_results(rows)
+            comparison.show_results(rows, mode=self.profile.mode)
             if self.size.height >= COMPARISON_MIN_HEIGHT:
                 comparison.display = True
             elif not comparison.display and not self._comparison_announced:

@@ -76,6 +76,15 @@ class BarChart(Widget):
         self.higher_is_better = higher_is_better
         """Whether the longest bar is the best one (speeds) or the shortest (memory, time)."""
         self.set_reactive(BarChart.bars, tuple(bars))
+        self.best_labels: frozenset[str] | None = None
+        """The labels whose bar is drawn as the best, when the caller decides it
+        (`profiles.best`: finished panes only, no speeds in parallel mode); None: the best
+        known value."""
+
+    def mark_best(self, labels: frozenset[str] | None) -> None:
+        """Draw these labels' bars as the best (None: the best known value)."""
+        self.best_labels = labels
+        self.refresh()
 
     def validate_bars(self, bars: Sequence[tuple[str, float | None]]) -> tuple:
         return tuple((str(label), value) for label, value in bars)
@@ -111,7 +120,10 @@ class BarChart(Widget):
                 text.append(" " * bar_width)
             else:
                 bar = block_bar(value, maximum, bar_width)
-                text.append(bar, style=best_style if value == best else bar_style)
+                is_best = (
+                    label in self.best_labels if self.best_labels is not None else value == best
+                )
+                text.append(bar, style=best_style if is_best else bar_style)
                 text.append(" " * (bar_width - len(bar)))
             text.append(" " + value_text.rjust(value_width))
         return text

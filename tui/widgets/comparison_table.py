@@ -14,8 +14,9 @@ has (GPU memory and energy without a GPU) is left out and named in the legend, s
 the table fits 80 columns where it can (narrower than 90 columns, the model column
 goes too: each pane's header already names its model). The best value of each
 column where a best exists is marked with ★ and the success colour: lowest TTFT,
-memory and energy, highest speeds — but only where at least two panes have a value, so
-a single pane is never "best". Below the table two bar charts (decode speed, peak
+memory and energy, highest speeds, by the one rule of `profiles.best` (finished panes
+only, ties all starred, cached figures marked ↺ and never starred, no speed starred in
+parallel mode, which the legend says). Below the table two bar charts (decode speed, peak
 memory) draw the same figures with block characters.
 
 After "Measure fidelity", `show_fidelity({label: FidelityFigures})` adds the columns PPL,
@@ -37,6 +38,7 @@ from textual.widgets import DataTable, Static
 
 from engines.fidelity.figures import FidelityFigures
 from engines.types import GenerationStats, ModelInfo
+from profiles.best import BEST_MARK, CACHED_MARK, Contender, Figure, is_cached, starred
 from tui.formatting import UNKNOWN, short_count, shorten
 from tui.widgets.bar_chart import BarChart
 from tui.widgets.fidelity_columns import (
@@ -50,7 +52,6 @@ from tui.widgets.fidelity_columns import (
 ComparisonRow = tuple[str, GenerationStats, ModelInfo | None]
 """One pane's result: its label, its figures and what the model was (None if it never loaded)."""
 
-BEST_MARK = "★"
 LABEL_WIDTH = 28
 """Longer pane labels are shortened in the middle (each pane's border shows it whole)."""
 MODEL_COLUMN_MIN_WIDTH = 90
@@ -69,22 +70,75 @@ class Column:
     value: Callable[[GenerationStats], float | None]
     format: str
     """A format spec for the value, e.g. ".2f"."""
-    best: str | None = None
-    """"min" or "max" when the column has a best value; None when it has none (tokens)."""
+    best: Figure | None = None
+    """How the column's best value is chosen (`profiles.best`); None when it has none (tokens)."""
+
+
+def _figure(key: str, better: str, decimals: int, *, speed: bool = False, cache: bool = False):
+    return Figure(key, better, decimals, speed=speed, cache_sensitive=cache)  # type: ignore[arg-type]
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("ttft", "TTFT s", "TTFT", lambda s: s.ttft_s, ".2f", "min"),
-    Column("prompt_tps", "prompt/s", "prompt speed", lambda s: s.prompt_tps, ",.0f", "max"),
-    Column("decode_tps", "decode/s", "decode speed", lambda s: s.decode_tps, ",.1f", "max"),
-    Column("engine_tps", "engine/s", "engine speed", lambda s: s.engine_decode_tps, ",.1f", "max"),
+    Column(
+        "ttft",
+        "TTFT s",
+        "TTFT",
+        lambda s: s.ttft_s,
+        ".2f",
+        _figure("ttft", "min", 2, speed=True, cache=True),
+    ),
+    Column(
+        "prompt_tps",
+        "prompt/s",
+        "prompt speed",
+        lambda s: s.prompt_tps,
+        ",.0f",
+        _figure("prompt_tps", "max", 0, speed=True, cache=True),
+    ),
+    Column(
+        "decode_tps",
+        "decode/s",
+        "decode speed",
+        lambda s: s.decode_tps,
+        ",.1f",
+        _figure("decode_tps", "max", 1, speed=True),
+    ),
+    Column(
+        "engine_tps",
+        "engine/s",
+        "engine speed",
+        lambda s: s.engine_decode_tps,
+        ",.1f",
+        _figure("engine_tps", "max", 1, speed=True),
+    ),
     Column("tokens", "tokens", "tokens", lambda s: s.generated_tokens, "d"),
-    Column("peak_rss", "RSS MiB", "peak RSS", lambda s: s.peak_rss_mib, ",.0f", "min"),
-    Column("gpu_mem", "GPU MiB", "GPU memory", lambda s: s.gpu_mem_mib, ",.0f", "min"),
-    Column("energy", "energy J", "energy", lambda s: s.energy_j, ",.1f", "min"),
+    Column(
+        "peak_rss",
+        "RSS MiB",
+        "peak RSS",
+        lambda s: s.peak_rss_mib,
+        ",.0f",
+        _figure("peak_rss", "min", 0),
+    ),
+    Column(
+        "gpu_mem",
+        "GPU MiB",
+        "GPU memory",
+        lambda s: s.gpu_mem_mib,
+        ",.0f",
+        _figure("gpu_mem", "min", 0),
+    ),
+    Column(
+        "energy",
+        "energy J",
+        "energy",
+        lambda s: s.energy_j,
+        ",.1f",
+        _figure("energy", "min", 1, speed=True),
+    ),
 )
 """The numeric columns, in display order (label, model and stop reason come around them).
-Speeds are in tokens per second."""
+Speeds are in tokens per second. TTFT and prompt speed depend on the prompt cache."""
 
 
 def measured_columns(rows: Sequence[ComparisonRow]) -> tuple[list[Column], list[Column]]:
@@ -101,16 +155,17 @@ def measured_columns(rows: Sequence[ComparisonRow]) -> tuple[list[Column], list[
     return shown, unmeasured
 
 
-def best_values(rows: Sequence[ComparisonRow]) -> dict[str, float]:
-    """The best value of each column that has one, where at least two panes have a value."""
-    best: dict[str, float] = {}
-    for column in COLUMNS:
-        if column.best is None:
-            continue
-        known = [v for _, stats, _ in rows if (v := column.value(stats)) is not None]
-        if len(known) >= 2:
-            best[column.key] = min(known) if column.best == "min" else max(known)
-    return best
+def starred_cells(rows: Sequence[ComparisonRow], mode: str | None) -> list[set[str]]:
+    """For each row, the keys of the columns where it holds the best value (`profiles.best`)."""
+    contenders = [
+        Contender(
+            stats.stop_reason,
+            {column.key: column.value(stats) for column in COLUMNS},
+            cached=is_cached(stats.cached_prompt_tokens),
+        )
+        for _, stats, _ in rows
+    ]
+    return starred(contenders, [c.best for c in COLUMNS if c.best is not None], mode)
 
 
 def describe_model(info: ModelInfo | None) -> str:
@@ -125,14 +180,34 @@ def describe_model(info: ModelInfo | None) -> str:
     return " ".join(parts) or info.architecture or UNKNOWN
 
 
-def format_cell(column: Column, value: float | None, best: float | None) -> Text:
-    """One right-aligned cell: "—" when unknown, "★ value" in bold when it is the best."""
+def format_cell(column: Column, value: float | None, best: bool, cached: bool = False) -> Text:
+    """One right-aligned cell: "—" when unknown, "★ value" in bold when it is the best,
+    "↺ value" when the prompt cache made it (TTFT, prompt speed of a cached re-run)."""
     if value is None:
         return Text(UNKNOWN, justify="right")
     shown = format(value, column.format)
-    if best is not None and value == best:
+    if best:
         return Text(f"{BEST_MARK} {shown}", style="bold green", justify="right")
+    if cached and column.best is not None and column.best.cache_sensitive:
+        return Text(f"{CACHED_MARK} {shown}", style="dim", justify="right")
     return Text(shown, justify="right")
+
+
+def legend_text(
+    rows: Sequence[ComparisonRow], unmeasured: Sequence[Column], mode: str | None
+) -> str:
+    """What the marks mean, what was not measured, and whether speeds are comparable."""
+    if mode == "parallel":
+        legend = (
+            f"Ran in parallel: speeds not comparable (no {BEST_MARK}). {BEST_MARK} lowest memory"
+        )
+    else:
+        legend = f"{BEST_MARK} best: lowest time, memory and energy; highest speed (tokens/s)"
+    if any(is_cached(stats.cached_prompt_tokens) for _, stats, _ in rows):
+        legend += f". {CACHED_MARK} prompt served from the cache (not comparable)"
+    if unmeasured:
+        legend += f". Not measured: {', '.join(c.name for c in unmeasured)}"
+    return legend
 
 
 class ComparisonTable(Vertical):
@@ -172,6 +247,7 @@ class ComparisonTable(Vertical):
         super().__init__(name=name, id=id, classes=classes)
         self._rows: list[ComparisonRow] = list(rows)
         self._fidelity: dict[str, FidelityFigures] = {}
+        self._mode: str | None = None
         self._shows_model_column = True
 
     @property
@@ -197,9 +273,11 @@ class ComparisonTable(Vertical):
     def _wants_model_column(self) -> bool:
         return self.size.width >= MODEL_COLUMN_MIN_WIDTH
 
-    def show_results(self, rows: Sequence[ComparisonRow]) -> None:
-        """Show these results, replacing what was there."""
+    def show_results(self, rows: Sequence[ComparisonRow], mode: str | None = None) -> None:
+        """Show these results, replacing what was there; `mode` ("sequential" or "parallel")
+        is how they ran: parallel speeds are not comparable, so they get no ★."""
         self._rows = list(rows)
+        self._mode = mode
         if self.is_mounted:
             self._refresh_rows()
 
@@ -232,20 +310,20 @@ class ComparisonTable(Vertical):
         for fidelity_column in fidelity:
             table.add_column(Text(fidelity_column.header, justify="right"), key=fidelity_column.key)
         table.add_column("stop", key="stop")
-        legend = f"{BEST_MARK} best: lowest time, memory and energy; highest speed (tokens/s)"
-        if unmeasured:
-            legend += f". Not measured: {', '.join(c.name for c in unmeasured)}"
+        legend = legend_text(self._rows, unmeasured, self._mode)
         if fidelity:
             legend += f". {FIDELITY_LEGEND}"
         self.query_one(".comparison--legend", Static).update(legend)
-        best = best_values(self._rows)
+        stars = starred_cells(self._rows, self._mode)
         best_fidelity = fidelity_best(self._fidelity)
-        for label, stats, info in self._rows:
+        for (label, stats, info), row_stars in zip(self._rows, stars, strict=True):
+            cached = is_cached(stats.cached_prompt_tokens)
             cells: list[Text | str] = [shorten(label, LABEL_WIDTH)]
             if self._shows_model_column:
                 cells.append(describe_model(info))
             for column in shown:
-                cells.append(format_cell(column, column.value(stats), best.get(column.key)))
+                value = column.value(stats)
+                cells.append(format_cell(column, value, column.key in row_stars, cached))
             for fidelity_column in fidelity:
                 figures = self._fidelity.get(label)
                 cells.append(
@@ -273,9 +351,13 @@ class ComparisonTable(Vertical):
             (label, None if (f := usable(figures)) is None or f.is_reference else f.kld)
             for label, figures in self._fidelity.items()
         ]
-        self.query_one("#chart-decode", BarChart).bars = [
-            (label, stats.decode_tps) for label, stats, _ in self._rows
-        ]
-        self.query_one("#chart-memory", BarChart).bars = [
-            (label, stats.peak_rss_mib) for label, stats, _ in self._rows
-        ]
+        decode_chart = self.query_one("#chart-decode", BarChart)
+        decode_chart.bars = [(label, stats.decode_tps) for label, stats, _ in self._rows]
+        memory_chart = self.query_one("#chart-memory", BarChart)
+        memory_chart.bars = [(label, stats.peak_rss_mib) for label, stats, _ in self._rows]
+        for chart, key in ((decode_chart, "decode_tps"), (memory_chart, "peak_rss")):
+            chart.mark_best(
+                frozenset(
+                    label for (label, _, _), s in zip(self._rows, stars, strict=True) if key in s
+                )
+            )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import on
@@ -185,6 +185,16 @@ class ModelPane(Vertical, can_focus=False):
             self._answer_view.add_error(plan.error)
         self._refresh_header()
         self._state_changed()
+
+    def relabel(self, label: str) -> None:
+        """Show this pane under a new label (e.g. "SmolLM2 #1" once a second SmolLM2 pane
+        is added); its next results carry the new label too."""
+        if label == self.label:
+            return
+        self.label = label
+        self.border_title = label
+        if self.controller is not None:
+            self.controller.plan = replace(self.controller.plan, label=label)
 
     def _pump(self) -> None:
         """Start the pane's model thread in its own worker group."""
