@@ -79,5 +79,5 @@ async def test_blind_vote_on_both_demo_models() -> None:
     printed = CliRunner().invoke(cli, ["votes", "vote-e2e"])
     assert printed.exit_code == 0, printed.output
     rows = {line.split()[0]: line.split() for line in printed.output.splitlines()[2:4]}
-    assert rows[vote.model_b][1:3] == ["1", "100%"]
-    assert rows[vote.model_a][1:3] == ["1", "0%"]
+    assert rows[vote.model_b][1:4] == ["1", "100", "%"]
+    assert rows[vote.model_a][1:4] == ["1", "0", "%"]

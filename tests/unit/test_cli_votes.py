@@ -34,11 +34,11 @@ def test_two_models_show_win_rates_with_intervals_and_no_rating(runner: CliRunne
     result = runner.invoke(cli, ["votes"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "Standings from 5 votes on 1 prompts (every profile)"
+    assert lines[0] == "Standings from 5 votes on 1 prompt (every profile)"
     assert lines[1].split() == ["model", "votes", "win", "rate", "(95", "%", "interval)", "rating"]
     # gemma: 3.5 of 5 → 70 %, Wilson (29.9 %–92.7 %) by hand; smollm: 1.5 of 5 → 30 % (7.3 %–70.1 %).
-    assert lines[2].split() == ["demo:gemma3-270m", "5", "70%", "(30%–93%)", "—"]
-    assert lines[3].split() == ["demo:smollm2-135m", "5", "30%", "(7%–70%)", "—"]
+    assert lines[2].split() == ["demo:gemma3-270m", "5", "70", "%", "(30–93", "%)", "—"]
+    assert lines[3].split() == ["demo:smollm2-135m", "5", "30", "%", "(7–70", "%)", "—"]
     assert "ties count half" in lines[4].lower() or "tie counts half" in lines[4].lower()
 
 
@@ -76,4 +76,4 @@ def test_a_torn_vote_line_is_a_warning_and_the_rest_counts(runner: CliRunner) ->
     result = runner.invoke(cli, ["votes"])
     assert result.exit_code == 0
     assert "warning: " in result.output and "line 2 skipped" in result.output
-    assert "Standings from 1 votes" in result.output
+    assert "Standings from 1 vote on 1 prompt" in result.output

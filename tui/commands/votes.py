@@ -31,7 +31,8 @@ def standings_rows(standings: dict[str, Standing]) -> list[list[str]]:
         [
             standing.model,
             str(standing.votes),
-            f"{standing.win_rate:.0%} ({standing.win_low:.0%}–{standing.win_high:.0%})",
+            f"{standing.win_rate * 100:.0f} % "
+            f"({standing.win_low * 100:.0f}–{standing.win_high * 100:.0f} %)",
             DASH if standing.rating is None else f"{standing.rating:.0f}",
         ]
         for standing in ordered
@@ -60,7 +61,9 @@ def votes(profile: str | None) -> None:
     standings = standings_by_model(chosen)
     scope = f"profile {name}" if name else "every profile"
     prompts = len({(vote.prompt, vote.system_prompt) for vote in chosen})
-    click.echo(f"Standings from {len(chosen)} votes on {prompts} prompts ({scope})")
+    click.echo(
+        f"Standings from {_count(len(chosen), 'vote')} on {_count(prompts, 'prompt')} ({scope})"
+    )
     click.echo(
         _table(
             ["model", "votes", "win rate (95 % interval)", "rating"],
@@ -69,6 +72,10 @@ def votes(profile: str | None) -> None:
         )
     )
     click.echo(RULES)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _profile_name(profile: str, every: list[Vote]) -> str:
