@@ -238,7 +238,7 @@ def save_profile(profile: Profile, path: str | os.PathLike[str] | None = None) -
     `model_copy(update=...)` skips validation), so a file that would not load is never written.
     """
     text = profile_to_toml(profile)
-    parse_profile_text(text, source=path or f"profile '{profile.name}'")
+    parse_profile_text(text, source=os.fspath(path) if path else f"profile '{profile.name}'")
     target = Path(path).expanduser() if path is not None else default_path(profile.name)
     if is_bundled_path(target):
         raise ProfileError(

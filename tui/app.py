@@ -58,7 +58,7 @@ class WorkbenchApp(ProfileActions, App[None]):
     TITLE = "llmbench"
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS = APP_BINDINGS
+    BINDINGS = list(APP_BINDINGS)  # a list of BindingType, as Textual declares it
     """App keys (see `tui.keys`)."""
 
     def __init__(

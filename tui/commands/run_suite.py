@@ -63,7 +63,7 @@ def run_suite(options: dict[str, Any], profile: Profile, suite: Suite, plans, dr
     """Run `suite` on `plans`; print the progress, the checks and the quality table.
     Returns the results and the outcome (for exports and the exit code)."""
     from profiles.history import read_history
-    from profiles.runner import run_comparison
+    from profiles.runner import RunMode, run_comparison
     from profiles.suite_run import describe_start, plan_suite_run
     from tui.commands.suite_output import SuiteProgressPrinter, checks_text, quality_table_text
 
@@ -78,7 +78,7 @@ def run_suite(options: dict[str, Any], profile: Profile, suite: Suite, plans, dr
         system_prompt=options["system_prompt"] or profile.system_prompt,
     )
     click.echo(describe_start(run, plans), err=True)
-    mode = "parallel" if options["parallel"] else "sequential"
+    mode: RunMode = "parallel" if options["parallel"] else "sequential"
     printer = SuiteProgressPrinter(sys.stderr, total=run.remaining(plans))
     try:
         outcome = run_comparison(
