@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, str] = {
     "profiles": "tui.commands.profiles:profiles",
     "history": "tui.commands.profiles:history",
     "run": "tui.commands.run:run",
+    "votes": "tui.commands.votes:votes",
 }
 """Subcommand name → "module:attribute" of its click command, imported on first use."""
 
@@ -28,6 +29,7 @@ SUBCOMMAND_HELP: dict[str, str] = {
     "profiles": "List, show, check, delete and restore comparison profiles.",
     "history": "List and show past results.",
     "run": "Run a comparison headless and print (or export) the results.",
+    "votes": "Print the standings from the blind votes (win rates, ratings).",
 }
 
 
