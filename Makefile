@@ -1,6 +1,6 @@
 # The two commands of the README. Both set everything up first and are quick the second time.
 #   make run    set up .venv with the demo models, then start llmbench
-#   make test   set up .venv, then lint and run the whole test suite
+#   make test   set up .venv, then lint (ruff, ruff format --check, mypy) and run the test suite
 # GPU builds: make run LLAMA_BACKEND=cuda   (or metal); see README.md.
 
 PYTHON ?= python3
@@ -44,6 +44,8 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check tui engines profiles tests benchmarks
+	$(BIN)/ruff format --check tui engines profiles tests benchmarks
+	$(BIN)/mypy engines profiles tui
 
 # pytest exits 5 when it collects no tests: that alone is not a failure.
 test: lint

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from engines.event_queue import EventQueue
 from engines.protocol import (
@@ -29,10 +31,14 @@ from engines.types import (
     GenerationStats,
     ModelInfo,
     ModelSettings,
+    PromptMode,
     SamplingChange,
     SamplingParams,
+    StopReason,
     decode_speed,
 )
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class FakeScript:
     """Simulate a worker crash (signal 9) after this many tokens."""
     prompt_tokens: int | None = 12
     """None: the model does not say (as a server that sends no usage)."""
-    prompt_mode: str = "chat"
+    prompt_mode: PromptMode = "chat"
     info: dict = field(default_factory=dict)
     """Overrides for the ModelInfo fields."""
 
@@ -133,7 +139,7 @@ class FakeModelHandle(ModelHandle):
 
     # --- the script -----------------------------------------------------------------
 
-    def _start(self, target, argument) -> None:
+    def _start(self, target: Callable[[_T], None], argument: _T) -> None:
         if self._thread is not None:
             self._thread.join()
         self._thread = threading.Thread(target=target, args=(argument,), daemon=True)
@@ -168,7 +174,7 @@ class FakeModelHandle(ModelHandle):
         batch_times: list[float] = []
         first_arrival: float | None = None
         max_tokens = request.sampling.max_tokens
-        stop_reason = "stop"
+        stop_reason: StopReason = "stop"
 
         def flush() -> None:
             nonlocal first_arrival

@@ -20,6 +20,7 @@ from engines.types import (
     GenerationStats,
     ModelInfo,
     ModelSettings,
+    PromptMode,
     SamplingParams,
     TokenProbabilities,
 )
@@ -90,8 +91,7 @@ class LoadFailed:
 @dataclass(frozen=True)
 class GenerationStarted:
     request_id: str
-    prompt_mode: str
-    """"chat" or "completion"."""
+    prompt_mode: PromptMode
     prompt_tokens: int | None
     """None when it is not known yet (a remote server says it only at the end, if at all)."""
 

@@ -42,10 +42,6 @@ class SamplingRange:
             return None
         return f"{self.name} must be {self.describe()}, not {_number(value)}"
 
-    def pydantic_bounds(self) -> dict[str, float]:
-        """The bounds as pydantic `Field` keywords (`gt`/`ge` and `le`)."""
-        return {"gt" if self.low_open else "ge": self.low, "le": self.high}
-
 
 def _number(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)

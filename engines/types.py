@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
-from typing import Literal
+from typing import Any, Literal
 
 PromptMode = Literal["chat", "completion"]
 """`chat`: prompted through the GGUF's chat template; `completion`: raw prompt (base models)."""
@@ -44,8 +44,8 @@ class SamplingParams:
     stop: tuple[str, ...] = ()
     seed: int = 42
 
-    def with_changes(self, **changes: object) -> SamplingParams:
-        """A copy with some values changed."""
+    def with_changes(self, **changes: Any) -> SamplingParams:
+        """A copy with some values changed (typed as `dataclasses.replace` types its changes)."""
         return replace(self, **changes)
 
 

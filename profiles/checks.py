@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -180,7 +181,7 @@ def _max_tokens(limit: int, _text: str, tokens: int | None) -> tuple[bool, str]:
     return tokens <= limit, f"{tokens} tokens"
 
 
-_CHECKERS = {
+_CHECKERS: dict[str, Callable[[Any, str, int | None], tuple[bool, str]]] = {
     "contains": _contains,
     "not_contains": _not_contains,
     "regex": _regex,

@@ -22,6 +22,8 @@ import annotated_types
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from engines.messages import one_line
+
 _EXPECTED: dict[str, str] = {
     "float_type": "a number",
     "float_parsing": "a number",
@@ -110,9 +112,7 @@ def _describe(item: typing.Any, root: type[BaseModel]) -> str:
         )
     if kind in {"string_pattern_mismatch", "string_too_short"}:
         field = _field_at(loc, root)
-        hint = (
-            " ".join(field.description.split()) if field and field.description else "invalid value"
-        )
+        hint = one_line(field.description) if field and field.description else "invalid value"
         return f"{where}: invalid value {_show(value)}; {_lower_first(hint)}"
     return f"{where}: {_lower_first(item['msg'])} (got {_show(value)})"
 
@@ -220,17 +220,18 @@ def _annotation_constraints(annotation: typing.Any) -> Iterator[typing.Any]:
 
 
 def _range_text(field: FieldInfo | None) -> str:
-    low = high = None
+    low: float | None = None
+    high: float | None = None
     low_open = high_open = False
     for constraint in _constraints(field):
         if isinstance(constraint, annotated_types.Ge):
-            low = constraint.ge
+            low = _bound(constraint.ge)
         elif isinstance(constraint, annotated_types.Gt):
-            low, low_open = constraint.gt, True
+            low, low_open = _bound(constraint.gt), True
         elif isinstance(constraint, annotated_types.Le):
-            high = constraint.le
+            high = _bound(constraint.le)
         elif isinstance(constraint, annotated_types.Lt):
-            high, high_open = constraint.lt, True
+            high, high_open = _bound(constraint.lt), True
     if low is not None and high is not None:
         if low_open or high_open:
             return f"{'above' if low_open else 'at least'} {_num(low)} and {'below' if high_open else 'at most'} {_num(high)}"
@@ -255,6 +256,11 @@ def _length_text(field: FieldInfo | None, value: typing.Any) -> str:
     if low is not None:
         return f"needs at least {low} entries (got {count})"
     return f"needs at most {high} entries (got {count})"
+
+
+def _bound(value: object) -> float | None:
+    """A numeric range bound of a field (the schema's ranges are numbers), else None."""
+    return value if isinstance(value, int | float) else None
 
 
 def _num(value: float) -> str:

@@ -118,9 +118,13 @@ def run_fidelity(
 ) -> FidelityOutcome:
     """Evaluate `text` on every pane (windows of `n_ctx`, batches of `n_batch`, default n_ctx)."""
     if metadata_of is None:
-        from engines.models.gguf_info import read_gguf_metadata as metadata_of
+        from engines.models.gguf_info import read_gguf_metadata
+
+        metadata_of = read_gguf_metadata
     if sha256_of is None:
-        from engines.models.file_hash import file_sha256 as sha256_of
+        from engines.models.file_hash import file_sha256
+
+        sha256_of = file_sha256
     run = _FidelityRun(
         text,
         n_ctx,
@@ -226,7 +230,7 @@ class _FidelityRun:
             handle.close()
         if note and figures.note is None and figures.error is None:
             figures = replace(figures, note=note)
-        phase = "failed" if figures.error else "done"
+        phase: FidelityPhase = "failed" if figures.error else "done"
         self.report(FidelityProgress(plan.index, plan.label, phase, message=figures.error or ""))
         return figures
 

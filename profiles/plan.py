@@ -186,6 +186,8 @@ def open_handle(plan: PanePlan) -> ModelHandle:
         from engines.remote.handle import RemoteModelHandle
 
         ref = parse_model_ref(plan.model_ref)
+        if ref.base_url is None:
+            raise ValueError(f"pane {plan.label!r} cannot run: {plan.model_ref!r} is no server")
         api_key = os.environ.get(plan.api_key_env) if plan.api_key_env else None
         # Timeouts come from config.toml's [remote] table (engines.remote.server_listing).
         return RemoteModelHandle(ref.base_url, ref.model, api_key, api_key_env=plan.api_key_env)

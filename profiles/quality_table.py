@@ -11,7 +11,7 @@ tokens per answer, peak memory, mean energy per answer where measured. The same 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -117,21 +117,21 @@ def _row(
     )
 
 
-def _known(values) -> list[float]:
+def _known(values: Iterable[float | None]) -> list[float]:
     return [float(v) for v in values if v is not None]
 
 
-def _median(values) -> float | None:
+def _median(values: Iterable[float | None]) -> float | None:
     known = _known(values)
     return statistics.median(known) if known else None
 
 
-def _mean(values) -> float | None:
+def _mean(values: Iterable[float | None]) -> float | None:
     known = _known(values)
     return statistics.fmean(known) if known else None
 
 
-def _max(values) -> float | None:
+def _max(values: Iterable[float | None]) -> float | None:
     known = _known(values)
     return max(known) if known else None
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from profiles.plan import PanePlan
     from profiles.results import RunResult
     from profiles.run_driver import FinishedGeneration
-    from profiles.run_report import RunMode
+    from profiles.schema import RunMode
 
 
 def append_to_history(result: RunResult) -> None:
@@ -114,11 +114,14 @@ class ResultRecorder:
         tags a suite run's answer."""
         from profiles.results import RunResult
 
+        info = finished.info
+        if info is None:
+            raise ValueError(f"pane {plan.label!r}: no result, the model never loaded")
         if sha256 is None and self.hash_files:
-            sha256 = self._sha256(finished.info)
+            sha256 = self._sha256(info)
         result = RunResult.from_run(
             plan=plan,
-            info=finished.info,
+            info=info,
             stats=finished.stats,
             request=finished.request,
             text=finished.text,

@@ -31,6 +31,7 @@ from engines.types import (
     TokenProbabilities,
 )
 from profiles.logprobs import openai_logprobs
+from profiles.schema import RunMode
 from profiles.suite_record import SuiteRecord
 
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 
 RESULT_VERSION = 1
 """Version of the record layout written to the history."""
-
-RunMode = Literal["parallel", "sequential"]
 
 
 class _Record(BaseModel):

@@ -47,6 +47,7 @@ from engines.types import (
     GenerationRequest,
     GenerationStats,
     ModelInfo,
+    PromptMode,
     SamplingParams,
     TokenProbabilities,
 )
@@ -74,13 +75,13 @@ class DriverOptions:
     """How much lower than this process a loaded model's worker runs."""
 
     @classmethod
-    def from_config(cls, **overrides: object) -> DriverOptions:
+    def from_config(cls) -> DriverOptions:
         """The options config.toml asks for (its defaults when it cannot be read)."""
         try:
             deadline = load_config().generation_deadline_s
         except ConfigError:
             deadline = DEFAULT_GENERATION_DEADLINE_S
-        return replace(cls(generation_deadline_s=deadline), **overrides)
+        return cls(generation_deadline_s=deadline)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class _Generation:
     text: list[str] = field(default_factory=list)
     token_probabilities: list[TokenProbabilities] = field(default_factory=list)
     tokens: int = 0
-    prompt_mode: str = "completion"
+    prompt_mode: PromptMode = "completion"
     stop_at: float | None = None
     """When it was stopped (or ran out of time): the grace period counts from here."""
     overdue: bool = False
@@ -221,23 +222,29 @@ class PaneDriver:
         events.extend(self._enforce_clock())
         return events
 
+    def _generation_of(self, event: Event) -> _Generation | None:
+        """The generation in flight, when `event` is one of its own."""
+        current = self._current
+        if current is not None and getattr(event, "request_id", None) == (
+            current.request.request_id
+        ):
+            return current
+        return None
+
     def _take(self, event: Event) -> list[Event]:
-        generation = self._current
-        ours = generation is not None and getattr(event, "request_id", None) == (
-            generation.request.request_id
-        )
+        generation = self._generation_of(event)
         if isinstance(event, ModelLoaded):
             self.info = event.info
             if self.pid:
                 lower_priority(self.pid, self.options.niceness)
-        elif isinstance(event, GenerationStarted) and ours:
+        elif isinstance(event, GenerationStarted) and generation is not None:
             generation.prompt_mode = event.prompt_mode
-        elif isinstance(event, TokensGenerated) and ours:
+        elif isinstance(event, TokensGenerated) and generation is not None:
             generation.text.append(event.text)
             generation.token_probabilities.extend(event.probabilities)
             generation.tokens += event.n_tokens
         elif isinstance(event, GenerationFinished):
-            if not ours:
+            if generation is None:
                 return []  # one already ended here (its worker was killed)
             return [self._finish(event.stats)]
         return [event]
@@ -261,7 +268,7 @@ class PaneDriver:
             pass
         stats = GenerationStats(
             stop_reason="cancelled",
-            prompt_mode=generation.prompt_mode,  # type: ignore[arg-type]
+            prompt_mode=generation.prompt_mode,
             prompt_tokens=None,
             generated_tokens=generation.tokens,
             ttft_s=None,

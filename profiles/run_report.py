@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from engines.types import GenerationStats
     from profiles.results import RunResult
-
-RunMode = Literal["sequential", "parallel"]
+    from profiles.schema import RunMode
 
 Phase = Literal["loading", "loaded", "generating", "generated", "finished", "failed", "warning"]
 """loading → loaded → (generating → generated)* per step → finished; or failed at any point.

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engines.messages import one_line
 from engines.protocol import (
+    Event,
     GenerationFinished,
     LoadFailed,
     LoadProgressed,
@@ -45,9 +46,9 @@ from profiles.run_report import (
     PaneProgress,
     Phase,
     RunItem,
-    RunMode,
     generation_summary,
 )
+from profiles.schema import RunMode
 
 if TYPE_CHECKING:
     from profiles.results import RunResult
@@ -238,8 +239,8 @@ class _RunContext:
     items_for: Callable[[PanePlan], Sequence[RunItem]] | None = None
     """A suite run's prompts per pane (None: `prompt` alone)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
-    finished: list[tuple[int, int, RunResult]] = field(default_factory=list)
-    """(pane index, repetition, result) in the order they finished."""
+    finished: list[tuple[int, tuple[int, int], RunResult]] = field(default_factory=list)
+    """(pane index, (suite prompt index or 0, repetition), result) in the order they finished."""
 
     @property
     def steps(self) -> int:
@@ -378,8 +379,10 @@ class _PaneRun:
                 ),
             )
             with context.lock:
-                order = self.plan.index, (item.index, repetition) if item.annotate else repetition
-                context.finished.append((*order, recorded.result))
+                prompt_index = item.index if item.annotate else 0
+                context.finished.append(
+                    (self.plan.index, (prompt_index, repetition), recorded.result)
+                )
             if recorded.warning:
                 self._progress("warning", message=recorded.warning)
         self._progress("generated", step=step, warmup=is_warmup, tokens=tokens, message=summary)
@@ -388,7 +391,7 @@ class _PaneRun:
 
     # --- events -----------------------------------------------------------------------
 
-    def _events(self, doing: str, cancellable: bool = False):
+    def _events(self, doing: str, cancellable: bool = False) -> Iterator[Event]:
         """Yield the driver's events until the caller stops; a crash (or, while loading,
         silence) fails the pane. A generation's own end comes from the driver's clock."""
         last_event_at = time.perf_counter()
@@ -410,10 +413,11 @@ class _PaneRun:
             last_event_at = now
             # A crashed worker's run ends as an error just before the crash itself: look
             # for the crash first, so the failure quotes the end of the worker's log.
-            for event in [e for e in events if isinstance(e, WorkerCrashed)][:1]:
+            crash = next((e for e in events if isinstance(e, WorkerCrashed)), None)
+            if crash is not None:
                 if self.context.cancel.is_set():
-                    raise PaneFailed(CANCELLED, event.log_tail)
-                raise PaneFailed(f"the model's worker crashed: {event.reason}", event.log_tail)
+                    raise PaneFailed(CANCELLED, crash.log_tail)
+                raise PaneFailed(f"the model's worker crashed: {crash.reason}", crash.log_tail)
             for event in events:
                 if isinstance(event, Warned):
                     self._progress("warning", message=event.message)

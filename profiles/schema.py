@@ -39,7 +39,10 @@ _ENGINE_SETTINGS = ModelSettings(path="")
 
 def _bounds(name: str) -> FieldInfo:
     """A pydantic field limited to the range `engines.sampling_ranges` states for `name`."""
-    return Field(**SAMPLING_RANGES[name].pydantic_bounds())
+    bounds = SAMPLING_RANGES[name]
+    if bounds.low_open:
+        return Field(gt=bounds.low, le=bounds.high)
+    return Field(ge=bounds.low, le=bounds.high)
 
 
 Temperature = Annotated[float, _bounds("temperature")]
@@ -73,6 +76,9 @@ _RPC_SERVER_PATTERN = r"^[^\s:]+:[0-9]{1,5}$"
 
 SeedMode = Literal["fixed", "new"]
 """How runs are seeded: the profile's seed every time, or a new seed per run."""
+
+RunMode = Literal["parallel", "sequential"]
+"""Panes at the same time, or one after another (sequential: speeds comparable)."""
 
 
 class _Strict(BaseModel):
@@ -242,7 +248,7 @@ class Profile(_Strict):
     """The prompt every pane runs."""
     system_prompt: str | None = None
     """System prompt for chat models (ignored by base models)."""
-    mode: Literal["parallel", "sequential"] = "parallel"
+    mode: RunMode = "parallel"
     """Run panes at the same time (parallel) or one after another (sequential: fair speeds)."""
     sampling: SamplingValues = Field(default_factory=SamplingValues)
     """Default sampling values for every pane."""

@@ -84,18 +84,30 @@ def load_profile(name_or_path: str | os.PathLike[str]) -> Profile:
     return load_profile_file(resolve_profile(name_or_path))
 
 
-def resolve_profile(name_or_path: str | os.PathLike[str]) -> Path:
-    """The file that `name_or_path` refers to; ProfileError (with suggestions) if none."""
+def locate_profile(name_or_path: str | os.PathLike[str]) -> Path | None:
+    """The file `name_or_path` names (a path, or a user then bundled profile name), or None.
+
+    Reads no profile, so it is cheap enough for the UI thread (unlike `resolve_profile`'s
+    error, which lists every profile to suggest a close name)."""
     text = os.fspath(name_or_path)
-    candidate = Path(text).expanduser()
     if _looks_like_path(text):
-        if not os.path.lexists(candidate):
-            raise ProfileError(candidate, ["no such profile file"])
-        return candidate
+        candidate = Path(text).expanduser()
+        return candidate if os.path.lexists(candidate) else None
     for folder in (profiles_dir(), bundled_dir()):
         path = folder / f"{text}{PROFILE_SUFFIX}"
         if os.path.lexists(path):
             return path
+    return None
+
+
+def resolve_profile(name_or_path: str | os.PathLike[str]) -> Path:
+    """The file that `name_or_path` refers to; ProfileError (with suggestions) if none."""
+    text = os.fspath(name_or_path)
+    found = locate_profile(text)
+    if found is not None:
+        return found
+    if _looks_like_path(text):
+        raise ProfileError(Path(text).expanduser(), ["no such profile file"])
     known = sorted({entry.name for entry in list_profiles()})
     close = difflib.get_close_matches(text, known, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -238,7 +250,7 @@ def save_profile(profile: Profile, path: str | os.PathLike[str] | None = None) -
     `model_copy(update=...)` skips validation), so a file that would not load is never written.
     """
     text = profile_to_toml(profile)
-    parse_profile_text(text, source=path or f"profile '{profile.name}'")
+    parse_profile_text(text, source=os.fspath(path) if path else f"profile '{profile.name}'")
     target = Path(path).expanduser() if path is not None else default_path(profile.name)
     if is_bundled_path(target):
         raise ProfileError(

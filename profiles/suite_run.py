@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -99,7 +99,9 @@ class SuiteRun:
             ),
         )
 
-    def _annotator(self, plan: PanePlan, key: str, index: int, prompt_id: str):
+    def _annotator(
+        self, plan: PanePlan, key: str, index: int, prompt_id: str
+    ) -> Callable[[str, int | None], SuiteRecord]:
         prompt = self.suite.prompts[index]
         concurrency = plan.concurrency if plan.kind == "openai" else 1
 

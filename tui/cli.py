@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "history": "tui.commands.profiles:history",
     "run": "tui.commands.run:run",
     "serve": "tui.commands.serve:serve",
+    "votes": "tui.commands.votes:votes",
 }
 """Subcommand name → "module:attribute" of its click command, imported on first use."""
 
@@ -30,6 +31,7 @@ SUBCOMMAND_HELP: dict[str, str] = {
     "history": "List and show past results.",
     "run": "Run a comparison headless and print (or export) the results.",
     "serve": "Serve the workbench to a web browser (127.0.0.1 by default).",
+    "votes": "Print the standings from the blind votes (win rates, ratings).",
 }
 
 

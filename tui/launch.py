@@ -42,7 +42,7 @@ def startup_profile(profile: str | None, models: list[str]):
             parse_model_ref(ref)
         except ModelRefError as error:
             raise LaunchError(f"--model: {error}") from None
-    update = {"panes": [PaneSpec(model=ref) for ref in models]}
+    update: dict[str, object] = {"panes": [PaneSpec(model=ref) for ref in models]}
     if profile is None:
         update |= {"name": MODELS_PROFILE_NAME, "description": "Models named on the command line."}
     return base.model_copy(update=update)

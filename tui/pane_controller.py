@@ -168,7 +168,7 @@ class PaneController:
 
     # --- the worker thread ---------------------------------------------------------
 
-    def pump(self, deliver: Callable[[list[Event]], None], cancelled: Callable[[], bool]) -> None:
+    def pump(self, deliver: Callable[[list[Event]], object], cancelled: Callable[[], bool]) -> None:
         """Open and load the model, then deliver its events until closed or crashed.
 
         Runs in a thread worker. `deliver` must be thread-safe (post a message). Never

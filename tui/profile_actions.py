@@ -19,13 +19,26 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.main import WorkbenchScreen
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from profiles.results import RunResult
     from profiles.store import ProfileEntry
+
+    class _WorkbenchHost(App[None]):
+        """What the mixin uses of `WorkbenchApp`, for the type checker (at run time: object)."""
+
+        @property
+        def workbench(self) -> WorkbenchScreen: ...
+
+        def _new_workbench(self, profile: Profile) -> WorkbenchScreen: ...
+
+else:
+    _WorkbenchHost = object
 
 PROFILE_NAME_HINT = "letters, digits, '.', '_' and '-'; at most 64 characters"
 
 
-class ProfileActions:
+class ProfileActions(_WorkbenchHost):
     """Open, save and save-as for the workbench app (a mixin for `WorkbenchApp`)."""
 
     profile: Profile
@@ -35,12 +48,6 @@ class ProfileActions:
     unsaved: bool
     """The profile on screen differs from `profile`; the title shows a `*`."""
     results: dict[int, RunResult]
-
-    # What WorkbenchApp (a textual App) provides; the app's notify, push_screen,
-    # switch_screen, run_worker and call_from_thread are used as they are.
-    workbench: WorkbenchScreen
-    title: str
-    _new_workbench: Callable[[Profile], WorkbenchScreen]
 
     # --- title and unsaved changes -----------------------------------------------------
 

@@ -227,15 +227,17 @@ class _WindowEvaluator:
                 self._buffer = np.empty((self.n_ctx - self.first, self.n_vocab), np.float32)
             self._buffer[filled : filled + n_outputs] = rows
             filled += n_outputs
+        if self._buffer is None:
+            raise EngineError(f"{self.file_name}: the window asked llama.cpp for no logits")
         return self._buffer
 
     def _logits(self, n_outputs: int) -> np.ndarray:
         pointer = self.lib.llama_get_logits(self.ctx)
         address = ctypes.cast(pointer, ctypes.c_void_p).value
-        array_type = ctypes.c_float * (n_outputs * self.n_vocab)
-        return np.frombuffer(array_type.from_address(address), dtype=np.float32).reshape(
-            n_outputs, self.n_vocab
-        )
+        if address is None:
+            raise EngineError(f"{self.file_name}: llama.cpp returned no logits")
+        array = (ctypes.c_float * (n_outputs * self.n_vocab)).from_address(address)
+        return np.frombuffer(memoryview(array), dtype=np.float32).reshape(n_outputs, self.n_vocab)
 
     def engine_tokens_per_s(self) -> float | None:
         """Tokens evaluated / llama.cpp's own evaluation time in this context so far."""

@@ -215,14 +215,14 @@ class WorkerModelHandle(ModelHandle):
             events = self._drain()
             if events:
                 return events
-            waitables: list = [self._local_in]
+            waitables: list[Connection | int] = [self._local_in]
             process, pipe = self._process, self._events
             if process is not None and pipe is not None and not pipe.closed:
                 waitables += [pipe, process.sentinel]
             try:
-                ready = wait(waitables, timeout)
+                ready = bool(wait(waitables, timeout))
             except OSError:  # a pipe closed under us by close(); report what is left
-                ready = [None]
+                ready = True
             return self._drain() if ready else []
 
     def _drain(self) -> list[Event]:
@@ -329,7 +329,8 @@ class WorkerModelHandle(ModelHandle):
         commands_in.close()  # the worker's ends: closing ours lets each side see the other go
         events_out.close()
         self._process, self._commands, self._events = process, commands_out, events_in
-        self._log_path = worker_log_path(stem, process.pid, folder)
+        if process.pid is not None:  # always, once started
+            self._log_path = worker_log_path(stem, process.pid, folder)
 
     def _stop_worker(self) -> None:
         """Ask the worker to end, then make sure it does; its memory comes back."""

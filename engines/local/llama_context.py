@@ -12,6 +12,8 @@ import ctypes
 import re
 from typing import Any
 
+from engines.messages import one_line
+
 _CONTROL_ATTRIBUTES = 0x2 | 0x8  # LLAMA_TOKEN_ATTR_UNUSED | LLAMA_TOKEN_ATTR_CONTROL
 _USER_DEFINED_ATTRIBUTE = 0x10  # LLAMA_TOKEN_ATTR_USER_DEFINED
 
@@ -26,7 +28,7 @@ class EngineError(Exception):
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(reason)
-        self.reason = " ".join(reason.split())
+        self.reason = one_line(reason)
         self.detail = detail
 
     def __str__(self) -> str:

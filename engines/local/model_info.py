@@ -62,6 +62,13 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
+def _offloaded_layers(requested: int, n_layers: int | None) -> int:
+    """Layers on the GPU for `n_gpu_layers=requested` (-1: all); an unknown count caps nothing."""
+    if n_layers is None:
+        return max(requested, 0)
+    return n_layers if requested < 0 else min(requested, n_layers)
+
+
 def _quantization_from_file_type(value: str | None) -> str | None:
     file_type = _int_or_none(value)
     if file_type is None:
@@ -91,9 +98,7 @@ def build_model_info(
     requested = settings.n_gpu_layers
     if requested != 0 and not gpu_offload:
         warnings.append(NO_GPU_BACKEND_WARNING.format(n="all" if requested < 0 else requested))
-    offloaded = 0
-    if gpu_offload and requested != 0:
-        offloaded = n_layers if requested < 0 else min(requested, n_layers)
+    offloaded = _offloaded_layers(requested, n_layers) if gpu_offload else 0
     path = settings.path
     if file_metadata is not None:
         fm = file_metadata

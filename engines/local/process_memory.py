@@ -6,6 +6,8 @@ import os
 import resource
 import sys
 
+from engines.units import KIB, MIB
+
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -13,7 +15,7 @@ def resident_mib_now() -> float | None:
     """This process's resident memory now, in MiB (cheap: one read of /proc/self/statm)."""
     try:
         with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * _PAGE_SIZE / (1024 * 1024)
+            return int(statm.read().split()[1]) * _PAGE_SIZE / MIB
     except (OSError, ValueError, IndexError):
         return None
 
@@ -21,5 +23,5 @@ def resident_mib_now() -> float | None:
 def peak_resident_mib() -> float:
     """This process's largest resident memory so far, in MiB."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
-    return peak * scale / (1024 * 1024)
+    scale = 1 if sys.platform == "darwin" else KIB  # ru_maxrss: bytes on macOS, KiB on Linux
+    return peak * scale / MIB

@@ -95,7 +95,6 @@ class SamplerChain:
     def _build(self, p: SamplingParams, n_vocab: int) -> None:
         penalise = p.repeat_penalty != 1.0
         greedy = p.temperature <= 0.0
-        recording = self._recorder is not None
         if penalise:
             keep = (1 if greedy else p.top_k) + REPEAT_PENALTY_LAST_N
             if p.repeat_penalty > 1.0 and (greedy or p.top_k > 0) and keep <= PARTIAL_SORT_LIMIT:
@@ -108,7 +107,9 @@ class SamplerChain:
                 ),
             )
         if greedy:
-            if recording and not penalise:  # candidates to read; the argmax stays the same
+            if (
+                self._recorder is not None and not penalise
+            ):  # candidates to read; the argmax stays the same
                 top_n = self._recorder.top_n
                 self._add(f"top_k({top_n})", llama_cpp.llama_sampler_init_top_k(top_n))
                 self._observe_raw()

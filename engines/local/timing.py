@@ -12,7 +12,7 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 
-from engines.types import GenerationStats
+from engines.types import GenerationStats, PromptMode, StopReason
 
 
 @dataclass
@@ -23,7 +23,7 @@ class RunTiming:
     first_arrival: float | None = None
     lags: list[float] = field(default_factory=list)
     generated_tokens: int = 0
-    prompt_mode: str = "completion"
+    prompt_mode: PromptMode = "completion"
     prompt_tokens: int | None = None
     """From GenerationStarted; None until then (or when the engine cannot tell)."""
 
@@ -46,7 +46,7 @@ def with_parent_figures(stats: GenerationStats, run: RunTiming, now: float) -> G
     )
 
 
-def ended_run_stats(run: RunTiming, stop_reason: str, error: str | None) -> GenerationStats:
+def ended_run_stats(run: RunTiming, stop_reason: StopReason, error: str | None) -> GenerationStats:
     """The stats of a run that ended without the worker's figures (crash, close)."""
     stats = error_stats(error or "", run.prompt_mode, run.prompt_tokens, run.generated_tokens)
     return with_parent_figures(
@@ -56,14 +56,14 @@ def ended_run_stats(run: RunTiming, stop_reason: str, error: str | None) -> Gene
 
 def error_stats(
     reason: str,
-    prompt_mode: str = "completion",
+    prompt_mode: PromptMode = "completion",
     prompt_tokens: int | None = None,
     generated: int = 0,
 ) -> GenerationStats:
     """The stats of a failed run: what it had reported (None: unknown), the reason, no speeds."""
     return GenerationStats(
         stop_reason="error",
-        prompt_mode=prompt_mode if prompt_mode in ("chat", "completion") else "completion",
+        prompt_mode=prompt_mode,
         prompt_tokens=prompt_tokens,
         generated_tokens=generated,
         ttft_s=None,

@@ -18,6 +18,7 @@ text for the same values and seed.
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -43,7 +44,14 @@ from engines.types import (
 FLUSH_INTERVAL_S = 0.03
 """Send the text generated so far at least this often (never one message per token)."""
 
-_NOT_CACHED = object()
+
+class _Missing(enum.Enum):
+    """A typed sentinel: a token whose piece is not in the context's cache yet."""
+
+    NOT_CACHED = enum.auto()
+
+
+_NOT_CACHED = _Missing.NOT_CACHED
 
 
 class GenerationControl(Protocol):

@@ -77,7 +77,7 @@ def _read(array: Any, count: int) -> np.ndarray:
     buffer = (llama_cpp.llama_token_data * count).from_address(
         ctypes.addressof(contents.data.contents)
     )
-    return np.frombuffer(buffer, dtype=TOKEN_DATA).copy()
+    return np.frombuffer(memoryview(buffer), dtype=TOKEN_DATA).copy()
 
 
 class ProbabilityRecorder:

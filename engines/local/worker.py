@@ -55,7 +55,7 @@ from engines.protocol import (
     TokensGenerated,
     UpdateSampling,
 )
-from engines.types import GenerationRequest, ModelSettings, SamplingParams
+from engines.types import GenerationRequest, ModelSettings, PromptMode, SamplingParams
 
 DEFAULT_ENGINE = "engines.local.engine:LlamaEngine"
 """The engine a worker runs, as "module:attribute" (tests name a stand-in)."""
@@ -212,7 +212,7 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - any failure to load becomes LoadFailed
             _flush_std_streams()
             tail = log_tail(self._log_path)
-            reason = _one_line_reason(exc, settings.path)
+            reason = _naming_the_file(first_line(exc), settings.path)
             llama_says = llama_load_error(tail)
             if llama_says:  # llama.cpp's own reason says more than "could not load"
                 reason = f"{Path(settings.path).name}: {llama_says}"
@@ -236,7 +236,7 @@ class Worker:
         try:
             stats = self._engine.generate(request, emit, self._control)
         except Exception as exc:  # noqa: BLE001 - an engine error ends this run, not the worker
-            reason = getattr(exc, "reason", None) or first_line(str(exc)) or type(exc).__name__
+            reason = first_line(exc)
             stats = error_stats(reason, seen.prompt_mode, seen.prompt_tokens, seen.generated_tokens)
         if stats.peak_rss_mib is None:
             stats = replace(stats, peak_rss_mib=peak_resident_mib())
@@ -249,7 +249,7 @@ class Worker:
             try:
                 figures = self._engine.evaluate(request, self.emit, self._control)
             except Exception as exc:  # noqa: BLE001 - a failed pass ends this pass, not the worker
-                reason = getattr(exc, "reason", None) or first_line(str(exc)) or type(exc).__name__
+                reason = first_line(exc)
                 figures = FidelityFigures(error=reason, n_ctx=request.n_ctx)
         self.emit(FidelityFinished(request.request_id, figures))
 
@@ -266,7 +266,7 @@ class _SeenSoFar:
     """What a generation had reported before it failed (for the stats of a failed run)."""
 
     def __init__(self) -> None:
-        self.prompt_mode = "completion"
+        self.prompt_mode: PromptMode = "completion"
         self.prompt_tokens: int | None = None
         self.generated_tokens = 0
 
@@ -278,9 +278,8 @@ class _SeenSoFar:
             self.prompt_tokens = event.prompt_tokens
 
 
-def _one_line_reason(exc: BaseException, path: str) -> str:
-    """One line naming the file and the problem."""
-    message = getattr(exc, "reason", None) or first_line(str(exc)) or type(exc).__name__
+def _naming_the_file(message: str, path: str) -> str:
+    """`message`, led by the file's name unless it names the file already."""
     name = Path(path).name
     return message if name and name in message else f"{name}: {message}"
 

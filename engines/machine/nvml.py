@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeVar
 
+from engines.units import MIB
+
 log = logging.getLogger("llmbench.nvml")
 
-MIB = 1024 * 1024
 _T = TypeVar("_T")
 
 _ERROR_REASONS: dict[str, str] = {
@@ -60,9 +61,10 @@ class GPUSample:
 class Nvml:
     """A thin, failure-tolerant view of NVML. Initialises on first use; thread-safe."""
 
-    def __init__(self, module: ModuleType | Any | None = None) -> None:
+    def __init__(self, module: ModuleType | object | None = None) -> None:
         """`module`: a pynvml-like module (tests pass a stand-in); None imports pynvml."""
-        self._module = module
+        self._module: Any = module
+        """pynvml (which ships no type hints) or the stand-in; None until first use."""
         self._lock = threading.Lock()
         self._started = False
         self._available = False
@@ -104,11 +106,11 @@ class Nvml:
         module = self._module
         if module is None:
             try:
-                import pynvml as module  # noqa: PLC0415 - optional at runtime
+                import pynvml  # noqa: PLC0415 - optional at runtime
             except ImportError:
                 self._reason = "nvidia-ml-py is not installed, so NVIDIA GPUs cannot be read"
                 return
-            self._module = module
+            self._module = module = pynvml
         try:
             module.nvmlInit()
         except module.NVMLError as error:
@@ -194,13 +196,17 @@ class Nvml:
         for index, handle in enumerate(self._handles):
             memory = self._memory(index, handle)
             rates = self._query(
-                "utilisation", index, lambda h=handle: module.nvmlDeviceGetUtilizationRates(h)
+                "utilisation",
+                index,
+                functools.partial(module.nvmlDeviceGetUtilizationRates, handle),
             )
             temperature = self._query(
                 "temperature",
                 index,
-                lambda h=handle: module.nvmlDeviceGetTemperature(
-                    h, getattr(module, "NVML_TEMPERATURE_GPU", 0)
+                functools.partial(
+                    module.nvmlDeviceGetTemperature,
+                    handle,
+                    getattr(module, "NVML_TEMPERATURE_GPU", 0),
                 ),
             )
             samples.append(
@@ -269,7 +275,7 @@ class Nvml:
                 getter = getattr(module, getter_name, None)
                 if getter is None:
                     continue
-                processes = self._query(query, index, lambda g=getter, h=handle: g(h)) or []
+                processes = self._query(query, index, functools.partial(getter, handle)) or []
                 for process in processes:
                     used = getattr(process, "usedGpuMemory", None)
                     if not isinstance(used, int | float):

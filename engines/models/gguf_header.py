@@ -1,6 +1,6 @@
 """The raw GGUF header: key/value pairs and tensor infos, parsed with `struct` from a window.
 
-Layout (https://github.com/ggml-org/ggml/blob/master/docs/gguf.md): the magic `GGUF`, a
+Layout, as ggml's GGUF specification gives it: the magic `GGUF`, a
 version, the tensor and key/value counts, the key/value section, then one info record per
 tensor (name, shape, type, data offset). Large arrays (a tokenizer's vocabulary: 262k
 strings for Gemma 3) are skipped without building a Python object per element, so a

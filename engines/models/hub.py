@@ -363,7 +363,7 @@ def _tqdm_class(progress: ProgressCallback | None, filename: str, index: int, co
     """The progress-bar class handed to huggingface_hub for one file: draws nothing, calls `progress`."""
     from tqdm import tqdm
 
-    class CallbackBar(tqdm):  # type: ignore[misc, type-arg]
+    class CallbackBar(tqdm):
         """A tqdm that draws nothing and calls `progress` on every update."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:

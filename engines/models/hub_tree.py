@@ -69,7 +69,9 @@ def _entries(response: Any, endpoint: str, repo_id: str) -> list[dict[str, Any]]
 
 
 def _repo_file(entry: dict[str, Any]) -> RepoFile:
-    lfs = entry.get("lfs") if isinstance(entry.get("lfs"), dict) else {}
+    lfs = entry.get("lfs")
+    if not isinstance(lfs, dict):
+        lfs = {}
     size, sha256 = entry.get("size"), lfs.get("oid")
     return RepoFile(
         size if isinstance(size, int) else None, sha256 if isinstance(sha256, str) else None

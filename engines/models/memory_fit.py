@@ -24,9 +24,8 @@ import psutil
 
 from engines.models.gguf_info import GGUFMetadata
 from engines.types import ModelSettings
+from engines.units import GIB, MIB
 
-MIB = 1024 * 1024
-GIB = 1024 * MIB
 KV_BYTES_PER_VALUE = 2
 """llama.cpp's default KV cache type is f16."""
 BASE_OVERHEAD_BYTES = 160 * MIB

@@ -20,6 +20,7 @@ change them mid-answer), and the pane is told so.
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import threading
 import time
 from collections.abc import Callable
@@ -359,7 +360,7 @@ class RemoteModelHandle(ModelHandle):
         return self._read_stream(connection, response, tally)
 
     def _read_stream(
-        self, connection: ServerConnection, response, tally: StreamTally
+        self, connection: ServerConnection, response: http.client.HTTPResponse, tally: StreamTally
     ) -> GenerationStats:
         error = read_answer(connection, response, tally)
         if self._cancel.is_set():

@@ -73,7 +73,9 @@ def fetch_server_models(
 
 
 def _server_model(entry: dict[str, Any]) -> ServerModel:
-    meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
+    meta = entry.get("meta")
+    if not isinstance(meta, dict):
+        meta = {}
     return ServerModel(
         id=str(entry["id"]),
         owned_by=str(entry.get("owned_by") or ""),

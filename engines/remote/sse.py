@@ -42,7 +42,8 @@ def iter_sse_events(
     the end of the stream; raises EventTooLong past `max_bytes`, and OSError /
     TimeoutError from the socket as they come.
     """
-    name, lines, size = "message", [], 0
+    name, size = "message", 0
+    lines: list[str] = []
     while True:
         raw = response.readline(max_bytes + 1)
         if len(raw) > max_bytes:

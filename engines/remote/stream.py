@@ -201,7 +201,8 @@ class StreamTally:
         if "error" in completion:
             self.error = message_in(completion) or "the server reported an error"
             return
-        self.usage = completion.get("usage") if isinstance(completion.get("usage"), dict) else {}
+        usage = completion.get("usage")
+        self.usage = usage if isinstance(usage, dict) else {}
         if isinstance(completion.get("timings"), dict):
             self.timings = completion["timings"]
         for choice in completion.get("choices") or []:
@@ -322,7 +323,7 @@ def _kind(value: Any) -> str:
 
 def _excerpt(text: str, limit: int = 60) -> str:
     """`text` as one quoted line, cut to `limit` characters."""
-    line = " ".join(text.split())
+    line = one_line(text)
     return repr(line[:limit] + ("…" if len(line) > limit else ""))
 
 

@@ -1,4 +1,4 @@
-"""A finished answer as Markdown and back (`v`), and mouse selection of part of an answer."""
+"""A finished answer as Markdown and back (`M`), and mouse selection of part of an answer."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ async def finished_app(pilot, app) -> None:
     await pilot.pause()
 
 
-async def test_v_shows_a_finished_answer_as_markdown_and_back():
+async def test_shift_m_shows_a_finished_answer_as_markdown_and_back():
     engines = FakeEngines(default=FakeScript(tokens=TOKENS))
     app = fake_app(make_profile("small"), engines)
     async with app.run_test(size=SIZE) as pilot:
@@ -46,13 +46,13 @@ async def test_v_shows_a_finished_answer_as_markdown_and_back():
         raw, rendered = pane.query_one(AnswerView), pane.query_one(AnswerMarkdown)
         assert pane.answer == ANSWER
         assert raw.display and not rendered.display
-        await pilot.press("v")
+        await pilot.press("M")
         await pilot.pause()
         assert pane.showing_markdown and rendered.display and not raw.display
         assert rendered.answer == ANSWER
         kinds = {type(block).__name__ for block in rendered.query("*")}
         assert {"MarkdownBulletList", "MarkdownFence", "MarkdownTable"} <= kinds, kinds
-        await pilot.press("v")
+        await pilot.press("M")
         await pilot.pause()
         assert not pane.showing_markdown and raw.display and not rendered.display
 
@@ -78,7 +78,7 @@ async def test_a_new_run_goes_back_to_raw_text():
     async with app.run_test(size=SIZE) as pilot:
         await finished_app(pilot, app)
         pane = app.workbench.panes[0]
-        await pilot.press("v")
+        await pilot.press("M")
         await pilot.pause()
         assert pane.showing_markdown
         await pilot.press("ctrl+r")
@@ -105,7 +105,7 @@ async def test_dragging_selects_in_the_markdown_view_too():
     app = fake_app(make_profile("small"), engines)
     async with app.run_test(size=SIZE) as pilot:
         await finished_app(pilot, app)
-        await pilot.press("v")
+        await pilot.press("M")
         await pilot.pause()
         rendered = app.workbench.panes[0].query_one(AnswerMarkdown)
         first = rendered.query("MarkdownParagraph").first()

@@ -84,3 +84,15 @@ def test_gpu_backend_warnings(gpus: list[str], backend: BackendInfo, expected: s
         assert warnings == []
     else:
         assert len(warnings) == 1 and expected in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("requested", "n_layers", "expected"),
+    [(-1, 30, 30), (10, 30, 10), (99, 30, 30), (-1, None, 0), (10, None, 10)],
+)
+def test_offloaded_layers_cap_at_the_model_and_guess_nothing_unknown(
+    requested: int, n_layers: int | None, expected: int
+) -> None:
+    from engines.local.model_info import _offloaded_layers
+
+    assert _offloaded_layers(requested, n_layers) == expected

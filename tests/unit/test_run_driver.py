@@ -269,6 +269,21 @@ def test_the_recorder_keeps_a_result_the_history_refuses() -> None:
     assert read_history()[0] == []
 
 
+def test_the_recorder_refuses_a_generation_whose_model_never_loaded() -> None:
+    from test_runner import plan
+
+    from profiles.run_driver import FinishedGeneration
+
+    recorder = ResultRecorder(append=lambda result: None, hash_files=False)
+    pane = plan(0)
+    request = GenerationRequest(prompt="Hi", sampling=pane.sampling, request_id="r")
+    finished = FinishedGeneration(request, _stats(), "", None)
+    with pytest.raises(ValueError) as caught:
+        recorder.record(pane, finished, mode="sequential", profile_name="p")
+    message = str(caught.value)
+    assert "\n" not in message and repr(pane.label) in message and "never loaded" in message
+
+
 def _stats():
     from engines.types import GenerationStats
 

@@ -133,7 +133,7 @@ def format_report(report: dict[str, Any]) -> str:
         (f"GPU ({energy.get('gpu_source', 'NVML')})", energy["gpu"]),
     ]
     width = max(len(label) for label, value in rows if value) + 2
-    lines = []
+    lines: list[str] = []
     for label, value in rows:
         if not value:
             lines.append(("" if not lines else "\n") + label)

@@ -254,7 +254,7 @@ def run(**options: Any) -> None:
 
 def _run(options: dict[str, Any]) -> int:
     from profiles.plan import build_plan
-    from profiles.runner import run_comparison
+    from profiles.runner import RunMode, run_comparison
 
     if options["seeds"] is not None:
         if options["seed"] is not None:
@@ -267,7 +267,7 @@ def _run(options: dict[str, Any]) -> int:
         return _run_suite(options, profile, suite)
     prompt = _prompt(options, profile.prompt)
     system_prompt = options["system_prompt"] or profile.system_prompt
-    mode = "parallel" if options["parallel"] else "sequential"
+    mode: RunMode = "parallel" if options["parallel"] else "sequential"
     plans = build_plan(profile, parallel=options["parallel"])
     driver_options = _driver_options(options["deadline"])
     fidelity_text = _fidelity_text(options)

@@ -47,13 +47,10 @@ def suite_for(options: dict[str, Any], profile: Profile) -> Suite | None:
 
 def standings_for_profile(profile_name: str | None) -> Mapping[str, Standing] | None:
     """The blind-vote standings of a profile's votes (the vote log of `profiles.votes`),
-    keyed by model reference; None until votes exist (or where votes are not built in)."""
-    try:
-        from profiles.votes import read_votes, votes_for_profile
+    keyed by model reference; None until votes exist."""
+    from profiles.standings import standings_by_model
+    from profiles.votes import read_votes, votes_for_profile
 
-        from profiles.standings import standings_by_model
-    except ImportError:  # a build without the vote log
-        return None
     try:
         votes, _warnings = read_votes()
         found = standings_by_model(votes_for_profile(votes, profile_name))
@@ -66,7 +63,7 @@ def run_suite(options: dict[str, Any], profile: Profile, suite: Suite, plans, dr
     """Run `suite` on `plans`; print the progress, the checks and the quality table.
     Returns the results and the outcome (for exports and the exit code)."""
     from profiles.history import read_history
-    from profiles.runner import run_comparison
+    from profiles.runner import RunMode, run_comparison
     from profiles.suite_run import describe_start, plan_suite_run
     from tui.commands.suite_output import SuiteProgressPrinter, checks_text, quality_table_text
 
@@ -81,7 +78,7 @@ def run_suite(options: dict[str, Any], profile: Profile, suite: Suite, plans, dr
         system_prompt=options["system_prompt"] or profile.system_prompt,
     )
     click.echo(describe_start(run, plans), err=True)
-    mode = "parallel" if options["parallel"] else "sequential"
+    mode: RunMode = "parallel" if options["parallel"] else "sequential"
     printer = SuiteProgressPrinter(sys.stderr, total=run.remaining(plans))
     try:
         outcome = run_comparison(

@@ -51,7 +51,7 @@ class WorkbenchScreen(SuiteStepping, Screen):
 
     AUTO_FOCUS = "#prompt"
 
-    BINDINGS = WORKBENCH_BINDINGS
+    BINDINGS = list(WORKBENCH_BINDINGS)  # a list of BindingType, as Textual declares it
     """Screen keys (see `tui.keys`)."""
 
     @dataclass

@@ -122,13 +122,10 @@ class SuiteStepping:
 
 def _profile_dir(name: str):
     """The folder of the profile named `name`, where a relative prompts_file is read."""
-    from profiles.errors import ProfileError
-    from profiles.store import resolve_profile
+    from profiles.store import locate_profile
 
-    try:
-        return resolve_profile(name).resolve().parent
-    except ProfileError:
-        return None
+    path = locate_profile(name)
+    return path.resolve().parent if path is not None else None
 
 
 def suite_record_for(suite: Suite | None, run_id: str, plan, finished):

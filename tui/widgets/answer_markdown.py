@@ -1,7 +1,7 @@
 """AnswerMarkdown: a finished answer rendered as Markdown (code blocks, lists, tables).
 
 The raw `AnswerView` streams the answer at a flat cost per batch; Markdown is rendered
-only once an answer has finished, when the person asks for it (`v` on the pane), so
+only once an answer has finished, when the person asks for it (`M` on the workbench), so
 streaming never pays for parsing. It is Textual's `Markdown` widget, so mouse selection
 and copying work in it as in any Textual text.
 """

@@ -54,7 +54,7 @@ class BarChart(Widget):
     """
     COMPONENT_CLASSES = {"bar-chart--title", "bar-chart--bar", "bar-chart--best"}
 
-    bars: reactive[tuple[tuple[str, float | None], ...]] = reactive((), layout=True)
+    bars: reactive[Sequence[tuple[str, float | None]]] = reactive((), layout=True)
     """The (label, value) pairs to draw, in order; None means unknown."""
 
     def __init__(

@@ -148,7 +148,8 @@ def measured_columns(rows: Sequence[ComparisonRow]) -> tuple[list[Column], list[
     left out of the table and named once in the legend instead, so the table fits 80
     columns where it can.
     """
-    shown, unmeasured = [], []
+    shown: list[Column] = []
+    unmeasured: list[Column] = []
     for column in COLUMNS:
         known = any(column.value(stats) is not None for _, stats, _ in rows)
         (shown if known or not rows else unmeasured).append(column)

@@ -7,13 +7,14 @@ figures show "—", never 0.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual.widgets import Static
 
 from engines.machine.resources import ProcessSample
 from engines.types import GenerationStats
+from engines.units import MIB
 from tui.formatting import number
 
 
@@ -52,13 +53,23 @@ class StatsFigures:
         )
 
     @classmethod
-    def live(cls, process: ProcessSample | None, **figures: float | None) -> StatsFigures:
-        """`figures` with the worker process's latest sampled RSS, CPU and GPU memory."""
+    def live(
+        cls,
+        process: ProcessSample | None,
+        *,
+        ttft_s: float | None = None,
+        decode_tps: float | None = None,
+        tokens: int | None = None,
+        elapsed_s: float | None = None,
+    ) -> StatsFigures:
+        """The run's figures so far with the worker process's latest sampled RSS, CPU and
+        GPU memory."""
+        figures = cls(ttft_s=ttft_s, decode_tps=decode_tps, tokens=tokens, elapsed_s=elapsed_s)
         if process is None:
-            return cls(**figures)
-        return cls(
-            **figures,
-            rss_mib=process.rss_bytes / (1 << 20),
+            return figures
+        return replace(
+            figures,
+            rss_mib=process.rss_bytes / MIB,
             cpu_percent=process.cpu_percent,
             gpu_mem_mib=process.gpu_mem_mib,
         )
