@@ -218,6 +218,13 @@ WORKBENCH_ACTIONS: tuple[Action, ...] = (
         "p", "focus_prompt", "Edit prompt", "Move the cursor to the prompt", title="Edit prompt"
     ),
     Action(
+        "M",
+        "toggle_markdown",
+        "Markdown",
+        "Current pane: finished answer as Markdown, or raw text",
+        title="Show the answer as Markdown or raw text",
+    ),
+    Action(
         "m",
         "toggle_resources",
         "Machine",
@@ -291,6 +298,22 @@ APP_ACTIONS: tuple[Action, ...] = (
         "Choose where to write the JSON export",
         title="Export JSON to…",
         args=("json",),
+    ),
+    Action(
+        "",
+        "export",
+        "Export llama-bench JSON",
+        "Export llama-bench JSON records (for llama.cpp's compare-llama-bench.py) here",
+        title="Export llama-bench JSON",
+        args=("llama-bench",),
+    ),
+    Action(
+        "",
+        "export_to",
+        "Export llama-bench JSON to",
+        "Choose where to write the llama-bench JSON export",
+        title="Export llama-bench JSON to…",
+        args=("llama-bench",),
     ),
     Action(
         "",

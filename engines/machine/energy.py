@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engines.machine.nvml import Nvml, default_nvml
+from engines.machine.gpus import default_gpus
+from engines.machine.nvml import Nvml
 
 log = logging.getLogger("llmbench.energy")
 
@@ -157,7 +158,7 @@ class RunEnergyMeter:
         """Read the counters and start the background sampling thread (if anything needs it)."""
         if self._started_at is not None:
             raise RuntimeError("this RunEnergyMeter was already started; use one meter per run")
-        nvml = self._nvml if self._nvml is not None else default_nvml()
+        nvml = self._nvml if self._nvml is not None else default_gpus()
         self._nvml = nvml
         indices = self._gpus(nvml)
         for index in indices:

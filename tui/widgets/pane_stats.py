@@ -29,6 +29,10 @@ class StatsFigures:
     rss_mib: float | None = None
     cpu_percent: float | None = None
     gpu_mem_mib: float | None = None
+    kv_cache_pct: float | None = None
+    """An `openai:` pane's server: KV cache use after the answer."""
+    slots: str | None = None
+    """An `openai:` pane's server: "busy/total" slots."""
 
     @classmethod
     def from_stats(
@@ -44,6 +48,8 @@ class StatsFigures:
             elapsed_s=stats.elapsed_s,
             rss_mib=stats.peak_rss_mib if stats.peak_rss_mib is not None else sampled.rss_mib,
             gpu_mem_mib=stats.gpu_mem_mib if stats.gpu_mem_mib is not None else sampled.gpu_mem_mib,
+            kv_cache_pct=stats.server.kv_cache_pct if stats.server else None,
+            slots=_slots(stats),
         )
 
     @classmethod
@@ -69,6 +75,14 @@ class StatsFigures:
         )
 
 
+def _slots(stats: GenerationStats) -> str | None:
+    server = stats.server
+    if server is None or server.slots_total is None:
+        return None
+    busy = "?" if server.slots_busy is None else str(server.slots_busy)
+    return f"{busy}/{server.slots_total}"
+
+
 def format_figures(figures: StatsFigures) -> Text:
     """The stats line as styled text: label dim, value bright."""
     parts: list[tuple[str, str, str]] = [
@@ -83,6 +97,10 @@ def format_figures(figures: StatsFigures) -> Text:
         parts.append(("CPU ", number(figures.cpu_percent, ".0f"), "%"))
     if figures.gpu_mem_mib is not None:
         parts.append(("GPU ", number(figures.gpu_mem_mib, ".0f"), " MiB"))
+    if figures.kv_cache_pct is not None:
+        parts.append(("KV ", number(figures.kv_cache_pct, ".0f"), "%"))
+    if figures.slots is not None:
+        parts.append(("slots ", figures.slots, " busy"))
     text = Text(no_wrap=True, overflow="ellipsis")
     for index, (label, value, unit) in enumerate(parts):
         if index:
