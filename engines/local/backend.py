@@ -123,7 +123,7 @@ def llama_cpp_build() -> tuple[str, int]:
         import llama_cpp
     except ImportError:
         return "unknown", 0
-    lib = getattr(getattr(llama_cpp, "llama_cpp", None), "_lib", None)
+    lib: Any = getattr(getattr(llama_cpp, "llama_cpp", None), "_lib", None)
     try:
         getter = lib.ggml_commit
         getter.restype = ctypes.c_char_p
@@ -142,7 +142,7 @@ def _ggml_registries_and_devices(llama_cpp: Any) -> tuple[list[str], tuple[str, 
     library exports them. Anything missing gives ([], ()) and the caller falls back to
     the system-info line.
     """
-    lib = getattr(getattr(llama_cpp, "llama_cpp", None), "_lib", None)
+    lib: Any = getattr(getattr(llama_cpp, "llama_cpp", None), "_lib", None)
     if lib is None:
         return [], ()
     try:

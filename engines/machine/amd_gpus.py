@@ -16,6 +16,7 @@ the energy counter is a count times `counter_resolution` microjoules.
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -36,7 +37,7 @@ class AmdSmi:
 
     def __init__(self, module: ModuleType | Any | None = None) -> None:
         """`module`: an amdsmi-like module (tests pass a stand-in); None imports amdsmi."""
-        self._module = module
+        self._module: Any = module
         self._lock = threading.Lock()
         self._started = False
         self._available = False
@@ -76,10 +77,10 @@ class AmdSmi:
             log.info("AMD GPU figures not available: %s", self._reason)
 
     def _start(self) -> None:
-        module = self._module
+        module: Any = self._module
         if module is None:
             try:
-                import amdsmi as module  # noqa: PLC0415 - optional at runtime
+                module = importlib.import_module("amdsmi")  # optional at runtime
             except ImportError:
                 self.missing = True
                 self._reason = "amdsmi is not installed (pip install 'llmbench[amd]')"
@@ -159,14 +160,17 @@ class AmdSmi:
         samples = []
         for index, handle in enumerate(self._handles):
             activity = self._query(
-                "activity", index, lambda h=handle: module.amdsmi_get_gpu_activity(h)
+                "activity", index, functools.partial(module.amdsmi_get_gpu_activity, handle)
             )
             busy = activity.get("gfx_activity") if isinstance(activity, dict) else None
             temperature = self._query(
                 "temperature",
                 index,
-                lambda h=handle: module.amdsmi_get_temp_metric(
-                    h, module.AmdSmiTemperatureType.EDGE, module.AmdSmiTemperatureMetric.CURRENT
+                functools.partial(
+                    module.amdsmi_get_temp_metric,
+                    handle,
+                    module.AmdSmiTemperatureType.EDGE,
+                    module.AmdSmiTemperatureMetric.CURRENT,
                 ),
             )
             samples.append(
@@ -228,7 +232,9 @@ class AmdSmi:
         totals: dict[int, float] = {}
         for index, handle in enumerate(self._handles):
             processes = self._query(
-                "processes", index, lambda h=handle: self._module.amdsmi_get_gpu_process_list(h)
+                "processes",
+                index,
+                functools.partial(self._module.amdsmi_get_gpu_process_list, handle),
             )
             for process in processes or []:
                 if not isinstance(process, dict):
@@ -236,9 +242,10 @@ class AmdSmi:
                 pid = process.get("pid")
                 memory = process.get("memory_usage")
                 used = memory.get("vram_mem") if isinstance(memory, dict) else process.get("mem")
-                if not isinstance(pid, int) or _number(used) is None:
+                used_bytes = _number(used)
+                if not isinstance(pid, int) or used_bytes is None:
                     continue
-                totals[pid] = totals.get(pid, 0.0) + float(used) / MIB
+                totals[pid] = totals.get(pid, 0.0) + used_bytes / MIB
         return totals
 
     def gpu_memory_of_pid(self, pid: int) -> float | None:

@@ -24,8 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engines.machine.gpus import default_gpus
-from engines.machine.nvml import Nvml
+from engines.machine.gpus import GpuReader, default_gpus
 
 log = logging.getLogger("llmbench.energy")
 
@@ -131,7 +130,7 @@ class RunEnergyMeter:
     def __init__(
         self,
         *,
-        nvml: Nvml | None = None,
+        nvml: GpuReader | None = None,
         gpu_indices: Sequence[int] | None = None,
         powercap_root: str | os.PathLike[str] = DEFAULT_POWERCAP_ROOT,
         poll_hz: float = GPU_POWER_POLL_HZ,
@@ -197,7 +196,7 @@ class RunEnergyMeter:
             gpu_j=gpu_j, cpu_j=cpu_j, seconds=stopped_at - self._started_at, gpu_method=method
         )
 
-    def _gpus(self, nvml: Nvml) -> list[int]:
+    def _gpus(self, nvml: GpuReader) -> list[int]:
         if not nvml.available:
             return []
         all_indices = range(nvml.device_count)
