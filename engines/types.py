@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 PromptMode = Literal["chat", "completion"]
@@ -211,6 +211,29 @@ LOGPROB_FLOOR = -9999.0
 
 
 @dataclass(frozen=True)
+class ServerFigures:
+    """An OpenAI-compatible server's own figures after an answer (`engines.remote.server_metrics`);
+    None: the server did not say."""
+
+    kv_cache_pct: float | None = None
+    requests_running: int | None = None
+    requests_waiting: int | None = None
+    prompt_tps: float | None = None
+    """The server's own average prompt throughput (all requests), tokens/s."""
+    generation_tps: float | None = None
+    """The server's own average generation throughput (all requests), tokens/s."""
+    slots_busy: int | None = None
+    slots_total: int | None = None
+    model_file: str | None = None
+    n_ctx: int | None = None
+
+    @property
+    def known(self) -> bool:
+        """Whether the server said anything at all."""
+        return any(getattr(self, f.name) is not None for f in fields(self))
+
+
+@dataclass(frozen=True)
 class GenerationStats:
     """The figures of one finished (or cancelled, or failed) generation, as docs/metrics.md defines them.
 
@@ -258,6 +281,8 @@ class GenerationStats:
     """exp(−mean_logprob): the generated text's perplexity under the sampler's distribution."""
     mean_entropy: float | None = None
     """Mean entropy (nats) of the sampler's distribution over the generated tokens."""
+    server: ServerFigures | None = None
+    """What the server (an `openai:` pane) published about itself after the answer."""
 
     @property
     def overhead_ratio(self) -> float | None:

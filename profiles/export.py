@@ -81,6 +81,7 @@ def result_to_record(result: RunResult) -> dict[str, Any]:
         "mean_entropy": figures.mean_entropy,
         "stop_reason": figures.stop_reason,
         "error": figures.error,
+        **server_fields(result),
         "temperature": sampling.temperature,
         "top_p": sampling.top_p,
         "top_k": sampling.top_k,
@@ -101,6 +102,18 @@ def result_to_record(result: RunResult) -> dict[str, Any]:
         "system_prompt": result.system_prompt,
         "text": result.text,
     }
+
+
+SERVER_FIELDS = (
+    "kv_cache_pct", "requests_running", "requests_waiting", "prompt_tps", "generation_tps",
+    "slots_busy", "slots_total", "model_file", "n_ctx",
+)  # fmt: skip
+"""The figures an `openai:` pane's server publishes about itself (`server_` + name)."""
+
+
+def server_fields(result: RunResult) -> dict[str, Any]:
+    """`server_*` columns: None where the server did not say (or the pane is local)."""
+    return {f"server_{name}": getattr(result.figures, f"server_{name}") for name in SERVER_FIELDS}
 
 
 def fidelity_fields(result: RunResult) -> dict[str, Any]:
@@ -259,6 +272,15 @@ _TABLE_ROWS: list[tuple[str, Callable[[RunResult], str]]] = [
     ("backend", lambda r: r.model.backend or "—"),
 ]
 
+_SERVER_ROWS: list[tuple[str, Callable[[RunResult], str]]] = [
+    ("server KV cache use (%)", lambda r: _num(r.figures.server_kv_cache_pct, 1)),
+    ("server requests running", lambda r: _num(r.figures.server_requests_running, 0)),
+    ("server prompt throughput (tok/s)", lambda r: _num(r.figures.server_prompt_tps, 1)),
+    ("server generation throughput (tok/s)", lambda r: _num(r.figures.server_generation_tps, 1)),
+    ("server n_ctx", lambda r: _num(r.figures.server_n_ctx, 0)),
+]
+"""Shown only when some pane's server published its own figures."""
+
 _FIDELITY_ROWS: list[tuple[str, Callable[[RunResult], str]]] = [
     ("perplexity", lambda r: _ppl(r)),
     ("KLD (mean)", lambda r: _num(r.fidelity.kld if r.fidelity else None, 4)),
@@ -349,7 +371,9 @@ def _figures_table(results: Sequence[RunResult], mode: str | None = None) -> lis
         for r, record in zip(results, records, strict=True)
     ]
     stars = starred(contenders, list(_STARRED_ROWS.values()), mode)
-    rows = _TABLE_ROWS + (_FIDELITY_ROWS if any(r.fidelity for r in results) else [])
+    has_server = any(v is not None for r in results for v in server_fields(r).values())
+    rows = _TABLE_ROWS + (_SERVER_ROWS if has_server else [])
+    rows += _FIDELITY_ROWS if any(r.fidelity for r in results) else []
     for name, value in rows:
         figure = _STARRED_ROWS.get(name)
         cells = []

@@ -1,7 +1,8 @@
 """The results history: one JSON line per finished pane, appended as each pane finishes.
 
 The file is `engines.paths.data_dir()/history.jsonl`. Each result is written with one
-`write` call on a file opened for appending, then flushed to disk, so a crash or a
+`write` call on a file opened for appending, then flushed to disk
+(`profiles.jsonl_append`), so a crash or a
 dropped SSH session loses at most the pane that was still running, and two writers (two
 panes, or two llmbench instances) never interleave inside a line. A line torn by a
 crash is skipped with a warning on reading; the rest stays readable, and the next
@@ -11,18 +12,15 @@ append starts on a fresh line.
 from __future__ import annotations
 
 import json
-import os
-import threading
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from engines.paths import data_dir
+from profiles.jsonl_append import append_line
 from profiles.results import RunResult
 
 HISTORY_FILE_NAME = "history.jsonl"
-
-_append_lock = threading.Lock()
 
 
 class HistoryWriteError(OSError):
@@ -58,32 +56,10 @@ def append_result(result: RunResult, path: Path | None = None) -> Path:
     target = path or history_path()
     line = result.model_dump_json(exclude={"logprobs"}).encode("utf-8") + b"\n"
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with _append_lock:
-            fd = os.open(target, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                if _ends_mid_line(fd):
-                    line = b"\n" + line
-                _write_all(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        append_line(target, line)
     except OSError as error:
         raise HistoryWriteError(target, error) from error
     return target
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """One write call for the whole line; only a short write (disk nearly full) needs more."""
-    written = os.write(fd, data)
-    while written < len(data):
-        written += os.write(fd, data[written:])
-
-
-def _ends_mid_line(fd: int) -> bool:
-    """Whether the file's last byte is not a newline (a line torn by a crash)."""
-    size = os.fstat(fd).st_size
-    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
 
 
 def read_history(path: Path | None = None) -> tuple[list[RunResult], list[str]]:

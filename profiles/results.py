@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -80,11 +81,29 @@ class Figures(_Record):
     """exp(−mean_logprob)."""
     mean_entropy: float | None = None
     """Mean entropy (nats) of the sampler's distribution per token."""
+    server_kv_cache_pct: float | None = None
+    """An `openai:` pane's server: its KV cache use after the answer (%)."""
+    server_requests_running: int | None = None
+    server_requests_waiting: int | None = None
+    server_prompt_tps: float | None = None
+    """The server's own average prompt throughput (all its requests), tokens/s."""
+    server_generation_tps: float | None = None
+    """The server's own average generation throughput (all its requests), tokens/s."""
+    server_slots_busy: int | None = None
+    server_slots_total: int | None = None
+    server_model_file: str | None = None
+    server_n_ctx: int | None = None
 
     @classmethod
     def from_stats(cls, stats: GenerationStats, load_s: float | None) -> Figures:
         """The figures of `stats`, with the model's load time."""
+        server = stats.server
         return cls(
+            **(
+                {f"server_{name}": value for name, value in asdict(server).items()}
+                if server is not None
+                else {}
+            ),
             stop_reason=stats.stop_reason,
             prompt_mode=stats.prompt_mode,
             prompt_tokens=stats.prompt_tokens,

@@ -28,6 +28,7 @@ from profiles.plan import build_plan, open_handle
 from profiles.result_recorder import ResultRecorder
 from profiles.run_driver import DriverOptions
 from profiles.schema import Profile
+from tui.blind_vote_action import BlindVoteAction
 from tui.fidelity_action import FidelityAction
 from tui.keys import (
     APP_BINDINGS,
@@ -87,6 +88,8 @@ class WorkbenchApp(ProfileActions, App[None]):
         """The latest answer of each pane to each suite prompt, for the quality view."""
         self.fidelity = FidelityAction(self)
         """The "Measure fidelity" palette action (`tui.fidelity_action`)."""
+        self.blind_vote = BlindVoteAction(self, write=recorder.history)
+        """The "Blind vote" action and the session's vote log (`tui.blind_vote_action`)."""
         self.unsaved = False
 
     # --- start and stop -----------------------------------------------------------------
@@ -206,14 +209,13 @@ class WorkbenchApp(ProfileActions, App[None]):
 
     def action_show_quality(self) -> None:
         """Show the quality × cost table of this session's suite answers."""
-        from tui.commands.run_suite import standings_for_profile
         from tui.screens.quality_view import QualityScreen
 
         results = list(self.suite_results.values())
         if not results:
             self.notify("no suite answers yet: run the suite first (R)", severity="warning")
             return
-        standings = standings_for_profile(self.profile.name)
+        standings = self.blind_vote.standings()
         self.push_screen(QualityScreen(results, standings, mode=self.profile.mode))
 
     def _record(self, pane_id: int, record: Callable[[], Recorded]) -> None:
@@ -267,6 +269,10 @@ class WorkbenchApp(ProfileActions, App[None]):
             TextPromptScreen(f"Export {fmt} to", value=str(default)),
             lambda chosen: self.action_export(fmt, chosen) if chosen else None,
         )
+
+    def action_blind_vote(self) -> None:
+        """Judge this prompt's answers blind, two at a time (`tui.blind_vote_action`)."""
+        self.blind_vote.start()
 
     def action_help(self) -> None:
         """Show every key binding."""

@@ -18,6 +18,8 @@ SUBCOMMANDS: dict[str, str] = {
     "profiles": "tui.commands.profiles:profiles",
     "history": "tui.commands.profiles:history",
     "run": "tui.commands.run:run",
+    "serve": "tui.commands.serve:serve",
+    "votes": "tui.commands.votes:votes",
 }
 """Subcommand name → "module:attribute" of its click command, imported on first use."""
 
@@ -28,6 +30,8 @@ SUBCOMMAND_HELP: dict[str, str] = {
     "profiles": "List, show, check, delete and restore comparison profiles.",
     "history": "List and show past results.",
     "run": "Run a comparison headless and print (or export) the results.",
+    "serve": "Serve the workbench to a web browser (127.0.0.1 by default).",
+    "votes": "Print the standings from the blind votes (win rates, ratings).",
 }
 
 
@@ -94,3 +98,8 @@ def cli(ctx: click.Context, profile: str | None, models: tuple[str, ...], no_his
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="llmbench")
+
+
+if __name__ == "__main__":
+    # `python -m tui.cli`: how `llmbench serve` starts a workbench per browser tab.
+    main()

@@ -218,6 +218,13 @@ WORKBENCH_ACTIONS: tuple[Action, ...] = (
         "p", "focus_prompt", "Edit prompt", "Move the cursor to the prompt", title="Edit prompt"
     ),
     Action(
+        "M",
+        "toggle_markdown",
+        "Markdown",
+        "Current pane: finished answer as Markdown, or raw text",
+        title="Show the answer as Markdown or raw text",
+    ),
+    Action(
         "m",
         "toggle_resources",
         "Machine",
@@ -310,6 +317,22 @@ APP_ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "",
+        "export",
+        "Export llama-bench JSON",
+        "Export llama-bench JSON records (for llama.cpp's compare-llama-bench.py) here",
+        title="Export llama-bench JSON",
+        args=("llama-bench",),
+    ),
+    Action(
+        "",
+        "export_to",
+        "Export llama-bench JSON to",
+        "Choose where to write the llama-bench JSON export",
+        title="Export llama-bench JSON to…",
+        args=("llama-bench",),
+    ),
+    Action(
+        "",
         "measure_fidelity",
         "Measure fidelity",
         "Perplexity of every pane, KLD and top-1 % against the reference (bundled text)",
@@ -329,8 +352,15 @@ APP_ACTIONS: tuple[Action, ...] = (
         "Checks passed, votes and cost per pane over this session's suite answers",
         title="Quality × cost",
     ),
+    Action(
+        "v",
+        "blind_vote",
+        "Blind vote",
+        "Judge this prompt's answers as A and B, names and figures hidden until you vote",
+        title="Blind vote",
+    ),
 )
-"""App actions: help, quit, profiles, export, fidelity, the suite's quality view."""
+"""App actions: help, quit, profiles, export, fidelity, the suite's quality view, blind vote."""
 
 PROMPT_ACTIONS: tuple[Action, ...] = (
     Action("ctrl+a", "select_all", "Select all", "Select the whole prompt", show=True),
@@ -339,6 +369,16 @@ PROMPT_ACTIONS: tuple[Action, ...] = (
     ),
 )
 """Keys of the prompt field (they replace TextArea's ctrl+a, "start of line": home does that)."""
+
+BLIND_VOTE_ACTIONS: tuple[Action, ...] = (
+    Action("a", "vote", "A better", "Vote: answer A is better", show=True, args=("a",)),
+    Action("b", "vote", "B better", "Vote: answer B is better", show=True, args=("b",)),
+    Action("t", "vote", "Tie", "Vote: the two answers are as good", show=True, args=("tie",)),
+    Action("x", "vote", "Both bad", "Vote: neither answer is good", show=True, args=("both_bad",)),
+    Action("n", "next_pair", "Next pair", "Judge the next pair", show=True, more_keys="space"),
+    Action("escape", "close", "Back", "Back to the workbench", show=True),
+)
+"""Keys of the blind vote screen (`tui.screens.blind_vote`)."""
 
 BUILTIN_BINDINGS: list[BindingType] = [
     Binding("ctrl+q", "quit", "Quit (anywhere)"),
@@ -353,9 +393,11 @@ APP_BINDINGS = bindings_of(APP_ACTIONS)
 """The app's bindings."""
 PROMPT_BINDINGS = bindings_of(PROMPT_ACTIONS)
 """The prompt field's bindings."""
+BLIND_VOTE_BINDINGS = bindings_of(BLIND_VOTE_ACTIONS)
+"""The blind vote screen's bindings."""
 
 TEXT_FREE_ACTIONS = {"run", "stop", "leave_field"}
 """Screen actions whose keys also work while the cursor is in a text field."""
 
-APP_LETTER_ACTIONS = {"quit_key", "save_profile_as", "export"}
+APP_LETTER_ACTIONS = {"quit_key", "save_profile_as", "export", "blind_vote"}
 """App actions bound to letters: hidden from the footer while a text field has focus."""

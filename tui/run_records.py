@@ -14,9 +14,13 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from profiles.results import RunResult
 
-ExportFormat = Literal["markdown", "json"]
+ExportFormat = Literal["markdown", "json", "llama-bench"]
 
-SUFFIXES: dict[ExportFormat, str] = {"markdown": ".md", "json": ".json"}
+SUFFIXES: dict[ExportFormat, str] = {
+    "markdown": ".md",
+    "json": ".json",
+    "llama-bench": ".llama-bench.json",
+}
 
 
 def default_export_path(profile_name: str, fmt: ExportFormat, folder: Path | None = None) -> Path:
@@ -27,9 +31,14 @@ def default_export_path(profile_name: str, fmt: ExportFormat, folder: Path | Non
 
 def export_results(results: Sequence[RunResult], path: Path, fmt: ExportFormat) -> Path:
     """Write the comparison to `path` atomically; returns the absolute path."""
+    from profiles.atomic import atomic_write_text
     from profiles.export import write_json, write_markdown
+    from profiles.llama_bench_export import to_llama_bench_json
 
     path = path.expanduser().absolute()
+    if fmt == "llama-bench":
+        atomic_write_text(path, to_llama_bench_json(results))
+        return path
     writer = write_markdown if fmt == "markdown" else write_json
     writer(results, path)
     return path

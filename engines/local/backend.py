@@ -112,6 +112,29 @@ def _llama_cpp_version(llama_cpp: Any) -> str:
         return ""
 
 
+@functools.cache
+def llama_cpp_build() -> tuple[str, int]:
+    """(commit, build number) of the llama.cpp inside llama-cpp-python, as llama-bench's
+    `build_commit` / `build_number` name them: ggml's commit (a "-dirty" mark from building
+    the vendored sources dropped, as llama.cpp's own tools built from them print it) and 0,
+    llama.cpp's value for an unknown build number (the binding does not carry it).
+    ("unknown", 0) when the library cannot say."""
+    try:
+        import llama_cpp
+    except ImportError:
+        return "unknown", 0
+    lib: Any = getattr(getattr(llama_cpp, "llama_cpp", None), "_lib", None)
+    try:
+        getter = lib.ggml_commit
+        getter.restype = ctypes.c_char_p
+        getter.argtypes = []
+        commit = _decode(getter()).strip()
+    except (AttributeError, OSError, ValueError):
+        return "unknown", 0
+    commit = commit.removesuffix("-dirty")
+    return (commit or "unknown"), 0
+
+
 def _ggml_registries_and_devices(llama_cpp: Any) -> tuple[list[str], tuple[str, ...]]:
     """ggml's backend registry names and devices, read from the loaded library with ctypes.
 
@@ -119,7 +142,7 @@ def _ggml_registries_and_devices(llama_cpp: Any) -> tuple[list[str], tuple[str, 
     library exports them. Anything missing gives ([], ()) and the caller falls back to
     the system-info line.
     """
-    lib = getattr(getattr(llama_cpp, "llama_cpp", None), "_lib", None)
+    lib: Any = getattr(getattr(llama_cpp, "llama_cpp", None), "_lib", None)
     if lib is None:
         return [], ()
     try:
@@ -179,3 +202,17 @@ def gpu_backend_warnings(
             "models asked to use the GPU may fail or run on the CPU."
         )
     return warnings
+
+
+def amd_backend_warnings(
+    amd_gpu_names: list[str] | tuple[str, ...], backend: BackendInfo
+) -> list[str]:
+    """The AMD counterpart of `gpu_backend_warnings`: an AMD GPU (AMD SMI) with a
+    llama-cpp-python that cannot offload to it."""
+    if amd_gpu_names and not backend.gpu_offload:
+        return [
+            "AMD GPU found but this llama-cpp-python was built without a GPU backend: models "
+            'will run on the CPU. Rebuild it with ROCm (CMAKE_ARGS="-DGGML_HIP=on") or '
+            'Vulkan (CMAKE_ARGS="-DGGML_VULKAN=on").'
+        ]
+    return []

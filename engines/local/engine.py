@@ -29,6 +29,7 @@ from engines.local.fidelity_pass import run_fidelity_pass
 from engines.local.llama_context import EngineError, LlamaContext
 from engines.local.model_info import build_model_info
 from engines.local.prompt_format import ChatTemplateTooSlow, PromptFormatError, PromptFormatter
+from engines.local.threadpool import CpuThreadPool
 from engines.local.token_loop import GenerationControl, NoControl, run_generation
 from engines.machine.threads import default_threads
 from engines.models.gguf_info import GGUFError, read_gguf_metadata
@@ -106,6 +107,7 @@ class LlamaEngine:
                 "tokens (not enough memory? try a smaller n_ctx)"
             )
         self.context = context = LlamaContext(lib, model, ctx, self.file_name)
+        context.attach_threadpool(CpuThreadPool(lib, n_threads))
         self._formatter = self._make_formatter(context)
         self._check_template(self._formatter)
         self.warmed_up = self.warm_up and self._warm_up(context)

@@ -41,6 +41,8 @@ class LlamaContext:
     def __init__(self, lib: Any, model: Any, ctx: Any, file_name: str) -> None:
         self.lib = lib
         """The `llama_cpp` module (its C API bindings)."""
+        self.threadpool: Any = None
+        """The CPU thread pool attached to the context (`attach_threadpool`), if any."""
         self.model = model
         self.ctx = ctx
         self.file_name = file_name
@@ -137,9 +139,20 @@ class LlamaContext:
         self.lib.llama_memory_clear(self.memory, True)
         self.cached_tokens = []
 
+    def attach_threadpool(self, pool: Any) -> None:
+        """Evaluate on `pool` (an `engines.local.threadpool.CpuThreadPool`), freed with the
+        context, instead of threads created anew for every evaluation."""
+        if pool.attach(self.ctx):
+            self.threadpool = pool
+        else:
+            pool.free()
+
     def free(self) -> None:
-        """Free the context and the model. Safe to call twice."""
+        """Free the context, its thread pool and the model. Safe to call twice."""
         lib = self.lib
+        pool, self.threadpool = self.threadpool, None
+        if pool is not None:
+            pool.free()
         if self.ctx is not None:
             lib.llama_free(self.ctx)
             self.ctx = None

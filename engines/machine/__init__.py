@@ -1,7 +1,8 @@
 """The machine the models run on: CPU, RAM and GPU use, energy, what it is, its cores.
 
 `ResourceSampler` feeds the machine panel and the per-process figures
-(`engines.machine.resources`, NVIDIA GPUs through `engines.machine.nvml`); `host_info`
+(`engines.machine.resources`; GPUs through `engines.machine.gpus`: NVIDIA's NVML in
+`engines.machine.nvml`, AMD SMI in `engines.machine.amd_gpus`); `host_info`
 describes the machine in every result; `engines.machine.threads` shares the cores among
 panes that run at once.
 """

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from engines.machine.nvml import Nvml, default_nvml
+from engines.machine.gpus import GpuReader, default_gpus
 
 log = logging.getLogger("llmbench.energy")
 
@@ -130,7 +130,7 @@ class RunEnergyMeter:
     def __init__(
         self,
         *,
-        nvml: Nvml | None = None,
+        nvml: GpuReader | None = None,
         gpu_indices: Sequence[int] | None = None,
         powercap_root: str | os.PathLike[str] = DEFAULT_POWERCAP_ROOT,
         poll_hz: float = GPU_POWER_POLL_HZ,
@@ -157,7 +157,7 @@ class RunEnergyMeter:
         """Read the counters and start the background sampling thread (if anything needs it)."""
         if self._started_at is not None:
             raise RuntimeError("this RunEnergyMeter was already started; use one meter per run")
-        nvml = self._nvml if self._nvml is not None else default_nvml()
+        nvml = self._nvml if self._nvml is not None else default_gpus()
         self._nvml = nvml
         indices = self._gpus(nvml)
         for index in indices:
@@ -196,7 +196,7 @@ class RunEnergyMeter:
             gpu_j=gpu_j, cpu_j=cpu_j, seconds=stopped_at - self._started_at, gpu_method=method
         )
 
-    def _gpus(self, nvml: Nvml) -> list[int]:
+    def _gpus(self, nvml: GpuReader) -> list[int]:
         if not nvml.available:
             return []
         all_indices = range(nvml.device_count)

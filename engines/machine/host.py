@@ -12,7 +12,8 @@ from typing import Any
 
 import psutil
 
-from engines.machine.nvml import GPUInfo, Nvml, default_nvml
+from engines.machine.gpus import GpuReader, default_gpus
+from engines.machine.nvml import GPUInfo
 
 __all__ = ["GPUInfo", "HostInfo", "cpu_model_name", "host_info"]
 
@@ -65,20 +66,20 @@ def _os_description() -> str:
 
 
 def host_info(
-    nvml: Nvml | None = None, cpuinfo_path: str | os.PathLike[str] | None = None
+    nvml: GpuReader | None = None, cpuinfo_path: str | os.PathLike[str] | None = None
 ) -> HostInfo:
     """This machine. With no arguments the answer is cached for the process."""
     if nvml is None and cpuinfo_path is None:
         return _default_host_info()
-    return _read_host_info(nvml or default_nvml(), cpuinfo_path or "/proc/cpuinfo")
+    return _read_host_info(nvml or default_gpus(), cpuinfo_path or "/proc/cpuinfo")
 
 
 @functools.cache
 def _default_host_info() -> HostInfo:
-    return _read_host_info(default_nvml(), "/proc/cpuinfo")
+    return _read_host_info(default_gpus(), "/proc/cpuinfo")
 
 
-def _read_host_info(nvml: Nvml, cpuinfo_path: str | os.PathLike[str]) -> HostInfo:
+def _read_host_info(nvml: GpuReader, cpuinfo_path: str | os.PathLike[str]) -> HostInfo:
     gpus = nvml.device_infos()
     return HostInfo(
         hostname=socket.gethostname(),

@@ -26,7 +26,8 @@ from typing import Any
 
 import psutil
 
-from engines.machine.nvml import GPUSample, Nvml, default_nvml
+from engines.machine.gpus import default_gpus
+from engines.machine.nvml import GPUSample, Nvml
 
 log = logging.getLogger("llmbench.resources")
 
@@ -276,7 +277,7 @@ class ResourceSampler:
         per_core = self._cpu_meter.read()
         memory = psutil.virtual_memory()
         swap = psutil.swap_memory()
-        nvml = self._nvml if self._nvml is not None else default_nvml()
+        nvml = self._nvml if self._nvml is not None else default_gpus()
         gpu_memory = nvml.process_gpu_memory_mib() if nvml.available else {}
         sample = ResourceSample(
             time=time.monotonic(),

@@ -48,10 +48,10 @@ def start_energy_meter() -> Any:
 
 def gpu_memory_of_pid(pid: int) -> float | None:
     """Process `pid`'s own GPU memory in MiB, or None where NVML cannot tell."""
-    from engines.machine.nvml import default_nvml
+    from engines.machine.gpus import default_gpus
 
     try:
-        return default_nvml().gpu_memory_of_pid(pid)
+        return default_gpus().gpu_memory_of_pid(pid)
     except Exception:  # noqa: BLE001 - GPU memory is shown as "—" when unknown
         return None
 

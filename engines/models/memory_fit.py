@@ -64,9 +64,9 @@ def available_ram_bytes() -> int:
 
 def free_gpu_bytes() -> int | None:
     """Free memory over all NVIDIA GPUs (NVML), or None where none can be read."""
-    from engines.machine.nvml import default_nvml
+    from engines.machine.gpus import default_gpus
 
-    free = [value for value in default_nvml().free_memory_bytes() if value is not None]
+    free = [value for value in default_gpus().free_memory_bytes() if value is not None]
     return sum(free) if free else None
 
 

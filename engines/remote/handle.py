@@ -49,6 +49,7 @@ from engines.remote.server_listing import (
     server_kind,
 )
 from engines.remote.server_logprobs import LOGPROB_SERVERS, LogprobReader
+from engines.remote.server_metrics import read_server_figures
 from engines.remote.stream import StreamTally, rejected_field, request_body, sampling_notes
 from engines.types import (
     GenerationRequest,
@@ -62,6 +63,8 @@ NEXT_REQUEST_NOTICE = (
     "sampling changes (temperature, …) apply to the next request on a remote server"
 )
 """Shown when a sampling value changes while a remote pane is answering."""
+SELF_REPORTING = ("llama.cpp", "vllm", "unknown")
+"""Server kinds that may publish /metrics, /props or /slots (`engines.remote.server_metrics`)."""
 MAX_RETRIES = 4
 """How many rejected fields a request may drop before the error is final."""
 
@@ -103,6 +106,8 @@ class RemoteModelHandle(ModelHandle):
         self._alive = True
         self._usage_notice_given = False
         self._limit_notice_given = False
+        self._self_reporting: bool | None = None
+        """Whether the server published its own figures (None: not asked yet)."""
 
     @property
     def serves_token_probabilities(self) -> bool:
@@ -300,7 +305,7 @@ class RemoteModelHandle(ModelHandle):
 
     def _run_generation(self, request: GenerationRequest) -> None:
         try:
-            stats = self._generate(request)
+            stats = self._with_server_figures(self._generate(request))
         except Exception as exc:  # noqa: BLE001 - a bug here must still end the run in its pane
             stats = GenerationStats(
                 "error", "chat", None, 0, None, None, None, None, error=one_line(str(exc))
@@ -309,6 +314,19 @@ class RemoteModelHandle(ModelHandle):
             self._generating = False
             self._connection = None
         self._events.put(GenerationFinished(request.request_id, stats))
+
+    def _with_server_figures(self, stats: GenerationStats) -> GenerationStats:
+        """`stats` with what the server says about itself (llama-server, vLLM), if anything.
+
+        A server that said nothing after its first answer is not asked again, so a server
+        without these endpoints costs one round of requests, once."""
+        if stats.stop_reason in ("error", "cancelled") or self.server_kind not in SELF_REPORTING:
+            return stats
+        if self._self_reporting is False:
+            return stats
+        figures = read_server_figures(self.base_url, self.api_key)
+        self._self_reporting = figures.known
+        return dataclasses.replace(stats, server=figures) if figures.known else stats
 
     def _generate(self, request: GenerationRequest) -> GenerationStats:
         self._events.put(GenerationStarted(request.request_id, "chat", None))

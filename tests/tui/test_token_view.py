@@ -237,3 +237,19 @@ async def test_the_token_view_fills_while_the_answer_streams_and_end_follows_it(
         assert view.cursor == len(WORDS) - 1  # it followed the answer to its end
         assert pane.token_inspector.panel.record is pane.token_records[-1]
         await pilot.pause(0.2)  # the finished run is recorded before the app closes
+
+
+async def test_markdown_and_the_token_view_take_turns() -> None:
+    engines = FakeEngines(default=FakeScript(tokens=WORDS))
+    app = fake_app(make_profile("a"), engines)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_done(pilot, app)
+        pane = app.workbench.current_pane
+        await pane.toggle_markdown()
+        assert pane.showing_markdown
+        await pilot.press("v")
+        await pilot.pause()
+        assert pane.token_view_on and not pane.showing_markdown
+        await pane.toggle_markdown()
+        await pilot.pause()
+        assert pane.showing_markdown and not pane.token_view_on

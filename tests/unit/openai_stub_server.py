@@ -1,6 +1,7 @@
 """A tiny scripted OpenAI-compatible server on loopback, for the remote-pane unit tests.
 
-It answers `GET /v1/models` with `models`, `GET /props` with `props` (404 when None), and
+It answers `GET /v1/models` with `models`, `GET /props` with `props`, `GET /metrics` with
+`metrics` (Prometheus text) and `GET /slots` with `slots` (each 404 when None), and
 each `POST /v1/chat/completions` with the next `StubReply` of `replies` (the last one is
 reused): a JSON error, or a server-sent event stream that may be slow, stop early or never
 end. Every request is recorded, so tests can check what the client sent.
@@ -73,10 +74,14 @@ class OpenAIStub:
         props: dict | None = None,
         models_status: int = 200,
         models_error: Any = None,
+        metrics: str | None = None,
+        slots: list | None = None,
     ) -> None:
         self.models = models if models is not None else llama_server_models()
         self.replies = replies or [StubReply(chunks=[chunk("Hi"), chunk(finish="stop")])]
         self.props = props
+        self.metrics = metrics
+        self.slots = slots
         self.models_status = models_status
         self.models_error = models_error
         self.requests: list[RecordedRequest] = []
@@ -139,6 +144,15 @@ class OpenAIStub:
                         self._json(200, {"object": "list", "data": stub.models})
                 elif self.path == "/props" and stub.props is not None:
                     self._json(200, stub.props)
+                elif self.path == "/slots" and stub.slots is not None:
+                    self._json(200, stub.slots)
+                elif self.path == "/metrics" and stub.metrics is not None:
+                    payload = stub.metrics.encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain; version=0.0.4")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
                 else:
                     self._json(404, {"detail": "Not Found"})
 

@@ -28,7 +28,15 @@ def suite_results():
 
 
 STANDINGS = {
-    "/models/pane1.gguf": Standing(win_rate=0.6, win_low=0.3, win_high=0.85, rating=None, votes=5)
+    "/models/pane1.gguf": Standing(
+        model="/models/pane1.gguf",
+        votes=5,
+        wins=3.0,
+        win_rate=0.6,
+        win_low=0.3,
+        win_high=0.85,
+        rating=None,
+    )
 }
 
 

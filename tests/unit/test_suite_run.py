@@ -137,7 +137,15 @@ def test_quality_rows_sum_up_checks_and_costs_per_pane_with_standings() -> None:
     outcome = run_comparison(
         plans, "", handle_factory=factory(scripts), items_for=run.items_for, history=False
     )
-    standing = Standing(win_rate=0.75, win_low=0.4, win_high=0.93, rating=None, votes=8)
+    standing = Standing(
+        model="/models/pane1.gguf",
+        votes=8,
+        wins=6.0,
+        win_rate=0.75,
+        win_low=0.4,
+        win_high=0.93,
+        rating=None,
+    )
     rows = quality_rows(run.results(outcome), {"/models/pane1.gguf": standing})
     assert [row.label for row in rows] == ["pane0", "pane1"]
     assert (rows[0].checks_passed, rows[0].checks_total, rows[0].checks_pct) == (3, 6, 50.0)

@@ -14,15 +14,19 @@ import click
 import psutil
 
 from engines.local import backend as backend_api
+from engines.machine import amd_gpus
 from engines.machine import nvml as nvml_api
 from engines.machine.energy import DEFAULT_POWERCAP_ROOT, rapl_package_domains, rapl_status
+from engines.machine.gpus import Gpus
 from engines.machine.host import host_info
 from tui.formatting import format_bytes
 
 
 def doctor_report() -> dict[str, Any]:
     """The whole report as plain data (what --json prints)."""
-    nvml = nvml_api.default_nvml()
+    nvidia, amd = nvml_api.default_nvml(), amd_gpus.default_amdsmi()
+    nvml = Gpus([nvidia, amd])
+    source = _gpu_source(nvidia, amd)
     host = host_info(nvml=nvml)
     machine = host.to_dict()
     machine["ram_available_bytes"] = int(psutil.virtual_memory().available)
@@ -33,7 +37,9 @@ def doctor_report() -> dict[str, Any]:
         warnings = [llama["error"] + ". Reinstall it: make setup"]
     else:
         llama = backend.to_dict()
-        warnings = backend_api.gpu_backend_warnings([gpu.name for gpu in host.gpus], backend)
+        warnings = backend_api.gpu_backend_warnings(
+            [gpu.name for gpu in nvidia.device_infos()], backend
+        ) + backend_api.amd_backend_warnings([gpu.name for gpu in amd.device_infos()], backend)
     gpu_power = [nvml.power_w(gpu.index) is not None for gpu in host.gpus]
     gpu_counter = [nvml.total_energy_mj(gpu.index) is not None for gpu in host.gpus]
     return {
@@ -42,22 +48,31 @@ def doctor_report() -> dict[str, Any]:
         "energy": {
             "cpu_rapl": rapl_status(DEFAULT_POWERCAP_ROOT),
             "cpu_rapl_readable": bool(rapl_package_domains(DEFAULT_POWERCAP_ROOT)),
-            "gpu": _gpu_energy_status(bool(host.gpus), gpu_power, gpu_counter),
+            "gpu": _gpu_energy_status(bool(host.gpus), gpu_power, gpu_counter, source),
+            "gpu_source": source,
         },
         "warnings": warnings,
     }
 
 
-def _gpu_energy_status(has_gpu: bool, power: list[bool], counter: list[bool]) -> str:
+def _gpu_energy_status(
+    has_gpu: bool, power: list[bool], counter: list[bool], source: str = "NVML"
+) -> str:
     if not has_gpu:
         return "n/a (no NVIDIA GPU)"
     if all(counter):
-        return "readable (NVML energy counter)"
+        return f"readable ({source} energy counter)"
     if all(power):
-        return "readable (NVML board power, integrated over each run)"
+        return f"readable ({source} board power, integrated over each run)"
     if any(power) or any(counter):
         return "readable on some GPUs only"
-    return "not readable (NVML gives neither power nor energy here)"
+    return f"not readable ({source} gives neither power nor energy here)"
+
+
+def _gpu_source(nvidia, amd) -> str:
+    """Which library reads the GPUs: NVML, AMD SMI or both."""
+    sources = [name for name, reader in (("NVML", nvidia), ("AMD SMI", amd)) if reader.available]
+    return ", ".join(sources) or "NVML"
 
 
 def _gib(value: int | None) -> str:
@@ -115,7 +130,7 @@ def format_report(report: dict[str, Any]) -> str:
     rows += [
         ("Energy", ""),
         ("CPU (RAPL)", energy["cpu_rapl"]),
-        ("GPU (NVML)", energy["gpu"]),
+        (f"GPU ({energy.get('gpu_source', 'NVML')})", energy["gpu"]),
     ]
     width = max(len(label) for label, value in rows if value) + 2
     lines: list[str] = []

@@ -168,6 +168,14 @@ def _output_file_option(fmt: str, help_text: str):
 @_output_file_option("json", "Write the results as JSON.")
 @_output_file_option("markdown", "Write the results and answers as Markdown.")
 @_output_file_option("csv", "Write the results as CSV.")
+@click.option(
+    "--llama-bench-json",
+    "llama_bench_json_path",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Write the results as llama-bench JSON records (a pp and a tg test per pane), "
+    "for llama.cpp's scripts/compare-llama-bench.py.",
+)
 @click.option("--show-text", is_flag=True, help="Print each answer after the table.")
 @click.option(
     "--n-ctx", type=click.IntRange(min=1), metavar="N", help="Context size for every pane."
@@ -540,11 +548,13 @@ def _export(outcome, options: dict[str, Any], rows) -> None:
     from engines.machine.host import host_info
     from profiles import export
     from profiles.atomic import atomic_write_text
+    from profiles.llama_bench_export import to_llama_bench_json
 
     documents = {
         "json_path": lambda: export.to_json(rows, mode=outcome.mode, host=host_info().to_dict()),
         "markdown_path": lambda: export.to_markdown(rows, mode=outcome.mode),
         "csv_path": lambda: export.to_csv(rows),
+        "llama_bench_json_path": lambda: to_llama_bench_json(outcome.results),
     }
     for option, document in documents.items():
         path = options[option]

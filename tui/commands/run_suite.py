@@ -7,7 +7,6 @@ read (and refused with one line naming the file and line) before any model loads
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,17 +47,13 @@ def suite_for(options: dict[str, Any], profile: Profile) -> Suite | None:
 
 def standings_for_profile(profile_name: str | None) -> Mapping[str, Standing] | None:
     """The blind-vote standings of a profile's votes (the vote log of `profiles.votes`),
-    keyed by model reference; None until votes exist (or where votes are not built in)."""
-    # Looked up by name: the vote log (profiles.votes) is optional in a build, so the type
-    # checker must not require it.
+    keyed by model reference; None until votes exist."""
+    from profiles.standings import standings_by_model
+    from profiles.votes import read_votes, votes_for_profile
+
     try:
-        vote_log = importlib.import_module("profiles.votes")
-        standings = importlib.import_module("profiles.standings")
-    except ImportError:  # a build without the vote log
-        return None
-    try:
-        votes, _warnings = vote_log.read_votes()
-        found = standings.standings_by_model(vote_log.votes_for_profile(votes, profile_name))
+        votes, _warnings = read_votes()
+        found = standings_by_model(votes_for_profile(votes, profile_name))
     except Exception:  # noqa: BLE001 - the table shows "—" rather than failing the run
         return None
     return found or None

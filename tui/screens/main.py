@@ -360,6 +360,15 @@ class WorkbenchScreen(SuiteStepping, Screen):
         self.app.copy_to_clipboard(pane.answer)
         self.notify(f"copied {len(pane.answer)} characters of {pane.label}'s answer")
 
+    async def action_toggle_markdown(self) -> None:
+        """Show the current pane's finished answer as Markdown, or back as raw text."""
+        pane = self.current_pane
+        if pane is None:
+            return
+        reason = await pane.toggle_markdown()
+        if reason:
+            self.notify(reason, severity="warning")
+
     def action_toggle_resources(self) -> None:
         """Fold the machine panel to one line, or unfold it."""
         self.query_one(ResourcePanel).toggle_collapsed()

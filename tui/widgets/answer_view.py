@@ -16,6 +16,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.widgets.line_selection import SelectableLines
+
 Span = tuple[str, str]
 """(text, kind): kind is "text" for the answer, "marker" for an inserted marker."""
 
@@ -39,7 +41,7 @@ def _break_index(text: str, width: int) -> int:
     return len(text)
 
 
-class AnswerView(ScrollView, can_focus=True):
+class AnswerView(SelectableLines, ScrollView, can_focus=True):
     """A read-only, word-wrapped, incrementally appended text with inline markers."""
 
     COMPONENT_CLASSES = {"answer-view--marker", "answer-view--error"}
@@ -226,4 +228,9 @@ class AnswerView(ScrollView, can_focus=True):
         else:
             return Strip.blank(width, base)
         segments = [Segment(text, styles[kind]) for text, kind in spans]
-        return Strip(segments).extend_cell_length(width, base).crop(0, width)
+        line = Strip(segments).extend_cell_length(width, base).crop(0, width).simplify()
+        return self.selectable(line, index)
+
+    @property
+    def selectable_lines(self) -> list[str]:
+        return self.wrapped_lines

@@ -37,6 +37,7 @@ from profiles.plan import PanePlan
 from profiles.run_driver import DriverOptions
 from tui.formatting import format_bytes, short_count
 from tui.pane_controller import EngineFactory, PaneController, PaneState, RunOutcome
+from tui.widgets.answer_markdown import AnswerMarkdown
 from tui.widgets.answer_view import AnswerView
 from tui.widgets.pane_stats import PaneStats, StatsFigures
 from tui.widgets.pane_token_view import PaneTokenView
@@ -155,6 +156,7 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
         yield SamplerControls(self._sampling)
         yield self._answer_view
         yield self._tokens
+        yield AnswerMarkdown()
         yield PaneStats()
 
     def on_mount(self) -> None:
@@ -236,6 +238,7 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
         if outcome is RunOutcome.NEEDS_RESTART:
             self._pump()
         if outcome in (RunOutcome.STARTED, RunOutcome.QUEUED, RunOutcome.NEEDS_RESTART):
+            self.show_raw()
             self._answer_view.clear()
             if self.token_view_on:
                 self._tokens.sync(self.token_records, self.token_view_unavailable())
@@ -243,6 +246,29 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
         self._refresh_header()
         self._state_changed()
         return outcome
+
+    @property
+    def showing_markdown(self) -> bool:
+        """Whether the answer is shown rendered as Markdown (else as raw text)."""
+        return self.query_one(AnswerMarkdown).shown
+
+    async def toggle_markdown(self) -> str | None:
+        """Show the finished answer as Markdown, or back as raw text; a reason when it
+        cannot be (no finished answer yet)."""
+        if self.showing_markdown:
+            self.show_raw()
+            return None
+        if self.busy or not self.answer.strip():
+            return "Markdown is for a finished answer: run the prompt and let it finish"
+        self.toggle_token_view(False)
+        await self.query_one(AnswerMarkdown).show_answer(self.answer)
+        self._answer_view.add_class("-hidden")
+        return None
+
+    def show_raw(self) -> None:
+        """Show the answer as raw text (the streaming view)."""
+        self.query_one(AnswerMarkdown).hide()
+        self._answer_view.remove_class("-hidden")
 
     def stop(self) -> bool:
         """Stop this pane's generation (or its queued run)."""

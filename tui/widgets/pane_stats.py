@@ -34,6 +34,10 @@ class StatsFigures:
     """The answer's mean log-probability (token probabilities on)."""
     perplexity: float | None = None
     mean_entropy: float | None = None
+    kv_cache_pct: float | None = None
+    """An `openai:` pane's server: KV cache use after the answer."""
+    slots: str | None = None
+    """An `openai:` pane's server: "busy/total" slots."""
 
     @classmethod
     def from_stats(
@@ -52,6 +56,8 @@ class StatsFigures:
             mean_logprob=stats.mean_logprob,
             perplexity=stats.perplexity,
             mean_entropy=stats.mean_entropy,
+            kv_cache_pct=stats.server.kv_cache_pct if stats.server else None,
+            slots=_slots(stats),
         )
 
     @classmethod
@@ -77,6 +83,14 @@ class StatsFigures:
         )
 
 
+def _slots(stats: GenerationStats) -> str | None:
+    server = stats.server
+    if server is None or server.slots_total is None:
+        return None
+    busy = "?" if server.slots_busy is None else str(server.slots_busy)
+    return f"{busy}/{server.slots_total}"
+
+
 def format_figures(figures: StatsFigures) -> Text:
     """The stats line as styled text: label dim, value bright."""
     parts: list[tuple[str, str, str]] = [
@@ -95,6 +109,10 @@ def format_figures(figures: StatsFigures) -> Text:
         parts.append(("logp ", number(figures.mean_logprob, ".2f"), ""))
         parts.append(("ppl ", number(figures.perplexity, ".2f"), ""))
         parts.append(("H ", number(figures.mean_entropy, ".2f"), ""))
+    if figures.kv_cache_pct is not None:
+        parts.append(("KV ", number(figures.kv_cache_pct, ".0f"), "%"))
+    if figures.slots is not None:
+        parts.append(("slots ", figures.slots, " busy"))
     text = Text(no_wrap=True, overflow="ellipsis")
     for index, (label, value, unit) in enumerate(parts):
         if index:

@@ -1,7 +1,8 @@
 """The token view's part of a model pane (`ModelPane` takes it in as a mixin).
 
 The pane holds a `TokenInspector` (`_tokens`) beside its plain `AnswerView`
-(`_answer_view`); `v` shows one or the other. The records shown are the pane
+(`_answer_view`) and its Markdown view; `v` shows the tokens in their place, or the
+plain answer again (`M`, Markdown, turns the tokens off). The records shown are the pane
 controller's (`PaneController.token_probabilities`), laid out as they arrive.
 """
 
@@ -49,11 +50,15 @@ class PaneTokenView:
         """Show the answer as tokens (or as text again); returns whether it is on now."""
         on = not self.token_view_on if on is None else on
         had_focus = self._answer_view.has_focus or self._tokens.view.has_focus
-        self._answer_view.display = not on
-        self._tokens.display = on
         if on:
+            self.show_raw()  # type: ignore[attr-defined]  # not the Markdown view as well
+            self._answer_view.add_class("-hidden")
+            self._tokens.display = True
             self._tokens.temperature = self.sampling.temperature  # type: ignore[attr-defined]
             self._tokens.sync(self.token_records, self.token_view_unavailable())
+        elif self.token_view_on:
+            self._tokens.display = False
+            self._answer_view.remove_class("-hidden")
         if had_focus:
             self.focus_answer()  # type: ignore[attr-defined]
         return on

@@ -35,7 +35,8 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from engines.machine.nvml import GPUSample, Nvml, default_nvml
+from engines.machine.gpus import default_gpus
+from engines.machine.nvml import GPUSample, Nvml
 from engines.machine.resources import ResourceSample, ResourceSampler
 from tui.formatting import UNKNOWN, gib
 from tui.widgets.sparkline_row import ScaledSparkline, per_core_strip
@@ -234,7 +235,7 @@ class ResourcePanel(Vertical):
         """Why no GPU is shown, or "" when GPUs are."""
         if sample.gpus:
             return ""
-        nvml = self._nvml if self._nvml is not None else default_nvml()
+        nvml = self._nvml if self._nvml is not None else default_gpus()
         return nvml.reason or "no NVIDIA GPU"
 
     def show_sample(self, latest: ResourceSample, history: Sequence[ResourceSample]) -> None:
