@@ -14,6 +14,9 @@ Target: p95 under 50 ms. Prints `name: value` lines, the headline last:
 
     .venv/bin/python benchmarks/ui_latency.py [--presses 50]
 
+`--token-view` measures the token view instead (`benchmarks/token_view_latency.py`):
+cursor keys and clicks on a 4,000-token answer, headline `token view p95 ms: X`.
+
 Textual has no public hook for "a frame was drawn"; this measures at `App._display`,
 where every screen update ends, headless or not (checked against Textual 8.2.8).
 """
@@ -166,8 +169,16 @@ def main() -> None:
         action="store_true",
         help="lower the model workers' CPU priority (nice 10), to see what CPU contention costs",
     )
+    parser.add_argument(
+        "--token-view",
+        action="store_true",
+        help="time the token view's cursor keys and clicks on a 4,000-token answer instead",
+    )
     args = parser.parse_args()
     random.seed(1)
+    if args.token_view:
+        token_view(args.presses)
+        return
     idle, latencies = asyncio.run(measure(args.presses, args.nice_workers))
     if len(latencies) < 2:
         raise SystemExit("ui_latency: too few key presses were timed while both panes generated")
@@ -178,6 +189,22 @@ def main() -> None:
     print(f"keypress p50 ms: {statistics.median(ms):.1f}")
     print(f"keypress max ms: {ms[-1]:.1f}")
     print(f"keypress p95 ms: {percentile(ms, 0.95):.1f}")
+
+
+def token_view(presses: int) -> None:
+    """The token view's run: cursor keys and clicks, p50 and p95 of each, both last."""
+    from token_view_latency import ANSWER_TOKENS, measure_token_view
+
+    keys, clicks, typed = asyncio.run(measure_token_view(presses))
+    both = sorted(value * 1000 for value in keys + clicks)
+    print(f"token view answer tokens: {ANSWER_TOKENS}")
+    for name, values in (("prompt keypress (baseline)", typed), ("key", keys), ("click", clicks)):
+        ms = sorted(value * 1000 for value in values)
+        print(f"token view {name} timed: {len(ms)}")
+        print(f"token view {name} p50 ms: {statistics.median(ms):.1f}")
+        print(f"token view {name} p95 ms: {percentile(ms, 0.95):.1f}")
+    print(f"token view p50 ms: {statistics.median(both):.1f}")
+    print(f"token view p95 ms: {percentile(both, 0.95):.1f}")
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:

@@ -3,10 +3,13 @@
 `FakeModelHandle` takes the same commands and sends the same events as the real worker
 handle, from a background thread, following a `FakeScript`: which tokens to produce, how
 fast, and where to fail. Nothing here is timing-dependent unless a script asks for delays.
+A request that asks for token probabilities (`GenerationRequest.top_candidates`) gets a
+scripted record per token (`fake_token_record`), as a local model's worker sends them.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -35,10 +38,18 @@ from engines.types import (
     SamplingChange,
     SamplingParams,
     StopReason,
+    TokenCandidate,
+    TokenProbabilities,
+    answer_summary,
     decode_speed,
 )
 
 _T = TypeVar("_T")
+
+FAKE_MARGINS = (3.0, 1.2, 0.4, 0.0, -0.6, 2.0, 0.8)
+"""How far each fake token's logit stands above its best rival, by token index (cycled):
+sure, likely, even and unlikely choices alike, so every colour band of the token view
+shows up."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,47 @@ class FakeScript:
     prompt_mode: PromptMode = "chat"
     info: dict = field(default_factory=dict)
     """Overrides for the ModelInfo fields."""
+    token_probabilities: bool = True
+    """Send a record per token when the request asks for token probabilities."""
+
+
+def fake_token_record(index: int, text: str, temperature: float, top: int) -> TokenProbabilities:
+    """A deterministic token record: the chosen token `text` and `top` − 1 rivals
+    ("alt1"…), their probabilities the softmax of their logits at `temperature` (a point
+    mass on the highest logit at 0), the chosen one's margin from `FAKE_MARGINS`."""
+    margin = FAKE_MARGINS[index % len(FAKE_MARGINS)]
+    chosen_logit = 10.0
+    rivals = [(f"alt{k + 1}", chosen_logit - margin - 0.7 * k) for k in range(max(top - 1, 0))]
+    entries = sorted(
+        [(text, chosen_logit, True), *((name, logit, False) for name, logit in rivals)],
+        key=lambda entry: -entry[1],
+    )
+    scale = temperature if temperature > 0 else 1e-6
+    top_logit = entries[0][1]
+    weights = [math.exp((logit - top_logit) / scale) for _, logit, _ in entries]
+    total = sum(weights)
+    candidates = tuple(
+        TokenCandidate(1000 + index if chosen else 1 + k, name, weight / total, logit)
+        for k, ((name, logit, chosen), weight) in enumerate(zip(entries, weights, strict=True))
+    )
+    probability = next(
+        c.probability for c, (_, _, chosen) in zip(candidates, entries, strict=True) if chosen
+    )
+    rank = 1 + next(k for k, (_, _, chosen) in enumerate(entries) if chosen)
+    entropy = -sum(c.probability * math.log(c.probability) for c in candidates if c.probability)
+    return TokenProbabilities(
+        index,
+        1000 + index,
+        text,
+        probability,
+        rank,
+        chosen_logit,
+        candidates,
+        candidates,
+        entropy,
+        len(candidates),
+        temperature,
+    )
 
 
 def fake_model_info(settings: ModelSettings, **overrides: object) -> ModelInfo:
@@ -130,6 +182,10 @@ class FakeModelHandle(ModelHandle):
         self._alive = False
 
     @property
+    def serves_token_probabilities(self) -> bool:
+        return self.script.token_probabilities
+
+    @property
     def pid(self) -> int | None:
         return None
 
@@ -172,6 +228,10 @@ class FakeModelHandle(ModelHandle):
         ready_times: list[float] = []
         batch_text: list[str] = []
         batch_times: list[float] = []
+        batch_records: list[TokenProbabilities] = []
+        records: list[TokenProbabilities] = []
+        sampling = request.sampling
+        top = request.top_candidates if script.token_probabilities else 0
         first_arrival: float | None = None
         max_tokens = request.sampling.max_tokens
         stop_reason: StopReason = "stop"
@@ -191,10 +251,12 @@ class FakeModelHandle(ModelHandle):
                     tuple(batch_times),
                     index,
                     received_at=now,
+                    probabilities=tuple(batch_records),
                 )
             )
             batch_text.clear()
             batch_times.clear()
+            batch_records.clear()
 
         for index, token in enumerate(script.tokens):
             if self._cancel.is_set():
@@ -212,10 +274,15 @@ class FakeModelHandle(ModelHandle):
             if change is not None:
                 flush()
                 changes.append(SamplingChange(index, change))
+                sampling = change
                 self._events.put(SamplingChanged(request.request_id, index, change))
             if script.token_delay_s:
                 time.sleep(script.token_delay_s)
             batch_text.append(token)
+            if top:
+                record = fake_token_record(index, token, sampling.temperature, top)
+                batch_records.append(record)
+                records.append(record)
             now = time.perf_counter()
             batch_times.append(now)
             ready_times.append(now)
@@ -227,6 +294,7 @@ class FakeModelHandle(ModelHandle):
             stop_reason = "error"
         generated = len(ready_times)
         speed = decode_speed(generated, ready_times[0], ready_times[-1]) if ready_times else None
+        summary = answer_summary(records)
         stats = GenerationStats(
             stop_reason=stop_reason,
             prompt_mode=script.prompt_mode,
@@ -240,5 +308,8 @@ class FakeModelHandle(ModelHandle):
             peak_rss_mib=120.0,
             sampling_changes=tuple(changes),
             error=script.fail_generation,
+            mean_logprob=summary[0],
+            perplexity=summary[1],
+            mean_entropy=summary[2],
         )
         self._events.put(GenerationFinished(request.request_id, stats))

@@ -212,6 +212,12 @@ class ModelHandle(abc.ABC):
         """Whether `evaluate` runs on this handle (a local model); False for servers."""
         return False
 
+    @property
+    def serves_token_probabilities(self) -> bool:
+        """Whether a request's `top_candidates` gets token records (`TokensGenerated.
+        probabilities`): a local model, a server that sends logprobs. False by default."""
+        return False
+
     def evaluate(self, request: FidelityRequest) -> None:
         """Start a fidelity pass. Events: FidelityProgressed*, then FidelityFinished.
 

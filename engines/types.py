@@ -9,6 +9,7 @@ messages that cross the pipe between the parent process and a model worker (see
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
@@ -192,6 +193,17 @@ class TokenProbabilities:
     def logprob(self) -> float:
         """ln(probability); `LOGPROB_FLOOR` for a probability of 0."""
         return math.log(self.probability) if self.probability > 0 else LOGPROB_FLOOR
+
+
+def answer_summary(
+    records: Sequence[TokenProbabilities],
+) -> tuple[float | None, float | None, float | None]:
+    """(mean log-probability, perplexity, mean entropy) of `records`; Nones for none. A
+    probability of 0 adds nothing to the log-probability, as in `engines.local.token_probe`."""
+    if not records:
+        return None, None, None
+    mean = sum(math.log(r.probability) for r in records if r.probability > 0) / len(records)
+    return mean, math.exp(-mean), sum(r.entropy for r in records) / len(records)
 
 
 LOGPROB_FLOOR = -9999.0

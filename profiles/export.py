@@ -256,6 +256,7 @@ _TABLE_ROWS: list[tuple[str, Callable[[RunResult], str]]] = [
     ("decode speed (tok/s)", lambda r: _num(r.figures.decode_tps, 1)),
     ("engine decode speed (tok/s)", lambda r: _num(r.figures.engine_decode_tps, 1)),
     ("overhead ratio", lambda r: _num(r.figures.overhead_ratio, 2)),
+    ("mean log-probability", lambda r: _num(r.figures.mean_logprob, 3)),
     ("perplexity", lambda r: _num(r.figures.perplexity, 2)),
     ("mean entropy (nats)", lambda r: _num(r.figures.mean_entropy, 2)),
     ("peak RSS (MiB)", lambda r: _num(r.figures.peak_rss_mib, 0)),

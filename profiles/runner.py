@@ -343,7 +343,11 @@ class _PaneRun:
             sampling=sampling_for_run(self.plan.sampling, self.plan.seed_mode),
             system_prompt=item.system_prompt,
             request_id=f"pane{self.plan.index}-{item.key or 'prompt'}{number}-step{step}",
-            top_candidates=context.top_logprobs if self.plan.kind == "local" else 0,
+            top_candidates=(
+                context.top_logprobs
+                if self.driver.handle is not None and self.driver.handle.serves_token_probabilities
+                else 0
+            ),
             cache_prompt=context.warmup > 0,
         )
         self._item = number

@@ -231,6 +231,22 @@ WORKBENCH_ACTIONS: tuple[Action, ...] = (
         "Fold or unfold the machine panel (CPU, RAM, GPUs)",
         title="Fold or unfold the machine panel",
     ),
+    Action(
+        "v",
+        "toggle_token_view",
+        "Tokens",
+        "Token view: answers coloured by each token's probability; arrows or a click pick "
+        "a token, its candidates and the temperature lens show below",
+        title="Token view",
+    ),
+    Action(
+        "w",
+        "answer_parting",
+        "Where answers part",
+        "Where answers part: the first token where the panes' answers differ, and each "
+        "pane's candidates there",
+        title="Where answers part",
+    ),
 )
 """Actions of the workbench screen (run, stop, temperature, panes)."""
 

@@ -199,6 +199,20 @@ class PaneController:
         return self.info is not None and self.state not in (PaneState.CRASHED, PaneState.LOADING)
 
     @property
+    def serves_token_probabilities(self) -> bool:
+        """Whether this pane's model sends token records: a local model, or a handle that
+        says it does (`ModelHandle.serves_token_probabilities`, e.g. a server with logprobs)."""
+        handle = self.handle
+        if handle is not None:
+            return handle.serves_token_probabilities
+        return self.plan.kind == "local"
+
+    @property
+    def asks_token_probabilities(self) -> bool:
+        """The next request asks for token probabilities (on, and the model sends them)."""
+        return self.token_probabilities_on and self.serves_token_probabilities
+
+    @property
     def busy(self) -> bool:
         """Generating, or holding a run queued until the model is loaded."""
         return self.state is PaneState.GENERATING or self.pending is not None
@@ -214,11 +228,7 @@ class PaneController:
             sampling=sampling_for_run(self.sampling, self.plan.seed_mode),
             system_prompt=system_prompt or None,
             request_id=uuid.uuid4().hex[:12],
-            top_candidates=(
-                DEFAULT_TOP_CANDIDATES
-                if self.token_probabilities_on and self.plan.kind == "local"
-                else 0
-            ),
+            top_candidates=DEFAULT_TOP_CANDIDATES if self.asks_token_probabilities else 0,
         )
         if self.state is PaneState.LOADING:
             self.pending = request

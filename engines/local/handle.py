@@ -172,6 +172,10 @@ class WorkerModelHandle(ModelHandle):
     def can_evaluate(self) -> bool:
         return True
 
+    @property
+    def serves_token_probabilities(self) -> bool:
+        return True
+
     def evaluate(self, request: FidelityRequest) -> None:
         if not self._loaded or self._process is None:
             why = (

@@ -48,6 +48,7 @@ from engines.remote.server_listing import (
     fetch_server_models,
     server_kind,
 )
+from engines.remote.server_logprobs import LOGPROB_SERVERS, LogprobReader
 from engines.remote.server_metrics import read_server_figures
 from engines.remote.stream import StreamTally, rejected_field, request_body, sampling_notes
 from engines.types import (
@@ -107,6 +108,13 @@ class RemoteModelHandle(ModelHandle):
         self._limit_notice_given = False
         self._self_reporting: bool | None = None
         """Whether the server published its own figures (None: not asked yet)."""
+
+    @property
+    def serves_token_probabilities(self) -> bool:
+        """A server known to answer `logprobs` that has not rejected them."""
+        return self.server_kind in LOGPROB_SERVERS and not (
+            {"logprobs", "top_logprobs"} & self._dropped_fields
+        )
 
     @property
     def host(self) -> str:
@@ -327,6 +335,9 @@ class RemoteModelHandle(ModelHandle):
             time.perf_counter(),
             self._events.put,
             max_tokens=request.sampling.max_tokens,
+            logprobs=(
+                LogprobReader(request.sampling.temperature) if request.top_candidates else None
+            ),
         )
         if not self._loaded or self.timeouts is None:
             return tally.stats("error", "the server model is not loaded")

@@ -26,6 +26,7 @@ from typing import Any
 from engines.messages import one_line
 from engines.protocol import Event, TokensGenerated
 from engines.remote.client import message_in
+from engines.remote.server_logprobs import LogprobReader, logprob_fields
 from engines.types import GenerationRequest, GenerationStats, StopReason, decode_speed
 
 BATCH_INTERVAL_S = 0.03
@@ -73,6 +74,7 @@ def request_body(
         body["stop"] = list(sampling.stop)
     for name, server_field in EXTRA_SAMPLING_FIELDS.get(server_kind, {}).items():
         body[server_field] = getattr(sampling, name)
+    body.update(logprob_fields(request.top_candidates))
     if not request.cache_prompt and server_kind in PROMPT_CACHE_SERVERS:
         body["cache_prompt"] = False
     for name in dropped:
@@ -131,6 +133,9 @@ class StreamTally:
     """The server sent text past `max_tokens`: stop reading, the answer ends at the limit."""
     usage: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, Any] = field(default_factory=dict)
+    logprobs: LogprobReader | None = None
+    """Reads the token probabilities of a request that asked for them."""
+    _batch_records: list = field(default_factory=list)
     _batch_text: list[str] = field(default_factory=list)
     _batch_times: list[float] = field(default_factory=list)
     _last_flush: float = 0.0
@@ -176,6 +181,8 @@ class StreamTally:
                 return
             if choice.get("finish_reason"):
                 self.finish_reason = str(choice["finish_reason"])
+            if self.logprobs is not None:
+                self._batch_records.extend(self.logprobs.take(choice.get("logprobs")))
             text = self._text_of(delta)
             if text:
                 self._add_text(text, now)
@@ -251,8 +258,10 @@ class StreamTally:
                 tuple(self._batch_times),
                 first_index,
                 received_at=now,
+                probabilities=tuple(self._batch_records),
             )
         )
+        self._batch_records.clear()
         self._batch_text.clear()
         self._batch_times.clear()
         self._last_flush = now
@@ -300,6 +309,7 @@ class StreamTally:
         generated = self.generated_tokens
         first = self.arrivals[0] if self.arrivals else None
         speed = decode_speed(generated, first, self.arrivals[-1]) if first is not None else None
+        summary = self.logprobs.summary() if self.logprobs is not None else (None, None, None)
         return GenerationStats(
             stop_reason=stop_reason,
             prompt_mode="chat",
@@ -312,6 +322,9 @@ class StreamTally:
             elapsed_s=finished_at - self.sent_at,
             cached_prompt_tokens=self.cached_prompt_tokens,
             error=error,
+            mean_logprob=summary[0],
+            perplexity=summary[1],
+            mean_entropy=summary[2],
         )
 
 

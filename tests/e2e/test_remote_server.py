@@ -226,6 +226,31 @@ def test_a_wrong_key_is_refused_with_the_servers_reason(server: Server) -> None:
     assert "was refused" in failed.reason and "\n" not in failed.reason
 
 
+def test_the_servers_logprobs_become_token_records_for_the_token_view(server: Server) -> None:
+    import math
+
+    handle = RemoteModelHandle(server.url, MODEL_ALIAS, API_KEY, 60.0)
+    handle.load(ModelSettings(path=server.url))
+    assert isinstance(collect(handle, (LoadFailed, ModelLoaded))[-1], ModelLoaded)
+    assert handle.server_kind == "llama-cpp-python" and handle.serves_token_probabilities
+    sampling = SamplingParams(temperature=0.8, max_tokens=MAX_TOKENS, seed=5)
+    handle.generate(GenerationRequest(PROMPT, sampling, None, "logprobs", top_candidates=3))
+    events = collect(handle, (GenerationFinished,))
+    handle.close()
+    text = "".join(e.text for e in events if isinstance(e, TokensGenerated))
+    records = [r for e in events if isinstance(e, TokensGenerated) for r in e.probabilities]
+    stats = events[-1].stats
+    assert stats.error is None and len(records) == stats.generated_tokens > 0
+    assert "".join(r.text for r in records) == text
+    for record in records:
+        assert 0 < record.probability <= 1 and record.raw_candidates == ()
+        assert sum(c.probability for c in record.candidates) <= 1 + 1e-4
+        assert record.token_id in [c.token_id for c in record.candidates]
+    mean = sum(math.log(r.probability) for r in records) / len(records)
+    assert stats.mean_logprob == pytest.approx(mean)
+    assert stats.perplexity == pytest.approx(math.exp(-mean))
+
+
 def test_wrong_urls_fail_the_load_in_one_line(server: Server) -> None:
     nobody = f"http://127.0.0.1:{free_port()}/v1"
     wrong_path = server.url.replace("/v1", "/api/v9")

@@ -150,7 +150,13 @@ def test_parallel_mode_stars_no_speed():
 def test_columns_nobody_measured_are_left_out():
     shown, unmeasured = measured_columns([FAST_SMALL, FAILED])
     assert [c.key for c in unmeasured] == ["gpu_mem", "energy"]
-    with_gpu = ("gpu", make_stats(gpu_mem_mib=512.0, energy_j=3.5), None)
+    with_gpu = (
+        "gpu",
+        make_stats(
+            gpu_mem_mib=512.0, energy_j=3.5, mean_logprob=-0.5, perplexity=1.65, mean_entropy=0.4
+        ),
+        None,
+    )
     shown, unmeasured = measured_columns([FAST_SMALL, with_gpu])
     assert unmeasured == [] and [c.key for c in shown] == [c.key for c in COLUMNS]
 

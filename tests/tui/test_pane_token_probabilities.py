@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engines.fake import FakeModelHandle, fake_model_info
+from engines.fake import FakeModelHandle, FakeScript, fake_model_info
 from engines.protocol import ModelLoaded, TokensGenerated
 from engines.types import (
     DEFAULT_TOP_CANDIDATES,
@@ -17,7 +17,7 @@ from profiles.plan import PanePlan
 from tui.pane_controller import PaneController
 
 
-def ready_controller(kind: str = "local", seed_mode: str = "fixed"):
+def ready_controller(kind: str = "local", seed_mode: str = "fixed", serves: bool = True):
     plan = PanePlan(
         index=0,
         label="small",
@@ -27,7 +27,7 @@ def ready_controller(kind: str = "local", seed_mode: str = "fixed"):
         sampling=SamplingParams(seed=42),
         seed_mode=seed_mode,  # type: ignore[arg-type]
     )
-    handle = FakeModelHandle()
+    handle = FakeModelHandle(FakeScript(token_probabilities=serves))
     controller = PaneController(plan, lambda _plan: handle)
     controller.driver.open()  # opens `handle` through the factory
     controller.apply(ModelLoaded(fake_model_info(plan.settings)))
@@ -54,10 +54,14 @@ def test_a_local_pane_records_token_probabilities_by_default() -> None:
     assert len(controller.token_probabilities) == 2
 
 
-def test_a_server_pane_asks_for_none_and_the_toggle_turns_them_off() -> None:
-    controller, handle = ready_controller(kind="openai")
+def test_a_server_without_logprobs_is_asked_for_none_and_the_toggle_turns_them_off() -> None:
+    controller, handle = ready_controller(kind="openai", serves=False)
     controller.request_run("Hi", None)
     assert handle.requests[-1].top_candidates == 0
+    assert not controller.serves_token_probabilities
+    controller, handle = ready_controller(kind="openai", serves=True)
+    controller.request_run("Hi", None)
+    assert handle.requests[-1].top_candidates == DEFAULT_TOP_CANDIDATES
     controller, handle = ready_controller()
     controller.token_probabilities_on = False
     controller.request_run("Hi", None)

@@ -140,8 +140,8 @@ def _output_file_option(fmt: str, help_text: str):
     type=click.IntRange(min=1, max=MAX_TOP_CANDIDATES),
     metavar="N",
     help=f"Record token probabilities (top N candidates per token, 1 to {MAX_TOP_CANDIDATES}) "
-    "for local models: in the JSON export (OpenAI's logprobs shape) and the table's "
-    "perplexity and entropy.",
+    "for local models and servers that send them (llama-server, vLLM): in the JSON export "
+    "(OpenAI's logprobs shape) and the table's perplexity and entropy.",
 )
 @click.option(
     "--repeat",

@@ -415,3 +415,15 @@ class WorkbenchScreen(SuiteStepping, Screen):
     def action_focus_prompt(self) -> None:
         """Move the cursor to the prompt."""
         self.query_one(PromptEditor).focus_prompt()
+
+    def action_toggle_token_view(self) -> None:
+        """Show the answers as tokens coloured by probability, with a cursor (or as text)."""
+        from tui.token_actions import toggle_token_view
+
+        toggle_token_view(self)
+
+    def action_answer_parting(self) -> None:
+        """Mark where the panes' answers part and show each one's candidates there."""
+        from tui.token_actions import show_answer_parting
+
+        show_answer_parting(self)

@@ -56,6 +56,8 @@ LABEL_WIDTH = 28
 """Longer pane labels are shortened in the middle (each pane's border shows it whole)."""
 MODEL_COLUMN_MIN_WIDTH = 90
 """Below this width the model column is left out (each pane's header already says it)."""
+SUMMARY_COLUMNS_WIDTH = 22
+"""What the answer-summary columns (logp, ppl, H) add to that width when they are shown."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class Column:
     """A format spec for the value, e.g. ".2f"."""
     best: Figure | None = None
     """How the column's best value is chosen (`profiles.best`); None when it has none (tokens)."""
+    quiet: bool = False
+    """Left out without a word in the legend when no pane has it (the answer summary,
+    which only runs with token probabilities have)."""
 
 
 def _figure(key: str, better: str, decimals: int, *, speed: bool = False, cache: bool = False):
@@ -136,9 +141,15 @@ COLUMNS: tuple[Column, ...] = (
         ",.1f",
         _figure("energy", "min", 1, speed=True),
     ),
+    Column("logp", "logp", "mean log-probability", lambda s: s.mean_logprob, ".2f", quiet=True),
+    Column("ppl", "ppl", "perplexity of the answer", lambda s: s.perplexity, ".2f", quiet=True),
+    Column("entropy", "H", "mean entropy (nats)", lambda s: s.mean_entropy, ".2f", quiet=True),
 )
 """The numeric columns, in display order (label, model and stop reason come around them).
 Speeds are in tokens per second. TTFT and prompt speed depend on the prompt cache."""
+
+ANSWER_SUMMARY_LEGEND = "logp: mean log-probability, ppl: its perplexity, H: mean entropy"
+"""What the answer-summary columns mean (token probabilities: `engines.local.token_probe`)."""
 
 
 def measured_columns(rows: Sequence[ComparisonRow]) -> tuple[list[Column], list[Column]]:
@@ -152,7 +163,10 @@ def measured_columns(rows: Sequence[ComparisonRow]) -> tuple[list[Column], list[
     unmeasured: list[Column] = []
     for column in COLUMNS:
         known = any(column.value(stats) is not None for _, stats, _ in rows)
-        (shown if known or not rows else unmeasured).append(column)
+        if known or not rows:
+            shown.append(column)
+        elif not column.quiet:
+            unmeasured.append(column)
     return shown, unmeasured
 
 
@@ -272,7 +286,9 @@ class ComparisonTable(Vertical):
             self._refresh_rows()
 
     def _wants_model_column(self) -> bool:
-        return self.size.width >= MODEL_COLUMN_MIN_WIDTH
+        shown, _ = measured_columns(self._rows)
+        summary = SUMMARY_COLUMNS_WIDTH if any(column.quiet for column in shown) else 0
+        return self.size.width >= MODEL_COLUMN_MIN_WIDTH + summary
 
     def show_results(self, rows: Sequence[ComparisonRow], mode: str | None = None) -> None:
         """Show these results, replacing what was there; `mode` ("sequential" or "parallel")
@@ -314,6 +330,8 @@ class ComparisonTable(Vertical):
         legend = legend_text(self._rows, unmeasured, self._mode)
         if fidelity:
             legend += f". {FIDELITY_LEGEND}"
+        if any(column.quiet for column in shown):
+            legend += f". {ANSWER_SUMMARY_LEGEND}"
         self.query_one(".comparison--legend", Static).update(legend)
         stars = starred_cells(self._rows, self._mode)
         best_fidelity = fidelity_best(self._fidelity)

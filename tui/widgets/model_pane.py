@@ -40,7 +40,9 @@ from tui.pane_controller import EngineFactory, PaneController, PaneState, RunOut
 from tui.widgets.answer_markdown import AnswerMarkdown
 from tui.widgets.answer_view import AnswerView
 from tui.widgets.pane_stats import PaneStats, StatsFigures
+from tui.widgets.pane_token_view import PaneTokenView
 from tui.widgets.sampler_controls import SamplerControls
+from tui.widgets.token_inspector import TokenInspector
 
 ProcessFigures = Callable[[int], ProcessSample | None]
 """The latest sample of a worker process (by pid) for the stats line; None when there is none."""
@@ -95,7 +97,7 @@ def temperature_marker(sampling: SamplingParams) -> str:
     return f"⟨T={sampling.temperature:g}⟩"
 
 
-class ModelPane(Vertical, can_focus=False):
+class ModelPane(PaneTokenView, Vertical, can_focus=False):
     """One model: header, sampling controls, streamed answer, stats line."""
 
     @dataclass
@@ -145,12 +147,15 @@ class ModelPane(Vertical, can_focus=False):
         self._shown_state: tuple | None = None
         self._shown_header: tuple | None = None
         self._answer_view = AnswerView(classes="pane--answer")
+        self._tokens = TokenInspector(classes="pane--tokens")
+        self._tokens.display = False
         self.border_title = label
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="pane--model")
         yield SamplerControls(self._sampling)
         yield self._answer_view
+        yield self._tokens
         yield AnswerMarkdown()
         yield PaneStats()
 
@@ -235,6 +240,8 @@ class ModelPane(Vertical, can_focus=False):
         if outcome in (RunOutcome.STARTED, RunOutcome.QUEUED, RunOutcome.NEEDS_RESTART):
             self.show_raw()
             self._answer_view.clear()
+            if self.token_view_on:
+                self._tokens.sync(self.token_records, self.token_view_unavailable())
             self.query_one(PaneStats).show(StatsFigures())
         self._refresh_header()
         self._state_changed()
@@ -253,6 +260,7 @@ class ModelPane(Vertical, can_focus=False):
             return None
         if self.busy or not self.answer.strip():
             return "Markdown is for a finished answer: run the prompt and let it finish"
+        self.toggle_token_view(False)
         await self.query_one(AnswerMarkdown).show_answer(self.answer)
         self._answer_view.add_class("-hidden")
         return None
@@ -274,6 +282,7 @@ class ModelPane(Vertical, can_focus=False):
         if self.controller is not None:
             self.controller.set_sampling(sampling)
         self.query_one(SamplerControls).show(sampling)
+        self._tokens.set_temperature(sampling.temperature)
 
     @property
     def busy(self) -> bool:
@@ -281,7 +290,10 @@ class ModelPane(Vertical, can_focus=False):
         return self.controller is not None and self.controller.busy
 
     def focus_answer(self) -> None:
-        self._answer_view.focus()
+        if self.token_view_on:
+            self._tokens.view.focus()
+        else:
+            self._answer_view.focus()
 
     def focus_temperature(self, return_to: Widget | None = None) -> None:
         """The cursor to the temperature field; enter puts it back in `return_to`."""
@@ -313,6 +325,8 @@ class ModelPane(Vertical, can_focus=False):
                 answer.add_error(controller.reason, controller.detail)
             elif isinstance(event, WorkerCrashed):  # its run's error is shown: add the log
                 answer.add_detail(event.log_tail)
+        if self.token_view_on:
+            self._tokens.sync(self.token_records, self.token_view_unavailable())
         self._refresh_header()
         self._refresh_live()
         if finished is not None:

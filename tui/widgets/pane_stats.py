@@ -1,8 +1,9 @@
 """PaneStats: one line of a pane's figures, live while it generates and final after.
 
 Figures follow docs/metrics.md: TTFT, decode tokens/s, tokens, elapsed, and the worker's own
-RSS, CPU and GPU memory when a resource sample for its process is available. Unknown
-figures show "—", never 0.
+RSS, CPU and GPU memory when a resource sample for its process is available; after a run
+with token probabilities, the answer's mean log-probability, perplexity and mean entropy
+(logp, ppl, H). Unknown figures show "—", never 0.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ class StatsFigures:
     rss_mib: float | None = None
     cpu_percent: float | None = None
     gpu_mem_mib: float | None = None
+    mean_logprob: float | None = None
+    """The answer's mean log-probability (token probabilities on)."""
+    perplexity: float | None = None
+    mean_entropy: float | None = None
     kv_cache_pct: float | None = None
     """An `openai:` pane's server: KV cache use after the answer."""
     slots: str | None = None
@@ -48,6 +53,9 @@ class StatsFigures:
             elapsed_s=stats.elapsed_s,
             rss_mib=stats.peak_rss_mib if stats.peak_rss_mib is not None else sampled.rss_mib,
             gpu_mem_mib=stats.gpu_mem_mib if stats.gpu_mem_mib is not None else sampled.gpu_mem_mib,
+            mean_logprob=stats.mean_logprob,
+            perplexity=stats.perplexity,
+            mean_entropy=stats.mean_entropy,
             kv_cache_pct=stats.server.kv_cache_pct if stats.server else None,
             slots=_slots(stats),
         )
@@ -97,6 +105,10 @@ def format_figures(figures: StatsFigures) -> Text:
         parts.append(("CPU ", number(figures.cpu_percent, ".0f"), "%"))
     if figures.gpu_mem_mib is not None:
         parts.append(("GPU ", number(figures.gpu_mem_mib, ".0f"), " MiB"))
+    if figures.mean_logprob is not None:
+        parts.append(("logp ", number(figures.mean_logprob, ".2f"), ""))
+        parts.append(("ppl ", number(figures.perplexity, ".2f"), ""))
+        parts.append(("H ", number(figures.mean_entropy, ".2f"), ""))
     if figures.kv_cache_pct is not None:
         parts.append(("KV ", number(figures.kv_cache_pct, ".0f"), "%"))
     if figures.slots is not None:
