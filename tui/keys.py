@@ -353,7 +353,7 @@ APP_ACTIONS: tuple[Action, ...] = (
         title="Quality × cost",
     ),
     Action(
-        "v",
+        "B",
         "blind_vote",
         "Blind vote",
         "Judge this prompt's answers as A and B, names and figures hidden until you vote",

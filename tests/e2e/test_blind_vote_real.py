@@ -56,7 +56,7 @@ async def test_blind_vote_on_both_demo_models() -> None:
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: len(app.results) == 2, 240)
         await pilot.press("escape")
-        await pilot.press("v")
+        await pilot.press("B")
         await wait_until(pilot, lambda: isinstance(app.screen, BlindVoteScreen), 10)
         await pilot.pause(0.2)
         before = screen_text(app)

@@ -50,7 +50,7 @@ async def run_and_open_vote(pilot, app, panes: int) -> BlindVoteScreen:
     await wait_until(pilot, all_in(app, PaneState.DONE))
     await wait_until(pilot, lambda: len(app.results) == panes)
     await leave_prompt(pilot)
-    await pilot.press("v")
+    await pilot.press("B")
     await wait_until(pilot, lambda: isinstance(app.screen, BlindVoteScreen))
     await pilot.pause()
     return app.screen
@@ -128,7 +128,7 @@ async def test_blind_vote_needs_two_answers_and_says_so() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, app)
         await leave_prompt(pilot)
-        await pilot.press("v")
+        await pilot.press("B")
         await pilot.pause()
         assert not isinstance(app.screen, BlindVoteScreen)
         assert any("two finished answers" in n.message for n in app._notifications)
@@ -177,7 +177,7 @@ async def test_in_a_suite_the_vote_judges_the_prompt_shown_and_feeds_the_quality
         await wait_until(pilot, lambda: not app.workbench.suite_running)
         await pilot.press("n")  # back to the first prompt (the run ended on the second)
         await pilot.pause()
-        await pilot.press("v")
+        await pilot.press("B")
         await wait_until(pilot, lambda: isinstance(app.screen, BlindVoteScreen))
         screen = app.screen
         assert {answer.prompt for answer in screen.answers} == {"Prompt one"}
@@ -207,6 +207,6 @@ async def test_a_failed_answer_is_not_offered_for_a_vote() -> None:
         await wait_until(pilot, lambda: len(app.results) == 3)
         assert app.results[app.workbench.panes[2].pane_id].figures.stop_reason == "error"
         await leave_prompt(pilot)
-        await pilot.press("v")
+        await pilot.press("B")
         await wait_until(pilot, lambda: isinstance(app.screen, BlindVoteScreen))
         assert [a.model_ref for a in app.screen.answers] == ["tiny-model", "huge-model"]
