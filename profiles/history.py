@@ -2,7 +2,7 @@
 
 The file is `engines.paths.data_dir()/history.jsonl`. Each result is written with one
 `write` call on a file opened for appending, then flushed to disk
-(`profiles.jsonl_append`), so a crash or a
+(`profiles.jsonl_log`), so a crash or a
 dropped SSH session loses at most the pane that was still running, and two writers (two
 panes, or two llmbench instances) never interleave inside a line. A line torn by a
 crash is skipped with a warning on reading; the rest stays readable, and the next
@@ -11,13 +11,10 @@ append starts on a fresh line.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from engines.paths import data_dir
-from profiles.jsonl_append import append_line
+from profiles.jsonl_log import append_line, read_records
 from profiles.results import RunResult
 
 HISTORY_FILE_NAME = "history.jsonl"
@@ -64,32 +61,7 @@ def append_result(result: RunResult, path: Path | None = None) -> Path:
 
 def read_history(path: Path | None = None) -> tuple[list[RunResult], list[str]]:
     """Every readable result, oldest first, and one warning per line that could not be read."""
-    source = path or history_path()
-    try:
-        data = source.read_bytes()
-    except FileNotFoundError:
-        return [], []
-    results: list[RunResult] = []
-    warnings: list[str] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            results.append(RunResult.model_validate(json.loads(raw.decode("utf-8"))))
-        except (ValueError, ValidationError) as error:
-            reason = _reason(error)
-            warnings.append(
-                f"{source}: line {number} skipped ({reason}; probably cut short by a crash)"
-            )
-    return results, warnings
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, UnicodeDecodeError):
-        return "not UTF-8"
-    if isinstance(error, json.JSONDecodeError):
-        return "not valid JSON"
-    return "not a result"
+    return read_records(path or history_path(), RunResult.model_validate, "a result")
 
 
 def find_result(id_prefix: str, results: list[RunResult]) -> RunResult:

@@ -3,24 +3,23 @@
 A `Vote` carries the same provenance as the results it judged (the profile, the prompt
 and its suite id, both result ids and model references, both pane labels), which answer
 was shown as A, the seed that drew that order, the verdict and when it was cast. Votes are
-appended with `profiles.jsonl_append` (one write, then fsync), so a crash loses at most the
+appended with `profiles.jsonl_log` (one write, then fsync), so a crash loses at most the
 vote being written; a torn line is skipped with a warning on reading, nothing else lost.
 `VoteLog` keeps a session's votes and appends each one (or only keeps it, without a file).
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from engines.paths import data_dir
-from profiles.jsonl_append import append_line
+from profiles.jsonl_log import append_line, read_records
 
 if TYPE_CHECKING:
     from profiles.results import RunResult
@@ -145,32 +144,7 @@ def append_vote(vote: Vote, path: Path | None = None) -> Path:
 
 def read_votes(path: Path | None = None) -> tuple[list[Vote], list[str]]:
     """Every readable vote, oldest first, and one warning per line that could not be read."""
-    source = path or votes_path()
-    try:
-        data = source.read_bytes()
-    except FileNotFoundError:
-        return [], []
-    except OSError as error:
-        return [], [f"{source}: cannot be read ({error.strerror or error})"]
-    votes: list[Vote] = []
-    warnings: list[str] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            votes.append(Vote.model_validate(json.loads(raw.decode("utf-8"))))
-        except (ValueError, ValidationError) as error:
-            reason = (
-                "not UTF-8"
-                if isinstance(error, UnicodeDecodeError)
-                else "not valid JSON"
-                if isinstance(error, json.JSONDecodeError)
-                else "not a vote"
-            )
-            warnings.append(
-                f"{source}: line {number} skipped ({reason}; probably cut short by a crash)"
-            )
-    return votes, warnings
+    return read_records(path or votes_path(), Vote.model_validate, "a vote")
 
 
 def votes_for_profile(votes: list[Vote], profile: str | None) -> list[Vote]:

@@ -11,7 +11,7 @@ import pytest
 from result_samples import make_result
 
 from engines.paths import data_dir
-from profiles import jsonl_append
+from profiles import jsonl_log
 from profiles.history import (
     HistoryLookupError,
     append_result,
@@ -42,7 +42,7 @@ def test_results_are_appended_one_line_each_and_read_back_in_order() -> None:
 
 def test_each_line_is_one_write_then_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    real_write, real_fsync = jsonl_append.os.write, jsonl_append.os.fsync
+    real_write, real_fsync = jsonl_log.os.write, jsonl_log.os.fsync
 
     def write(fd: int, data: bytes) -> int:
         calls.append("write")
@@ -52,8 +52,8 @@ def test_each_line_is_one_write_then_fsync(monkeypatch: pytest.MonkeyPatch) -> N
         calls.append("fsync")
         real_fsync(fd)
 
-    monkeypatch.setattr(jsonl_append.os, "write", write)
-    monkeypatch.setattr(jsonl_append.os, "fsync", fsync)
+    monkeypatch.setattr(jsonl_log.os, "write", write)
+    monkeypatch.setattr(jsonl_log.os, "fsync", fsync)
     append_result(make_result())
     assert calls == ["write", "fsync"]
 

@@ -8,7 +8,7 @@ import pytest
 from result_samples import make_result
 
 from engines.paths import data_dir
-from profiles import jsonl_append
+from profiles import jsonl_log
 from profiles.results import RunResult
 from profiles.vote_pairs import draw_pair, judged_counts, pair_key
 from profiles.votes import (
@@ -59,7 +59,7 @@ def test_votes_are_appended_beside_the_history_one_line_each_with_fsync(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    real_write, real_fsync = jsonl_append.os.write, jsonl_append.os.fsync
+    real_write, real_fsync = jsonl_log.os.write, jsonl_log.os.fsync
 
     def write(fd: int, data: bytes) -> int:
         calls.append("write")
@@ -69,8 +69,8 @@ def test_votes_are_appended_beside_the_history_one_line_each_with_fsync(
         calls.append("fsync")
         real_fsync(fd)
 
-    monkeypatch.setattr(jsonl_append.os, "write", write)
-    monkeypatch.setattr(jsonl_append.os, "fsync", fsync)
+    monkeypatch.setattr(jsonl_log.os, "write", write)
+    monkeypatch.setattr(jsonl_log.os, "fsync", fsync)
     first, second = a_vote(), a_vote(verdict="tie")
     assert append_vote(first) == votes_path() == data_dir() / "votes.jsonl"
     append_vote(second)
