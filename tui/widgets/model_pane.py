@@ -140,6 +140,8 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
         """Stable id of this pane for the whole session (also its worker group)."""
         self.label = label
         self.controller: PaneController | None = None
+        self._run_before_start: tuple[str, str | None] | None = None
+        """A run asked for while the model reference was still being resolved."""
         """Set by `start(plan, factory)` once the model reference is resolved."""
         self._sampling = sampling
         self._process_figures = process_figures
@@ -192,6 +194,9 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
             self._answer_view.add_error(plan.error)
         self._refresh_header()
         self._state_changed()
+        waiting, self._run_before_start = self._run_before_start, None
+        if waiting is not None and plan.error is None:
+            self.run(*waiting)
 
     def relabel(self, label: str) -> None:
         """Show this pane under a new label (e.g. "SmolLM2 #1" once a second SmolLM2 pane
@@ -231,9 +236,11 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
     # --- commands ------------------------------------------------------------------
 
     def run(self, prompt: str, system_prompt: str | None) -> RunOutcome:
-        """Run the prompt on this pane's model (queued while it loads)."""
+        """Run the prompt on this pane's model (queued while it resolves and loads)."""
         if self.controller is None:
-            return RunOutcome.UNRUNNABLE
+            self._run_before_start = (prompt, system_prompt)
+            self._answer_view.clear()
+            return RunOutcome.QUEUED
         outcome = self.controller.request_run(prompt, system_prompt)
         if outcome is RunOutcome.NEEDS_RESTART:
             self._pump()
@@ -273,6 +280,8 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
     def stop(self) -> bool:
         """Stop this pane's generation (or its queued run)."""
         stopped = self.controller.stop() if self.controller else False
+        if self._run_before_start is not None:
+            self._run_before_start, stopped = None, True
         self._refresh_header()
         return stopped
 
