@@ -35,7 +35,7 @@ from engines.protocol import (
     Warned,
     WorkerCrashed,
 )
-from engines.types import GenerationRequest, ModelInfo
+from engines.types import DEFAULT_TOP_CANDIDATES, GenerationRequest, ModelInfo
 from profiles.plan import PanePlan, open_handle, sampling_for_run
 from profiles.result_recorder import ResultRecorder
 from profiles.run_driver import DriverOptions, HandleFactory, PaneDriver
@@ -90,13 +90,15 @@ def run_comparison(
     idle_timeout_s: float = LOAD_IDLE_TIMEOUT_S,
     driver_options: DriverOptions | None = None,
     recorder: ResultRecorder | None = None,
-    top_logprobs: int = 0,
+    top_logprobs: int = DEFAULT_TOP_CANDIDATES,
     items_for: Callable[[PanePlan], Sequence[RunItem]] | None = None,
 ) -> ComparisonOutcome:
     """Run every pane of `plans` on `prompt` and collect the results.
 
     `top_logprobs` > 0 records token probabilities with that many candidates per token
-    for local panes, in each result's `logprobs` (`profiles.logprobs`).
+    for local panes, in each result's `logprobs` (`profiles.logprobs`), and so the
+    answer's mean log-probability, perplexity and entropy; on by default, as in the
+    workbench (benchmarks/decode_overhead.py measures the cost), 0 switches it off.
 
     `repeat` measured generations per pane follow `warmup` unmeasured ones. Without a
     warm-up every measured run is cold (the prompt cache is not used, so each evaluates the

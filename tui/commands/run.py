@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from engines.sampling_ranges import SAMPLING_RANGES
-from engines.types import MAX_TOP_CANDIDATES
+from engines.types import DEFAULT_TOP_CANDIDATES, MAX_TOP_CANDIDATES
 from tui.commands.run_output import (
     ProgressPrinter,
     failures_text,
@@ -139,9 +139,11 @@ def _output_file_option(fmt: str, help_text: str):
     "--logprobs",
     type=click.IntRange(min=1, max=MAX_TOP_CANDIDATES),
     metavar="N",
-    help=f"Record token probabilities (top N candidates per token, 1 to {MAX_TOP_CANDIDATES}) "
-    "for local models and servers that send them (llama-server, vLLM): in the JSON export "
-    "(OpenAI's logprobs shape) and the table's perplexity and entropy.",
+    help=f"Put each token's probability and its top N candidates (1 to {MAX_TOP_CANDIDATES}) "
+    "in the JSON export (OpenAI's logprobs shape), for local models and servers that send "
+    "them (llama-server, vLLM). Without it the top "
+    f"{DEFAULT_TOP_CANDIDATES} are still read, for the answer's log-probability, "
+    "perplexity and entropy in the table and exports.",
 )
 @click.option(
     "--repeat",
@@ -284,10 +286,12 @@ def _run(options: dict[str, Any]) -> int:
             history=not options["no_history"],
             profile_name=profile.name,
             driver_options=driver_options,
-            top_logprobs=options["logprobs"] or 0,
+            top_logprobs=options["logprobs"] or DEFAULT_TOP_CANDIDATES,
         )
     finally:
         printer.close()
+    if not options["logprobs"]:  # the per-token records go to the JSON only when asked for
+        outcome.results = [r.model_copy(update={"logprobs": None}) for r in outcome.results]
     if fidelity_text is not None:
         _measure_fidelity(plans, outcome, fidelity_text, options["fidelity_ctx"])
     click.echo(results_table(plans, outcome, show_text=options["show_text"]))

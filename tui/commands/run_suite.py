@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from engines.types import DEFAULT_TOP_CANDIDATES
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -91,7 +93,7 @@ def run_suite(options: dict[str, Any], profile: Profile, suite: Suite, plans, dr
             history=not options["no_history"],
             profile_name=profile.name,
             driver_options=driver_options,
-            top_logprobs=options["logprobs"] or 0,
+            top_logprobs=options["logprobs"] or DEFAULT_TOP_CANDIDATES,
             items_for=run.items_for,
         )
     finally:
