@@ -186,7 +186,7 @@ class WorkbenchApp(ProfileActions, App[None]):
         if controller is None or finished is None or finished.info is None:
             return
         try:
-            suite = self.workbench.suite_record(controller.plan, finished)
+            suite = self.workbench.suite.record_for(controller.plan, finished)
         except LookupError:  # its screen closed (another profile opened): a run of the past
             return
         record = partial(

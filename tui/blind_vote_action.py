@@ -69,11 +69,7 @@ class BlindVoteAction:
 
     def _shown_suite_prompt_id(self) -> str | None:
         """The id of the suite prompt the workbench shows, or None without a suite."""
-        bench = self.app.workbench
-        suite = getattr(bench, "suite", None)
-        if suite is None or not suite.prompts:
-            return None
-        return suite.ids[bench.suite_index % len(suite.prompts)]
+        return self.app.workbench.suite.shown_prompt_id()
 
     def start(self) -> None:
         """Open the blind vote, or say in one line why it cannot open."""

@@ -174,7 +174,7 @@ async def test_in_a_suite_the_vote_judges_the_prompt_shown_and_feeds_the_quality
         await leave_prompt(pilot)
         await pilot.press("R")
         await wait_until(pilot, lambda: len(app.suite_results) == 4, timeout=10)
-        await wait_until(pilot, lambda: not app.workbench.suite_running)
+        await wait_until(pilot, lambda: not app.workbench.suite.running)
         await pilot.press("n")  # back to the first prompt (the run ended on the second)
         await pilot.pause()
         await pilot.press("B")

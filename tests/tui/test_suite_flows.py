@@ -54,7 +54,7 @@ async def test_run_suite_runs_every_prompt_on_every_pane(engines: FakeEngines) -
             lambda: (
                 len(engines.last("small").requests) == 3
                 and len(engines.last("large").requests) == 3
-                and not app.workbench.suite_running
+                and not app.workbench.suite.running
             ),
         )
         await wait_until(pilot, all_in(app, PaneState.DONE))

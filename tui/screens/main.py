@@ -27,7 +27,7 @@ from profiles.run_driver import DriverOptions
 from profiles.schema import PaneSpec, Profile, SamplingOverrides
 from tui.keys import TEXT_FREE_ACTIONS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory, PaneState, RunOutcome
-from tui.screens.suite_stepping import SuiteStepping
+from tui.screens.suite_stepping import SuiteStepper
 from tui.widgets.comparison_table import ComparisonTable
 from tui.widgets.model_pane import ModelPane, ProcessFigures
 from tui.widgets.pane_grid import PaneGrid
@@ -46,7 +46,7 @@ COMPARISON_MIN_HEIGHT = 30
 MAX_PANES = 8
 
 
-class WorkbenchScreen(SuiteStepping, Screen):
+class WorkbenchScreen(Screen):
     """The main screen of the workbench."""
 
     AUTO_FOCUS = "#prompt"
@@ -90,6 +90,8 @@ class WorkbenchScreen(SuiteStepping, Screen):
         self._next_pane_id = 0
         self._driver_options = driver_options
         self._sequential_queue: list[ModelPane] = []
+        self.suite = SuiteStepper(self)
+        """The profile's prompt suite: n/N and "Run suite"."""
         self._run_prompt: tuple[str, str | None] = ("", None)
         """The prompt and system prompt of the current run, as they were when it started."""
         self._comparison_announced = False
@@ -118,7 +120,7 @@ class WorkbenchScreen(SuiteStepping, Screen):
         if self.panes:
             self._select_pane(self.panes[0])
         self._apply_width(self.size.width)
-        self.load_suite()
+        self.suite.load()
         self._resolve()
 
     def on_resize(self, event: Resize) -> None:
@@ -281,9 +283,35 @@ class WorkbenchScreen(SuiteStepping, Screen):
         if outcome is RunOutcome.UNRUNNABLE and self._sequential_queue:
             self._run_pane(self._sequential_queue.pop(0))
 
+    # --- the suite (tui.screens.suite_stepping) ------------------------------------------
+
+    def action_next_prompt(self) -> None:
+        """Show the suite's next prompt in the prompt editor."""
+        self.suite.next_prompt()
+
+    def action_previous_prompt(self) -> None:
+        """Show the suite's previous prompt in the prompt editor."""
+        self.suite.previous_prompt()
+
+    def action_run_suite(self) -> None:
+        """Run every prompt of the suite, from the one shown, on every pane."""
+        self.suite.run_all()
+
+    def prompt_editor(self) -> PromptEditor:
+        """The prompt editor."""
+        return self.query_one(PromptEditor)
+
+    def run_prompt(self) -> None:
+        """Run the prompt in the editor on every pane (as ctrl+r)."""
+        self.action_run()
+
+    def idle(self) -> bool:
+        """Whether no pane is generating and none waits in the sequential queue."""
+        return not self._sequential_queue and not any(pane.busy for pane in self.panes)
+
     def action_stop(self) -> None:
         """Stop every pane's generation (and the queued ones, and a suite run)."""
-        self.stop_suite()
+        self.suite.stop()
         self._sequential_queue.clear()
         for pane in self.panes:
             pane.stop()
@@ -303,7 +331,8 @@ class WorkbenchScreen(SuiteStepping, Screen):
         if self._sequential_queue:
             self._run_pane(self._sequential_queue.pop(0))
         self._show_comparison_if_idle()
-        self.suite_pane_finished()
+        if self.suite.running:
+            self.call_after_refresh(self.suite.next_when_idle)
 
     @on(ModelPane.StateChanged)
     def _pane_state_changed(self, message: ModelPane.StateChanged) -> None:
