@@ -281,7 +281,7 @@ async def test_fidelity_columns_join_each_pane_beside_its_cost_figures():
         await pilot.pause()
         table = pilot.app.query_one(DataTable)
         headers = [str(column.key.value) for column in table.ordered_columns]
-        assert headers[-4:] == ["ppl", "kld", "top1", "stop"]
+        assert headers[-4:] == ["fidelity_ppl", "fidelity_kld", "fidelity_top1", "stop"]
         rows = {
             row["pane"]: row
             for row in (
@@ -290,12 +290,12 @@ async def test_fidelity_columns_join_each_pane_beside_its_cost_figures():
             )
         }
         assert set(rows) == {"small", "large", "broken", "q2"}
-        assert rows["large"]["ppl"] == f"{BEST_MARK} 12.50"
-        assert rows["large"]["kld"] == "ref" and rows["large"]["top1"] == "ref"
-        assert rows["small"]["kld"] == f"{BEST_MARK} 0.0312"
-        assert rows["small"]["top1"] == f"{BEST_MARK} 91.5"
-        assert rows["q2"]["kld"] == "0.1205" and rows["q2"]["top1"] == "80.2"
-        assert rows["broken"]["ppl"] == "—" and rows["broken"]["kld"] == "—"
+        assert rows["large"]["fidelity_ppl"] == f"{BEST_MARK} 12.50"
+        assert rows["large"]["fidelity_kld"] == "ref" and rows["large"]["fidelity_top1"] == "ref"
+        assert rows["small"]["fidelity_kld"] == f"{BEST_MARK} 0.0312"
+        assert rows["small"]["fidelity_top1"] == f"{BEST_MARK} 91.5"
+        assert rows["q2"]["fidelity_kld"] == "0.1205" and rows["q2"]["fidelity_top1"] == "80.2"
+        assert rows["broken"]["fidelity_ppl"] == "—" and rows["broken"]["fidelity_kld"] == "—"
         assert rows["q2"]["stop"] == "not run" and rows["q2"]["decode_tps"] == "—"
         legend = str(pilot.app.query_one(".comparison--legend").render())
         assert "PPL: perplexity" in legend

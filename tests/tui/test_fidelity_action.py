@@ -37,7 +37,7 @@ async def test_the_palette_offers_fidelity_and_each_pane_says_why_it_cannot():
         assert comparison.display and comparison.has_rows
         table = comparison.query_one(DataTable)
         headers = [str(column.key.value) for column in table.ordered_columns]
-        assert {"ppl", "kld", "top1"} <= set(headers)
+        assert {"fidelity_ppl", "fidelity_kld", "fidelity_top1"} <= set(headers)
         assert table.row_count == 2  # both panes, though neither has generated yet
 
 

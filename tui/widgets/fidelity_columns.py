@@ -38,15 +38,15 @@ class FidelityColumn:
 
 
 FIDELITY_COLUMNS: tuple[FidelityColumn, ...] = (
-    FidelityColumn("ppl", "PPL", lambda f: f.ppl, ".2f", "min"),
-    FidelityColumn("kld", "KLD", lambda f: f.kld, ".4f", "min", relative_to_reference=True),
+    FidelityColumn("fidelity_ppl", "PPL", lambda f: f.ppl, ".2f", "min"),
+    FidelityColumn("fidelity_kld", "KLD", lambda f: f.kld, ".4f", "min", relative_to_reference=True),
     FidelityColumn(
-        "top1", "top-1 %", lambda f: f.same_top_pct, ".1f", "max", relative_to_reference=True
+        "fidelity_top1", "top-1 %", lambda f: f.same_top_pct, ".1f", "max", relative_to_reference=True
     ),
 )
 
 FIDELITY_LEGEND = (
-    "PPL: perplexity of the reference text (lower is better); KLD and top-1 %: "
+    "PPL: perplexity of the reference text (lower is better; ppl is the answer's own); KLD and top-1 %: "
     "divergence from the reference pane's token distribution and how often both pick "
     "the same top token"
 )
