@@ -39,9 +39,16 @@ class FidelityColumn:
 
 FIDELITY_COLUMNS: tuple[FidelityColumn, ...] = (
     FidelityColumn("fidelity_ppl", "PPL", lambda f: f.ppl, ".2f", "min"),
-    FidelityColumn("fidelity_kld", "KLD", lambda f: f.kld, ".4f", "min", relative_to_reference=True),
     FidelityColumn(
-        "fidelity_top1", "top-1 %", lambda f: f.same_top_pct, ".1f", "max", relative_to_reference=True
+        "fidelity_kld", "KLD", lambda f: f.kld, ".4f", "min", relative_to_reference=True
+    ),
+    FidelityColumn(
+        "fidelity_top1",
+        "top-1 %",
+        lambda f: f.same_top_pct,
+        ".1f",
+        "max",
+        relative_to_reference=True,
     ),
 )
 
