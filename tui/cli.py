@@ -11,6 +11,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
+from tui.commands.workbench_options import workbench_options
+
 SUBCOMMANDS: dict[str, str] = {
     "models": "tui.commands.models:models",
     "pull": "tui.commands.models:pull",
@@ -68,16 +70,7 @@ def _package_version() -> str:
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(_package_version(), "--version", "-V", prog_name="llmbench")
-@click.option("--profile", "-p", "profile", metavar="NAME|PATH", help="Open this profile.")
-@click.option(
-    "--model",
-    "-m",
-    "models",
-    multiple=True,
-    metavar="REF",
-    help="Compare these models (repeatable); with --profile, they replace its panes.",
-)
-@click.option("--no-history", is_flag=True, help="Do not append results to the history.")
+@workbench_options
 @click.pass_context
 def cli(ctx: click.Context, profile: str | None, models: tuple[str, ...], no_history: bool) -> None:
     """Compare language models side by side in your terminal.

@@ -15,6 +15,8 @@ import sys
 
 import click
 
+from tui.commands.workbench_options import workbench_options
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
@@ -65,16 +67,7 @@ def workbench_command(
     help="The address to listen on. Anything but loopback exposes the workbench, "
     "without authentication, to whoever can reach it.",
 )
-@click.option("--profile", "-p", "profile", metavar="NAME|PATH", help="Open this profile.")
-@click.option(
-    "--model",
-    "-m",
-    "models",
-    multiple=True,
-    metavar="REF",
-    help="Compare these models (repeatable); with --profile, they replace its panes.",
-)
-@click.option("--no-history", is_flag=True, help="Do not append results to the history.")
+@workbench_options
 def serve(
     port: int, host: str, profile: str | None, models: tuple[str, ...], no_history: bool
 ) -> None:
