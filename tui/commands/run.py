@@ -256,7 +256,8 @@ def run(**options: Any) -> None:
 
 def _run(options: dict[str, Any]) -> int:
     from profiles.plan import build_plan
-    from profiles.runner import RunMode, run_comparison
+    from profiles.runner import run_comparison
+    from tui.commands.run_settings import run_settings
 
     if options["seeds"] is not None:
         if options["seed"] is not None:
@@ -269,7 +270,6 @@ def _run(options: dict[str, Any]) -> int:
         return _run_suite(options, profile, suite)
     prompt = _prompt(options, profile.prompt)
     system_prompt = options["system_prompt"] or profile.system_prompt
-    mode: RunMode = "parallel" if options["parallel"] else "sequential"
     plans = build_plan(profile, parallel=options["parallel"])
     driver_options = _driver_options(options["deadline"])
     fidelity_text = _fidelity_text(options)
@@ -279,14 +279,8 @@ def _run(options: dict[str, Any]) -> int:
             plans,
             prompt,
             system_prompt=system_prompt,
-            mode=mode,
-            repeat=options["repeat"],
-            warmup=options["warmup"],
             on_progress=printer,
-            history=not options["no_history"],
-            profile_name=profile.name,
-            driver_options=driver_options,
-            top_logprobs=options["logprobs"] or DEFAULT_TOP_CANDIDATES,
+            **run_settings(options, profile.name, driver_options),
         )
     finally:
         printer.close()

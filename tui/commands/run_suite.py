@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from engines.types import DEFAULT_TOP_CANDIDATES
+from tui.commands.run_settings import run_settings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -65,7 +65,7 @@ def run_suite(options: dict[str, Any], profile: Profile, suite: Suite, plans, dr
     """Run `suite` on `plans`; print the progress, the checks and the quality table.
     Returns the results and the outcome (for exports and the exit code)."""
     from profiles.history import read_history
-    from profiles.runner import RunMode, run_comparison
+    from profiles.runner import run_comparison
     from profiles.suite_run import describe_start, plan_suite_run
     from tui.commands.suite_output import SuiteProgressPrinter, checks_text, quality_table_text
 
@@ -80,21 +80,12 @@ def run_suite(options: dict[str, Any], profile: Profile, suite: Suite, plans, dr
         system_prompt=options["system_prompt"] or profile.system_prompt,
     )
     click.echo(describe_start(run, plans), err=True)
-    mode: RunMode = "parallel" if options["parallel"] else "sequential"
+    settings = run_settings(options, profile.name, driver_options)
+    mode = settings["mode"]
     printer = SuiteProgressPrinter(sys.stderr, total=run.remaining(plans))
     try:
         outcome = run_comparison(
-            plans,
-            "",
-            mode=mode,
-            repeat=options["repeat"],
-            warmup=options["warmup"],
-            on_progress=printer,
-            history=not options["no_history"],
-            profile_name=profile.name,
-            driver_options=driver_options,
-            top_logprobs=options["logprobs"] or DEFAULT_TOP_CANDIDATES,
-            items_for=run.items_for,
+            plans, "", on_progress=printer, items_for=run.items_for, **settings
         )
     finally:
         printer.close()
