@@ -172,7 +172,7 @@ async def measure_token_view(presses: int) -> tuple[list[float], list[float], li
         await pilot.press("escape", "v")
         await pilot.pause(0.2)
         pane = app.workbench.current_pane
-        view = pane.token_inspector.view
+        view = pane.answer_area.tokens.view
         assert len(view.records) == ANSWER_TOKENS, len(view.records)
         await pilot.press("end")  # start at the end: the longest layout is drawn
         await pilot.pause(0.1)

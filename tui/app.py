@@ -2,7 +2,7 @@
 
 `make_app(profile, engine_factory, ...)` builds the app; the CLI (`tui.launch`) and the
 tests use it alike. The app owns what outlives one screen: the profile and its unsaved
-mark (opened and saved by `tui.profile_actions.ProfileActions`), the history of finished
+mark (opened and saved by its `tui.profile_actions.ProfileActions`), the history of finished
 results, exports, the resource sampler, the command palette, help, and a clean exit
 (also on SIGHUP, when an SSH session drops, and SIGTERM). The panes and everything done
 to them live in `tui.screens.main.WorkbenchScreen`.
@@ -51,7 +51,7 @@ QUIT_WAIT_S = 10.0
 """The longest quitting waits for model workers to end and history writes to finish."""
 
 
-class WorkbenchApp(ProfileActions, App[None]):
+class WorkbenchApp(App[None]):
     """Compare language models side by side."""
 
     CSS_PATH = "app.tcss"
@@ -73,8 +73,8 @@ class WorkbenchApp(ProfileActions, App[None]):
         super().__init__()
         self.profile = profile
         """The profile as last opened or saved (the baseline for the unsaved mark)."""
-        self.profile_path: Path | None = None
-        """Where the profile was last saved, if it was saved in this session."""
+        self.profile_actions = ProfileActions(self)
+        """Open, save, save as, delete and restore, and the title's unsaved mark."""
         self.engine_factory = engine_factory
         self.plan_builder = plan_builder
         self.recorder = recorder
@@ -90,7 +90,6 @@ class WorkbenchApp(ProfileActions, App[None]):
         """The "Measure fidelity" palette action (`tui.fidelity_action`)."""
         self.blind_vote = BlindVoteAction(self, write=recorder.history)
         """The "Blind vote" action and the session's vote log (`tui.blind_vote_action`)."""
-        self.unsaved = False
 
     # --- start and stop -----------------------------------------------------------------
 
@@ -98,10 +97,11 @@ class WorkbenchApp(ProfileActions, App[None]):
         if self.resource_sampler is not None:
             self.resource_sampler.start()
         self._install_hangup_handler()
-        self.push_screen(self._new_workbench(self.profile))
-        self._update_title()
+        self.push_screen(self.new_workbench(self.profile))
+        self.profile_actions.update_title()
 
-    def _new_workbench(self, profile: Profile) -> WorkbenchScreen:
+    def new_workbench(self, profile: Profile) -> WorkbenchScreen:
+        """A workbench screen for `profile`, its panes driven as this app's panes are."""
         return WorkbenchScreen(
             profile,
             self.engine_factory,
@@ -167,6 +167,35 @@ class WorkbenchApp(ProfileActions, App[None]):
                 asyncio.get_running_loop().remove_signal_handler(signum)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
+
+    # --- profiles (`tui.profile_actions`) --------------------------------------------------
+
+    def on_workbench_screen_edited(self, message: WorkbenchScreen.Edited) -> None:
+        self.profile_actions.edited()
+
+    def open_profile(self, name_or_path: str) -> bool:
+        """Replace the workbench with this profile. False (with a message) if it does not load."""
+        return self.profile_actions.open_profile(name_or_path)
+
+    def action_open_profile(self) -> None:
+        """Choose a profile and open it (the current models are unloaded)."""
+        self.profile_actions.choose_and_open()
+
+    def action_save_profile(self) -> None:
+        """Save the profile under its name (a bundled one is saved as your copy)."""
+        self.profile_actions.save()
+
+    def action_save_profile_as(self) -> None:
+        """Save the profile under a new name."""
+        self.profile_actions.save_as()
+
+    def action_delete_profile(self) -> None:
+        """Choose one of your saved profiles and delete it (after asking)."""
+        self.profile_actions.delete()
+
+    def action_restore_profile(self) -> None:
+        """Choose a bundled profile that your copy hides, and remove your copy."""
+        self.profile_actions.restore()
 
     # --- resources ----------------------------------------------------------------------
 

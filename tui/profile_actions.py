@@ -1,7 +1,9 @@
-"""The workbench's profile actions: open, save, save as, and the title's unsaved mark.
+"""The workbench's profile actions: open, save, save as, delete, restore, and the title's
+unsaved mark.
 
-`ProfileActions` is mixed into `tui.app.WorkbenchApp`, which owns the profile as last
-opened or saved; the workbench screen says what the profile is now
+`WorkbenchApp` holds one `ProfileActions` (`app.profile_actions`) and forwards its keys
+and palette entries here. The app owns the profile as last opened or saved
+(`app.profile`); the workbench screen says what the profile is now
 (`WorkbenchScreen.current_profile()`). Files are read and written off the UI thread
 by `profiles.store`; a profile that does not load or save is a one-line notification.
 """
@@ -12,66 +14,54 @@ import os
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from profiles.schema import Profile
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.main import WorkbenchScreen
 
 if TYPE_CHECKING:
-    from textual.app import App
-
-    from profiles.results import RunResult
     from profiles.store import ProfileEntry
-
-    class _WorkbenchHost(App[None]):
-        """What the mixin uses of `WorkbenchApp`, for the type checker (at run time: object)."""
-
-        @property
-        def workbench(self) -> WorkbenchScreen: ...
-
-        def _new_workbench(self, profile: Profile) -> WorkbenchScreen: ...
-
-else:
-    _WorkbenchHost = object
 
 PROFILE_NAME_HINT = "letters, digits, '.', '_' and '-'; at most 64 characters"
 
 
-class ProfileActions(_WorkbenchHost):
-    """Open, save and save-as for the workbench app (a mixin for `WorkbenchApp`)."""
+class ProfileActions:
+    """Open, save, save as, delete and restore profiles for the workbench app."""
 
-    profile: Profile
-    """The profile as last opened or saved (the baseline for the unsaved mark)."""
-    profile_path: Path | None
-    """Where the profile was last saved, if it was saved in this session."""
-    unsaved: bool
-    """The profile on screen differs from `profile`; the title shows a `*`."""
-    results: dict[int, RunResult]
+    def __init__(self, app: Any) -> None:
+        """`app`: the `tui.app.WorkbenchApp` (its profile, results, workbench screen, and
+        Textual's workers, screens and notifications)."""
+        self.app = app
+        self.profile_path: Path | None = None
+        """Where the profile was last saved, if it was saved in this session."""
+        self.unsaved = False
+        """The profile on screen differs from `app.profile`; the title shows a `*`."""
 
     # --- title and unsaved changes -----------------------------------------------------
 
-    def _update_title(self) -> None:
-        self.title = f"llmbench · {self.profile.name}{' *' if self.unsaved else ''}"
+    def update_title(self) -> None:
+        app = self.app
+        app.title = f"llmbench · {app.profile.name}{' *' if self.unsaved else ''}"
 
-    def on_workbench_screen_edited(self, message: WorkbenchScreen.Edited) -> None:
+    def edited(self) -> None:
+        """The workbench changed: update the unsaved mark."""
         try:
-            current = self.workbench.current_profile()
+            current = self.app.workbench.current_profile()
         except LookupError:
             return
-        self.unsaved = current != same_form(self.profile)
-        self._update_title()
+        self.unsaved = current != same_form(self.app.profile)
+        self.update_title()
 
     # --- open --------------------------------------------------------------------------
 
-    def action_open_profile(self) -> None:
+    def choose_and_open(self) -> None:
         """Choose a profile and open it (the current models are unloaded).
 
         The profiles are read and checked in a thread worker (each file is capped at
         `profiles.store.MAX_PROFILE_BYTES`), so a large or broken file never freezes the UI;
         the dialog opens when the list is ready.
         """
-        self.run_worker(
+        self.app.run_worker(
             self._list_for_open, thread=True, group="open", exclusive=True, name="list profiles"
         )
 
@@ -82,20 +72,20 @@ class ProfileActions(_WorkbenchHost):
         try:
             entries = list_profiles()
         except Exception as error:  # noqa: BLE001 - a worker's exception would end the app
-            self.call_from_thread(
-                self.notify, f"cannot list profiles: {one_line(error)}", severity="error"
+            self.app.call_from_thread(
+                self.app.notify, f"cannot list profiles: {one_line(error)}", severity="error"
             )
             return
-        self.call_from_thread(self._show_open_dialog, entries)
+        self.app.call_from_thread(self._show_open_dialog, entries)
 
     def _show_open_dialog(self, entries: list[ProfileEntry]) -> None:
         from tui.screens.open_profile import OpenProfileScreen
 
-        self.push_screen(OpenProfileScreen(entries), self._open_chosen)
+        self.app.push_screen(OpenProfileScreen(entries), self._open_chosen)
 
     def _open_chosen(self, path: str | None) -> None:
         if path:
-            self.run_worker(
+            self.app.run_worker(
                 partial(self._load_for_open, path), thread=True, group="open", name="open profile"
             )
 
@@ -106,9 +96,9 @@ class ProfileActions(_WorkbenchHost):
         try:
             profile = load_profile(name_or_path)
         except ProfileError as error:
-            self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
+            self.app.call_from_thread(self.app.notify, str(error), severity="error", timeout=10)
             return
-        self.call_from_thread(self._show_profile, profile)
+        self.app.call_from_thread(self._show_profile, profile)
 
     def open_profile(self, name_or_path: str) -> bool:
         """Replace the workbench with this profile. False (with a message) if it does not load."""
@@ -118,33 +108,33 @@ class ProfileActions(_WorkbenchHost):
         try:
             profile = load_profile(name_or_path)
         except ProfileError as error:
-            self.notify(str(error), severity="error", timeout=10)
+            self.app.notify(str(error), severity="error", timeout=10)
             return False
         self._show_profile(profile)
         return True
 
     def _show_profile(self, profile: Profile) -> None:
-        self.workbench.close_all()
-        self.profile, self.profile_path, self.unsaved = profile, None, False
-        self.results.clear()
-        self.switch_screen(self._new_workbench(profile))
-        self._update_title()
-        self.notify(f"opened {profile.name}")
+        self.app.workbench.close_all()
+        self.app.profile, self.profile_path, self.unsaved = profile, None, False
+        self.app.results.clear()
+        self.app.switch_screen(self.app.new_workbench(profile))
+        self.update_title()
+        self.app.notify(f"opened {profile.name}")
 
     # --- save --------------------------------------------------------------------------
 
-    def action_save_profile(self) -> None:
+    def save(self) -> None:
         """Save the profile under its name (a bundled one is saved as your copy)."""
-        self.save_profile(self.workbench.current_profile())
+        self.save_profile(self.app.workbench.current_profile())
 
-    def action_save_profile_as(self) -> None:
+    def save_as(self) -> None:
         """Save the profile under a new name."""
         from tui.screens.text_prompt import TextPromptScreen
 
-        self.push_screen(
+        self.app.push_screen(
             TextPromptScreen(
                 "Save profile as",
-                value=self.profile.name,
+                value=self.app.profile.name,
                 hint=PROFILE_NAME_HINT,
                 check=profile_name_problem,
             ),
@@ -159,7 +149,7 @@ class ProfileActions(_WorkbenchHost):
         from profiles.profile_removal import has_bundled
         from profiles.store import default_path
 
-        profile = self.workbench.current_profile().model_copy(update={"name": name})
+        profile = self.app.workbench.current_profile().model_copy(update={"name": name})
         target = default_path(name)
         if os.path.lexists(target):
             question = f"A saved profile '{name}' exists ({target}). Overwrite it?"
@@ -171,22 +161,24 @@ class ProfileActions(_WorkbenchHost):
         else:
             self.save_profile(profile)
             return
-        self.push_screen(
+        self.app.push_screen(
             ConfirmScreen(question, yes="Overwrite" if os.path.lexists(target) else "Save"),
             lambda yes: self.save_profile(profile) if yes else None,
         )
 
     # --- delete and restore ----------------------------------------------------------
 
-    def action_delete_profile(self) -> None:
+    def delete(self) -> None:
         """Choose one of your saved profiles and delete it (after asking)."""
         self._choose_then(
-            lambda entry: entry.source == "user", "Delete a saved profile", self._delete
+            lambda entry: entry.source == "user", "Delete a saved profile", self._delete_chosen
         )
 
-    def action_restore_profile(self) -> None:
+    def restore(self) -> None:
         """Choose a bundled profile that your copy hides, and remove your copy."""
-        self._choose_then(lambda entry: entry.shadowed, "Restore a bundled profile", self._restore)
+        self._choose_then(
+            lambda entry: entry.shadowed, "Restore a bundled profile", self._restore_chosen
+        )
 
     def _choose_then(
         self,
@@ -203,13 +195,13 @@ class ProfileActions(_WorkbenchHost):
             try:
                 entries = [entry for entry in list_profiles() if wanted(entry)]
             except Exception as error:  # noqa: BLE001 - a worker's exception would end the app
-                self.call_from_thread(
-                    self.notify, f"cannot list profiles: {one_line(error)}", severity="error"
+                self.app.call_from_thread(
+                    self.app.notify, f"cannot list profiles: {one_line(error)}", severity="error"
                 )
                 return
-            self.call_from_thread(self._choose_from, entries, title, then)
+            self.app.call_from_thread(self._choose_from, entries, title, then)
 
-        self.run_worker(listed, thread=True, group="open", exclusive=True, name="list profiles")
+        self.app.run_worker(listed, thread=True, group="open", exclusive=True, name="list profiles")
 
     def _choose_from(
         self, entries: list[ProfileEntry], title: str, then: Callable[[str], None]
@@ -217,7 +209,7 @@ class ProfileActions(_WorkbenchHost):
         from tui.screens.open_profile import OpenProfileScreen
 
         if not entries:
-            self.notify(f"{title.lower()}: there is none", severity="warning")
+            self.app.notify(f"{title.lower()}: there is none", severity="warning")
             return
         by_path = {str(entry.path): entry.name for entry in entries}
 
@@ -225,22 +217,24 @@ class ProfileActions(_WorkbenchHost):
             if path:
                 then(by_path[path])
 
-        self.push_screen(OpenProfileScreen(entries, title=title, verb="choose"), chosen)
+        self.app.push_screen(OpenProfileScreen(entries, title=title, verb="choose"), chosen)
 
-    def _delete(self, name: str) -> None:
+    def _delete_chosen(self, name: str) -> None:
         from profiles.profile_removal import delete_saved_profile
 
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self._remove_with(delete_saved_profile, name, "deleted")
 
-        self.push_screen(ConfirmScreen(f"Delete your saved profile '{name}'?", "Delete"), confirmed)
+        self.app.push_screen(
+            ConfirmScreen(f"Delete your saved profile '{name}'?", "Delete"), confirmed
+        )
 
-    def _restore(self, name: str) -> None:
+    def _restore_chosen(self, name: str) -> None:
         from profiles.profile_removal import restore_bundled_profile
 
         question = f"Remove your copy of '{name}', so the bundled profile shows again?"
-        self.push_screen(
+        self.app.push_screen(
             ConfirmScreen(question, "Restore"),
             lambda yes: (
                 self._remove_with(restore_bundled_profile, name, "restored") if yes else None
@@ -253,15 +247,15 @@ class ProfileActions(_WorkbenchHost):
         try:
             remove(name)
         except ProfileError as error:
-            self.notify(str(error), severity="error", timeout=10)
+            self.app.notify(str(error), severity="error", timeout=10)
             return
-        if name == self.profile.name:
+        if name == self.app.profile.name:
             self.profile_path = None
-        self.notify(f"{done} {name}")
+        self.app.notify(f"{done} {name}")
 
     def save_profile(self, profile: Profile) -> None:
         """Save `profile` off the UI thread; the title loses its `*` when it is written."""
-        self.run_worker(
+        self.app.run_worker(
             partial(self._save, profile), thread=True, group="save", name="save profile"
         )
 
@@ -272,16 +266,18 @@ class ProfileActions(_WorkbenchHost):
         try:
             path = save_profile(profile)
         except ProfileError as error:
-            self.call_from_thread(self.notify, str(error), severity="error", timeout=10)
+            self.app.call_from_thread(self.app.notify, str(error), severity="error", timeout=10)
             return
-        self.call_from_thread(self._saved, profile, path)
+        self.app.call_from_thread(self._saved, profile, path)
 
     def _saved(self, profile: Profile, path: Path) -> None:
-        self.profile, self.profile_path = profile, path
-        self.workbench.profile = self.workbench.profile.model_copy(update={"name": profile.name})
-        self.unsaved = self.workbench.current_profile() != same_form(profile)
-        self._update_title()
-        self.notify(f"saved {profile.name} to {path}")
+        self.app.profile, self.profile_path = profile, path
+        self.app.workbench.profile = self.app.workbench.profile.model_copy(
+            update={"name": profile.name}
+        )
+        self.unsaved = self.app.workbench.current_profile() != same_form(profile)
+        self.update_title()
+        self.app.notify(f"saved {profile.name} to {path}")
 
 
 def same_form(profile: Profile) -> Profile:

@@ -20,12 +20,12 @@ def toggle_token_view(screen: WorkbenchScreen) -> None:
     current = screen.current_pane
     if not panes or current is None:
         return
-    on = not current.token_view_on
+    on = not current.answer_area.tokens_on
     for pane in panes:
-        pane.toggle_token_view(on)
+        pane.answer_area.show_tokens(on)
     if on:
         current.focus_answer()
-        unavailable = current.token_view_unavailable()
+        unavailable = current.answer_area.tokens_unavailable()
         if unavailable:
             screen.notify(unavailable, severity="warning")
 
@@ -39,7 +39,7 @@ def show_answer_parting(screen: WorkbenchScreen) -> None:
         for pane in screen.panes
         if pane.controller is not None
         and pane.controller.request is not None
-        and pane.token_records
+        and pane.answer_area.token_records
         and not pane.busy
     ]
     prompts = {(p.controller.request.prompt, p.controller.request.system_prompt) for p in answered}
@@ -53,13 +53,13 @@ def show_answer_parting(screen: WorkbenchScreen) -> None:
     paths = {(p.controller.plan.kind, p.controller.plan.settings.path) for p in answered}
     same_model = len(paths) == 1 and next(iter(paths))[0] == "local"
     divergence = find_divergence(
-        [pane.token_records for pane in answered], same_vocabulary=same_model
+        [pane.answer_area.token_records for pane in answered], same_vocabulary=same_model
     )
     if divergence is None:
         screen.notify("the answers are the same, token for token")
         return
     for pane, parting in zip(answered, divergence.partings, strict=True):
-        pane.toggle_token_view(True)
-        pane.token_inspector.view.set_parting(parting.token_index)
+        pane.answer_area.show_tokens(True)
+        pane.answer_area.tokens.view.set_parting(parting.token_index)
     panes = [(pane.label, pane.sampling.temperature) for pane in answered]
     screen.app.push_screen(AnswerPartingScreen(divergence, panes))

@@ -185,7 +185,7 @@ async def test_the_workbench_runs_a_local_pane_and_a_server_pane(
     from profiles.store import load_profile
     from tui.app import make_app
     from tui.pane_controller import PaneState
-    from tui.widgets.model_pane import describe_model
+    from tui.widgets.pane_header import describe_model
 
     monkeypatch.setenv(KEY_ENV, API_KEY)
     profile = load_profile(str(mixed_profile(server, tmp_path)))

@@ -49,7 +49,7 @@ async def test_w_marks_the_token_where_sampling_parted_greedy_and_hot() -> None:
         greedy, hot = app.workbench.panes
         assert [greedy.state, hot.state] == [PaneState.DONE, PaneState.DONE]
         for pane in (greedy, hot):  # a record per token, summary in the stats
-            assert len(pane.token_records) == pane.controller.stats.generated_tokens
+            assert len(pane.answer_area.token_records) == pane.controller.stats.generated_tokens
             assert pane.controller.stats.mean_entropy is not None
         assert greedy.controller.stats.mean_entropy == 0.0 < hot.controller.stats.mean_entropy
         await pilot.press("escape", "w")
@@ -58,12 +58,20 @@ async def test_w_marks_the_token_where_sampling_parted_greedy_and_hot() -> None:
         parting = app.screen.divergence.partings
         index = parting[0].token_index
         assert index is not None and index == parting[1].token_index
-        ids = [[r.token_id for r in pane.token_records[:index]] for pane in (greedy, hot)]
+        ids = [
+            [r.token_id for r in pane.answer_area.token_records[:index]] for pane in (greedy, hot)
+        ]
         assert ids[0] == ids[1]
-        assert greedy.token_records[index].token_id != hot.token_records[index].token_id
-        assert greedy.token_records[index].rank == 1 and hot.token_records[index].rank > 1
+        assert (
+            greedy.answer_area.token_records[index].token_id
+            != hot.answer_area.token_records[index].token_id
+        )
+        assert (
+            greedy.answer_area.token_records[index].rank == 1
+            and hot.answer_area.token_records[index].rank > 1
+        )
         await pilot.press("escape")
         await pilot.pause(0.2)
-        view = hot.token_inspector.view
-        assert hot.token_view_on and view.parting == index == view.cursor
-        assert hot.token_inspector.panel.record is hot.token_records[index]
+        view = hot.answer_area.tokens.view
+        assert hot.answer_area.tokens_on and view.parting == index == view.cursor
+        assert hot.answer_area.tokens.panel.record is hot.answer_area.token_records[index]

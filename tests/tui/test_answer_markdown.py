@@ -48,13 +48,13 @@ async def test_shift_m_shows_a_finished_answer_as_markdown_and_back():
         assert raw.display and not rendered.display
         await pilot.press("M")
         await pilot.pause()
-        assert pane.showing_markdown and rendered.display and not raw.display
+        assert pane.answer_area.showing_markdown and rendered.display and not raw.display
         assert rendered.answer == ANSWER
         kinds = {type(block).__name__ for block in rendered.query("*")}
         assert {"MarkdownBulletList", "MarkdownFence", "MarkdownTable"} <= kinds, kinds
         await pilot.press("M")
         await pilot.pause()
-        assert not pane.showing_markdown and raw.display and not rendered.display
+        assert not pane.answer_area.showing_markdown and raw.display and not rendered.display
 
 
 async def test_markdown_waits_for_the_answer_to_finish():
@@ -69,7 +69,7 @@ async def test_markdown_waits_for_the_answer_to_finish():
         await wait_until(pilot, lambda: app.workbench.panes[0].state is PaneState.GENERATING)
         pane = app.workbench.panes[0]
         assert await pane.toggle_markdown() is not None
-        assert not pane.showing_markdown
+        assert not pane.answer_area.showing_markdown
 
 
 async def test_a_new_run_goes_back_to_raw_text():
@@ -80,10 +80,10 @@ async def test_a_new_run_goes_back_to_raw_text():
         pane = app.workbench.panes[0]
         await pilot.press("M")
         await pilot.pause()
-        assert pane.showing_markdown
+        assert pane.answer_area.showing_markdown
         await pilot.press("ctrl+r")
         await pilot.pause()
-        assert not pane.showing_markdown
+        assert not pane.answer_area.showing_markdown
 
 
 async def test_dragging_the_mouse_selects_part_of_the_raw_answer():

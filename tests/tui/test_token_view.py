@@ -35,25 +35,25 @@ async def test_v_shows_tokens_coloured_and_the_cursor_moves_with_keys() -> None:
         pane = app.workbench.current_pane
         await pilot.press("v")
         await pilot.pause()
-        assert all(p.token_view_on for p in app.workbench.panes)
-        view = pane.token_inspector.view
+        assert all(p.answer_area.tokens_on for p in app.workbench.panes)
+        view = pane.answer_area.tokens.view
         assert app.focused is view
         assert "".join(view.wrapped_lines) == "".join(WORDS)
         assert view.cursor == 0
         await pilot.press("right", "right", "right")
         assert view.cursor == 3
-        panel = pane.token_inspector.panel
-        assert panel.record is pane.token_records[3]
+        panel = pane.answer_area.tokens.panel
+        assert panel.record is pane.answer_area.token_records[3]
         await pilot.press("end")
         assert view.cursor == len(WORDS) - 1
         await pilot.press("right")  # stays on the last token
         assert view.cursor == len(WORDS) - 1
         await pilot.press("home", "left")
         assert view.cursor == 0
-        assert panel.record is pane.token_records[0]
+        assert panel.record is pane.answer_area.token_records[0]
         await pilot.press("v")
         await pilot.pause()
-        assert not pane.token_view_on and pane.answer == "".join(WORDS)
+        assert not pane.answer_area.tokens_on and pane.answer == "".join(WORDS)
 
 
 async def test_a_click_puts_the_cursor_on_the_token_clicked() -> None:
@@ -63,12 +63,12 @@ async def test_a_click_puts_the_cursor_on_the_token_clicked() -> None:
         await run_to_done(pilot, app)
         await pilot.press("v")
         await pilot.pause()
-        view = app.workbench.current_pane.token_inspector.view
+        view = app.workbench.current_pane.answer_area.tokens.view
         column = len("".join(WORDS[:5])) + 1  # inside "w5 "
         await pilot.click(TokenView, offset=(column, 0))
         await pilot.pause()
         assert view.cursor == 5
-        assert app.workbench.current_pane.token_inspector.panel.record.text == "w5 "
+        assert app.workbench.current_pane.answer_area.tokens.panel.record.text == "w5 "
 
 
 async def test_the_panel_shows_candidates_the_chosen_marked_and_the_lens() -> None:
@@ -81,9 +81,9 @@ async def test_the_panel_shows_candidates_the_chosen_marked_and_the_lens() -> No
         pane = app.workbench.current_pane
         await pilot.press("right", "right", "right", "right")  # w4: a rival is more likely
         await pilot.pause()
-        record = pane.token_records[4]
+        record = pane.answer_area.token_records[4]
         assert record.rank == 2
-        shown = pane.token_inspector.panel.content
+        shown = pane.answer_area.tokens.panel.content
         text = _render_text(shown)
         assert "token 5/30" in text and "rank 2" in text
         for header in ("T.2", "T.7", "T1", "T1.5", "now.9"):
@@ -119,7 +119,7 @@ async def test_a_server_without_probabilities_says_the_token_view_is_unavailable
         assert engines.last("a").requests[-1].top_candidates == 0
         await pilot.press("v")
         await pilot.pause()
-        text = _render_text(pane.token_inspector.panel.content)
+        text = _render_text(pane.answer_area.tokens.panel.content)
         assert "token view unavailable" in text
 
 
@@ -143,9 +143,9 @@ async def test_w_marks_where_two_answers_part_and_shows_each_ones_candidates() -
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, AnswerPartingScreen))
         for pane in app.workbench.panes:
-            assert pane.token_view_on
-            assert pane.token_inspector.view.parting == 6
-            assert pane.token_inspector.view.cursor == 6
+            assert pane.answer_area.tokens_on
+            assert pane.answer_area.tokens.view.parting == 6
+            assert pane.answer_area.tokens.view.cursor == 6
 
 
 async def test_w_with_one_pane_or_equal_answers_says_why_and_opens_nothing() -> None:
@@ -227,7 +227,7 @@ async def test_the_token_view_fills_while_the_answer_streams_and_end_follows_it(
         await ready(pilot, app)
         await pilot.press("escape", "v")  # on before the run
         pane = app.workbench.current_pane
-        view = pane.token_inspector.view
+        view = pane.answer_area.tokens.view
         assert app.focused is view
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: 2 <= len(view.records) < len(WORDS))
@@ -235,7 +235,7 @@ async def test_the_token_view_fills_while_the_answer_streams_and_end_follows_it(
         await wait_until(pilot, all_in(app, PaneState.DONE))
         assert "".join(view.wrapped_lines) == "".join(WORDS)
         assert view.cursor == len(WORDS) - 1  # it followed the answer to its end
-        assert pane.token_inspector.panel.record is pane.token_records[-1]
+        assert pane.answer_area.tokens.panel.record is pane.answer_area.token_records[-1]
         await pilot.pause(0.2)  # the finished run is recorded before the app closes
 
 
@@ -246,10 +246,10 @@ async def test_markdown_and_the_token_view_take_turns() -> None:
         await run_to_done(pilot, app)
         pane = app.workbench.current_pane
         await pane.toggle_markdown()
-        assert pane.showing_markdown
+        assert pane.answer_area.showing_markdown
         await pilot.press("v")
         await pilot.pause()
-        assert pane.token_view_on and not pane.showing_markdown
+        assert pane.answer_area.tokens_on and not pane.answer_area.showing_markdown
         await pane.toggle_markdown()
         await pilot.pause()
-        assert pane.showing_markdown and not pane.token_view_on
+        assert pane.answer_area.showing_markdown and not pane.answer_area.tokens_on

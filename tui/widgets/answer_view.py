@@ -13,10 +13,9 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.widgets.line_selection import SelectableLines
+from tui.widgets.line_selection import SelectableScrollView
 
 Span = tuple[str, str]
 """(text, kind): kind is "text" for the answer, "marker" for an inserted marker."""
@@ -41,7 +40,7 @@ def _break_index(text: str, width: int) -> int:
     return len(text)
 
 
-class AnswerView(SelectableLines, ScrollView, can_focus=True):
+class AnswerView(SelectableScrollView, can_focus=True):
     """A read-only, word-wrapped, incrementally appended text with inline markers."""
 
     COMPONENT_CLASSES = {"answer-view--marker", "answer-view--error"}

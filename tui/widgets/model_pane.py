@@ -5,8 +5,9 @@ The pane owns a `PaneController` and runs its pump in a thread worker of its own
 posts `ModelPane.EventsArrived`; every widget update happens here, on the UI thread,
 once per batch of events.
 
-Border title: the label. Border subtitle: the state (loading with progress, ready,
-generating, done, stopped, error or crashed with the reason).
+Border title: the label. The model line and the border subtitle (the state: loading
+with progress, ready, generating, done, stopped, error or crashed with the reason) come
+from `tui.widgets.pane_header`; the answer is an `AnswerArea` (text, tokens or Markdown).
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from engines.machine.resources import ProcessSample
@@ -32,35 +31,20 @@ from engines.protocol import (
     TokensGenerated,
     WorkerCrashed,
 )
-from engines.types import GenerationStats, ModelInfo, SamplingParams
+from engines.types import GenerationStats, SamplingParams
 from profiles.plan import PanePlan
 from profiles.run_driver import DriverOptions
-from tui.formatting import format_bytes, short_count
 from tui.pane_controller import EngineFactory, PaneController, PaneState, RunOutcome
-from tui.widgets.answer_markdown import AnswerMarkdown
-from tui.widgets.answer_view import AnswerView
+from tui.widgets.answer_area import AnswerArea
+from tui.widgets.pane_header import ModelLine, header_key, state_text
 from tui.widgets.pane_stats import PaneStats, StatsFigures
-from tui.widgets.pane_token_view import PaneTokenView
 from tui.widgets.sampler_controls import SamplerControls
-from tui.widgets.token_inspector import TokenInspector
 
 ProcessFigures = Callable[[int], ProcessSample | None]
 """The latest sample of a worker process (by pid) for the stats line; None when there is none."""
 
 LIVE_REFRESH_S = 0.25
 """How often the elapsed time and process figures refresh while a pane is busy."""
-
-STATE_STYLES = {
-    PaneState.RESOLVING: "dim",
-    PaneState.LOADING: "yellow",
-    PaneState.READY: "green",
-    PaneState.GENERATING: "bold cyan",
-    PaneState.DONE: "bold green",
-    PaneState.STOPPED: "yellow",
-    PaneState.ERROR: "bold red",
-    PaneState.CRASHED: "bold red",
-}
-
 
 FAILED_STATES = (PaneState.ERROR, PaneState.CRASHED)
 
@@ -72,33 +56,13 @@ PLACEHOLDERS = {
 """What an empty answer area says, by state."""
 
 
-def describe_model(info: ModelInfo) -> str:
-    """What the model is, in one line: parameters, quant, size, context, backend, GPU layers."""
-    parts = []
-    if info.n_params:
-        parts.append(short_count(info.n_params))
-    if info.quantization:
-        parts.append(info.quantization)
-    if info.file_size:
-        parts.append(format_bytes(info.file_size))
-    if info.n_ctx:  # 0: a server that does not say
-        parts.append(f"ctx {info.n_ctx}")
-    parts.append(info.backend)
-    if not info.backend.startswith("remote"):  # a server's GPU layers are not known here
-        layers = f"/{info.n_layers}" if info.n_layers else ""
-        parts.append(f"{info.n_gpu_layers_offloaded}{layers} layers on GPU")
-    if not info.has_chat_template:
-        parts.append("no chat template")
-    return " · ".join(parts)
-
-
 def temperature_marker(sampling: SamplingParams) -> str:
     """The marker shown in the text where a live temperature change took effect."""
     return f"⟨T={sampling.temperature:g}⟩"
 
 
-class ModelPane(PaneTokenView, Vertical, can_focus=False):
-    """One model: header, sampling controls, streamed answer, stats line."""
+class ModelPane(Vertical, can_focus=False):
+    """One model: header, sampling controls, its answer (`AnswerArea`), stats line."""
 
     @dataclass
     class EventsArrived(Message):
@@ -148,17 +112,14 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
         """The worker's latest RSS, CPU and GPU memory for the stats line (None: not shown)."""
         self._shown_state: tuple | None = None
         self._shown_header: tuple | None = None
-        self._answer_view = AnswerView(classes="pane--answer")
-        self._tokens = TokenInspector(classes="pane--tokens")
-        self._tokens.display = False
+        self.answer_area = AnswerArea(sampling.temperature)
+        """The answer as streamed text, as tokens (`v`) or as Markdown (`M`)."""
         self.border_title = label
 
     def compose(self) -> ComposeResult:
-        yield Static("", classes="pane--model")
+        yield ModelLine(classes="pane--model")
         yield SamplerControls(self._sampling)
-        yield self._answer_view
-        yield self._tokens
-        yield AnswerMarkdown()
+        yield self.answer_area
         yield PaneStats()
 
     def on_mount(self) -> None:
@@ -177,7 +138,7 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
 
     @property
     def answer(self) -> str:
-        return self._answer_view.text
+        return self.answer_area.text
 
     def start(
         self, plan: PanePlan, factory: EngineFactory, options: DriverOptions | None = None
@@ -186,12 +147,13 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
         say how it is driven (deadline, stop grace, run meter)."""
         self.controller = PaneController(plan, factory, options or DriverOptions())
         self.controller.set_sampling(self._sampling)
+        self.answer_area.controller = self.controller
         self.label = plan.label
         self.border_title = plan.label
         if plan.error is None:
             self._pump()
         else:
-            self._answer_view.add_error(plan.error)
+            self.answer_area.text_view.add_error(plan.error)
         self._refresh_header()
         self._state_changed()
         waiting, self._run_before_start = self._run_before_start, None
@@ -239,43 +201,28 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
         """Run the prompt on this pane's model (queued while it resolves and loads)."""
         if self.controller is None:
             self._run_before_start = (prompt, system_prompt)
-            self._answer_view.clear()
+            self.answer_area.clear()
             return RunOutcome.QUEUED
         outcome = self.controller.request_run(prompt, system_prompt)
         if outcome is RunOutcome.NEEDS_RESTART:
             self._pump()
         if outcome in (RunOutcome.STARTED, RunOutcome.QUEUED, RunOutcome.NEEDS_RESTART):
-            self.show_raw()
-            self._answer_view.clear()
-            if self.token_view_on:
-                self._tokens.sync(self.token_records, self.token_view_unavailable())
+            self.answer_area.clear()
             self.query_one(PaneStats).show(StatsFigures())
         self._refresh_header()
         self._state_changed()
         return outcome
 
-    @property
-    def showing_markdown(self) -> bool:
-        """Whether the answer is shown rendered as Markdown (else as raw text)."""
-        return self.query_one(AnswerMarkdown).shown
-
     async def toggle_markdown(self) -> str | None:
-        """Show the finished answer as Markdown, or back as raw text; a reason when it
-        cannot be (no finished answer yet)."""
-        if self.showing_markdown:
-            self.show_raw()
+        """Show the finished answer as Markdown, or back as text; a reason when it cannot
+        be (no finished answer yet)."""
+        if self.answer_area.showing_markdown:
+            self.answer_area.show_text()
             return None
         if self.busy or not self.answer.strip():
             return "Markdown is for a finished answer: run the prompt and let it finish"
-        self.toggle_token_view(False)
-        await self.query_one(AnswerMarkdown).show_answer(self.answer)
-        self._answer_view.add_class("-hidden")
+        await self.answer_area.show_markdown()
         return None
-
-    def show_raw(self) -> None:
-        """Show the answer as raw text (the streaming view)."""
-        self.query_one(AnswerMarkdown).hide()
-        self._answer_view.remove_class("-hidden")
 
     def stop(self) -> bool:
         """Stop this pane's generation (or its queued run)."""
@@ -291,7 +238,7 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
         if self.controller is not None:
             self.controller.set_sampling(sampling)
         self.query_one(SamplerControls).show(sampling)
-        self._tokens.set_temperature(sampling.temperature)
+        self.answer_area.set_temperature(sampling.temperature)
 
     @property
     def busy(self) -> bool:
@@ -299,10 +246,7 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
         return self.controller is not None and self.controller.busy
 
     def focus_answer(self) -> None:
-        if self.token_view_on:
-            self._tokens.view.focus()
-        else:
-            self._answer_view.focus()
+        self.answer_area.focus_answer()
 
     def focus_temperature(self, return_to: Widget | None = None) -> None:
         """The cursor to the temperature field; enter puts it back in `return_to`."""
@@ -316,7 +260,7 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
         controller = self.controller
         if controller is None or message.pane is not self:
             return
-        answer = self._answer_view
+        answer = self.answer_area.text_view
         finished: GenerationStats | None = None
         for event in message.events:
             before = controller.state
@@ -334,8 +278,7 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
                 answer.add_error(controller.reason, controller.detail)
             elif isinstance(event, WorkerCrashed):  # its run's error is shown: add the log
                 answer.add_detail(event.log_tail)
-        if self.token_view_on:
-            self._tokens.sync(self.token_records, self.token_view_unavailable())
+        self.answer_area.sync_tokens()
         self._refresh_header()
         self._refresh_live()
         if finished is not None:
@@ -373,56 +316,13 @@ class ModelPane(PaneTokenView, Vertical, can_focus=False):
     def _refresh_header(self) -> None:
         """Redraw the model line and the state, only when something they show changed."""
         controller = self.controller
-        key = (
-            None
-            if controller is None
-            else (
-                controller.state,
-                controller.reason,
-                controller.load_fraction,
-                controller.pending is not None,
-                controller.info,
-                len(controller.warnings),
-                controller.stats is not None and controller.stats.stop_reason,
-            )
-        )
+        key = header_key(controller)
         if key is not None and key == self._shown_header:
             return
         self._shown_header = key
-        model = self.query_one(".pane--model", Static)
-        if controller is None:
-            model.update(Text("finding the model…", style="dim"), layout=False)
-        elif controller.info is not None:
-            line = Text(describe_model(controller.info), style="dim")
-            for warning in controller.warnings:
-                line.append(f"\n⚠ {warning}", style="yellow")
-            warned = bool(controller.warnings)
-            model.set_class(warned, "-warned")
-            model.tooltip = "\n".join(controller.warnings) or None
-            model.update(line, layout=warned)  # warnings take more lines; else one fixed line
-        else:
-            model.update(
-                Text(controller.plan.model_ref, style="dim", no_wrap=True, overflow="ellipsis"),
-                layout=False,
-            )
-        self.border_subtitle = self._state_text()
-        self._answer_view.set_placeholder(PLACEHOLDERS.get(self.state, ""))
-
-    def _state_text(self) -> Text:
-        controller = self.controller
-        state = self.state
-        text = Text(f"● {state.value}", style=STATE_STYLES[state])
-        if controller is None:
-            return text
-        if state is PaneState.LOADING:
-            text.append(f" {controller.load_fraction:.0%}")
-            if controller.pending is not None:
-                text.append(" · run queued")
-        elif state in (PaneState.ERROR, PaneState.CRASHED) and controller.reason:
-            text.append(f": {controller.reason}")
-        elif state is PaneState.DONE and controller.stats is not None:
-            text.append(f" ({controller.stats.stop_reason})")
-        return text
+        self.query_one(".pane--model", ModelLine).show(controller)
+        self.border_subtitle = state_text(controller, self.state)
+        self.answer_area.text_view.set_placeholder(PLACEHOLDERS.get(self.state, ""))
 
     def _process(self) -> ProcessSample | None:
         controller = self.controller
