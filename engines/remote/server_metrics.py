@@ -16,15 +16,18 @@ best-effort with a short timeout: it never fails a generation.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from typing import Any
 
 from engines.remote.client import ServerConnection, ServerError, Timeouts, split_base_url
-from engines.types import ServerFigures
+from engines.types import GenerationStats, ServerFigures
 
 METRICS_TIMEOUT = Timeouts(connect_s=2.0, read_s=3.0)
 """Reading a server's own figures never waits long: they are extras."""
+SELF_REPORTING = ("llama.cpp", "vllm", "unknown")
+"""Server kinds that may publish /metrics, /props or /slots."""
 
 _SAMPLE = re.compile(
     r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(?P<value>[-+0-9.eEnNaIf]+)(?:\s+\d+)?$"
@@ -101,6 +104,29 @@ def read_server_figures(
         props if isinstance(props, dict) else {},
         slots if isinstance(slots, list) else [],
     )
+
+
+class ServerFigureReader:
+    """Adds a server's own figures to each answer's stats, while the server publishes any.
+
+    A server that said nothing after its first answer is not asked again, so a server
+    without these endpoints costs one round of requests, once."""
+
+    def __init__(self, base_url: str, api_key: str | None) -> None:
+        self._base_url = base_url
+        self._api_key = api_key
+        self._self_reporting: bool | None = None
+        """Whether the server published its own figures (None: not asked yet)."""
+
+    def with_figures(self, stats: GenerationStats, server_kind: str) -> GenerationStats:
+        """`stats` with what the server says about itself (llama-server, vLLM), if anything."""
+        if stats.stop_reason in ("error", "cancelled") or server_kind not in SELF_REPORTING:
+            return stats
+        if self._self_reporting is False:
+            return stats
+        figures = read_server_figures(self._base_url, self._api_key)
+        self._self_reporting = figures.known
+        return dataclasses.replace(stats, server=figures) if figures.known else stats
 
 
 def _kv_cache_pct(metrics: dict[str, float], slots: list[dict[str, Any]]) -> float | None:

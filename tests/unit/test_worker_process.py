@@ -20,8 +20,9 @@ import psutil
 import pytest
 from gguf_samples import write_sample_gguf
 
-from engines.local.handle import WorkerModelHandle, describe_exit
+from engines.local.handle import WorkerModelHandle
 from engines.local.timing import delivery_lag_p95_ms
+from engines.local.worker_process import describe_exit
 from engines.protocol import (
     Event,
     GenerationFinished,
