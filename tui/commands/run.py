@@ -365,7 +365,7 @@ def _measure_fidelity(plans, outcome, text: str, n_ctx: int) -> None:
     """Run the fidelity pass, print its table and put its figures into the results."""
     from engines.fidelity.reference_store import text_sha256
     from profiles.fidelity_run import run_fidelity
-    from profiles.results import FidelityRecord
+    from profiles.result_parts import FidelityRecord
     from tui.commands.fidelity_output import FidelityProgressPrinter, fidelity_table
 
     printer = FidelityProgressPrinter(sys.stderr, total_panes=len(plans))
