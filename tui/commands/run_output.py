@@ -17,7 +17,7 @@ from engines.types import FINISHED_STOP_REASONS
 from profiles.best import BEST_MARK, CACHED_MARK, Contender, Figure, starred
 from profiles.plan import PanePlan
 from profiles.results import RunResult
-from profiles.runner import ComparisonOutcome, PaneFailure, PaneProgress
+from profiles.run_report import ComparisonOutcome, PaneFailure, PaneProgress
 
 DASH = "—"
 """Shown for a figure that cannot be known (docs/metrics.md: never 0 or infinity)."""
