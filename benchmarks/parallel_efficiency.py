@@ -32,7 +32,8 @@ from dataclasses import replace
 
 from engines.machine.threads import available_cores
 from profiles.plan import PanePlan, build_plan
-from profiles.runner import ComparisonOutcome, run_comparison
+from profiles.run_report import ComparisonOutcome
+from profiles.runner import run_comparison
 from profiles.store import load_profile
 
 PROMPT = "Write a long, detailed story about a lighthouse keeper who finds a map in a bottle."

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from profiles.plan import PanePlan
-from profiles.results import Figures, ModelRecord, RunResult, SamplingRecord, new_result_id
+from profiles.result_parts import Figures, ModelRecord, SamplingRecord
+from profiles.results import RunResult, new_result_id
 from profiles.run_report import ComparisonOutcome, PaneFailure
 
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from profiles.export import model_type
+from profiles.export_fields import model_type
 from profiles.results import RunResult
 
 

@@ -1,8 +1,9 @@
 """What a comparison run reports: each pane's progress, its failure, and the outcome.
 
-Plain data shared by `profiles.runner` (which produces it) and the front ends that show
-it (`llmbench run`'s progress and table; the workbench), with `PaneFailed` (what ends a
-pane's run inside the runner) and the one-line summary of a finished generation.
+Plain data shared by `profiles.runner` and `profiles.pane_run` (which produce it) and the
+front ends that show it (`llmbench run`'s progress and table; the workbench), with
+`PaneFailed` (what ends a pane's run inside the runner) and the one-line summary of a
+finished generation.
 """
 
 from __future__ import annotations

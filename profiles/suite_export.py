@@ -1,6 +1,6 @@
 """Exports of a suite run: every answer with its check results, and the quality × cost table.
 
-- JSON: the usual export (`profiles.export.to_json`) with a `suite` block (run id, name,
+- JSON: the usual export (`profiles.json_export.to_json`) with a `suite` block (run id, name,
   prompts), the `quality` rows (`profiles.quality_table`) and each record's checks;
 - CSV: one row per answer (`result_to_record` fields), then the suite columns (prompt id,
   checks passed/made, the failed checks) and the pane's quality figures (`quality_*`);
@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from engines.messages import one_line
-from profiles import export
+from profiles.export_fields import result_to_record
+from profiles.json_export import to_json
 from profiles.quality_table import (
     QUALITY_COLUMNS,
     QualityRow,
@@ -95,7 +96,7 @@ def suite_to_json(
     host: dict[str, Any] | None = None,
 ) -> str:
     """The JSON export with the suite, its quality rows and each answer's checks."""
-    document = json.loads(export.to_json(results, mode=mode, host=host))
+    document = json.loads(to_json(results, mode=mode, host=host))
     rows = quality_rows(results, standings)
     tags = [r.suite for r in results if r.suite]
     if tags:
@@ -123,7 +124,7 @@ def suite_to_csv(
     buffer = io.StringIO()
     records = [
         {
-            **export.result_to_record(result),
+            **result_to_record(result),
             **suite_fields(result),
             **_quality_fields(_row_of(rows, result)),
         }

@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from profiles.checks import run_checks
 from profiles.results import RunResult, new_result_id
-from profiles.run_report import RunItem
+from profiles.run_report import ComparisonOutcome, RunItem
 from profiles.suite_record import SuiteRecord
 
 if TYPE_CHECKING:
     from profiles.plan import PanePlan
-    from profiles.runner import ComparisonOutcome
     from profiles.suite import Suite
 
 

@@ -94,7 +94,7 @@ class FidelityAction:
             return
         from engines.fidelity.reference_store import text_sha256
         from engines.fidelity.reference_text import bundled_text
-        from profiles.results import FidelityRecord
+        from profiles.result_parts import FidelityRecord
 
         digest = text_sha256(bundled_text())
         lines = []

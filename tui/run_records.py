@@ -32,8 +32,9 @@ def default_export_path(profile_name: str, fmt: ExportFormat, folder: Path | Non
 def export_results(results: Sequence[RunResult], path: Path, fmt: ExportFormat) -> Path:
     """Write the comparison to `path` atomically; returns the absolute path."""
     from profiles.atomic import atomic_write_text
-    from profiles.export import write_json, write_markdown
+    from profiles.json_export import write_json
     from profiles.llama_bench_export import to_llama_bench_json
+    from profiles.markdown_export import write_markdown
 
     path = path.expanduser().absolute()
     if fmt == "llama-bench":

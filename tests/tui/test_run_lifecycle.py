@@ -15,7 +15,7 @@ from workbench_fakes import FakeEngines, FixedFiguresHandle, fake_app, fake_plan
 from engines.fake import FakeScript
 from engines.machine.run_meter import RunMeter
 from engines.types import ModelSettings, SamplingParams
-from profiles.export import result_to_record
+from profiles.export_fields import result_to_record
 from profiles.history import history_path
 from profiles.plan import PanePlan
 from profiles.run_driver import DriverOptions

@@ -8,7 +8,8 @@ import statistics
 from engines.fake import FakeModelHandle, FakeScript
 from engines.types import ModelSettings, SamplingParams
 from profiles.plan import PanePlan
-from profiles.runner import PaneFailure, PaneProgress, run_comparison
+from profiles.run_report import PaneFailure, PaneProgress
+from profiles.runner import run_comparison
 from tui.commands.run_output import ProgressPrinter, failures_text, results_table
 
 

@@ -10,16 +10,10 @@ from pathlib import Path
 import pytest
 from result_samples import HOST, make_result, model_info, stats
 
-from profiles.export import (
-    human_params,
-    result_to_record,
-    to_csv,
-    to_json,
-    to_markdown,
-    write_csv,
-    write_json,
-    write_markdown,
-)
+from profiles.csv_export import to_csv, write_csv
+from profiles.export_fields import human_params, result_to_record
+from profiles.json_export import to_json, write_json
+from profiles.markdown_export import to_markdown, write_markdown
 
 LLAMA_BENCH_NAMES = [
     "model_filename",

@@ -8,8 +8,9 @@ import json
 
 from engines.fake import FakeModelHandle, FakeScript
 from engines.types import ModelSettings, SamplingParams
-from profiles.export import to_csv, to_json
+from profiles.csv_export import to_csv
 from profiles.failed_rows import export_rows
+from profiles.json_export import to_json
 from profiles.plan import PanePlan
 from profiles.runner import run_comparison
 

@@ -22,7 +22,8 @@ from profiles.history import history_path, read_history
 from profiles.plan import PanePlan
 from profiles.result_recorder import ResultRecorder
 from profiles.run_driver import DriverOptions, PaneDriver
-from profiles.runner import PaneProgress, run_comparison
+from profiles.run_report import PaneProgress
+from profiles.runner import run_comparison
 
 STUB = "worker_stub_engine:StubEngine"
 

@@ -16,7 +16,8 @@ from engines.types import ModelSettings, SamplingParams
 from profiles.history import read_history
 from profiles.plan import PanePlan
 from profiles.run_driver import DriverOptions
-from profiles.runner import PaneProgress, run_comparison
+from profiles.run_report import PaneProgress
+from profiles.runner import run_comparison
 
 
 def plan(index: int, label: str | None = None, error: str | None = None, **sampling) -> PanePlan:

@@ -12,9 +12,11 @@ import pytest
 from result_samples import make_result, stats
 
 from engines.types import SamplingParams, TokenCandidate, TokenProbabilities
-from profiles.export import to_csv, to_json, to_markdown
+from profiles.csv_export import to_csv
 from profiles.history import append_result, read_history
+from profiles.json_export import to_json
 from profiles.logprobs import openai_logprobs
+from profiles.markdown_export import to_markdown
 from profiles.plan import build_plan, sampling_for_run
 from profiles.schema import Profile
 from profiles.seed_spread import answer_similarity, seed_spread

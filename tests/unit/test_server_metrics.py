@@ -17,7 +17,8 @@ from test_remote import generate, llama_server_stream, loaded
 
 from engines.remote.server_metrics import figures_from, parse_prometheus, read_server_figures
 from engines.types import ServerFigures
-from profiles.export import result_to_record, to_markdown
+from profiles.export_fields import result_to_record
+from profiles.markdown_export import to_markdown
 
 LLAMA_SERVER_METRICS = """\
 # HELP llamacpp:prompt_tokens_total Number of prompt tokens processed.

@@ -15,7 +15,7 @@ from openai_stub_server import OpenAIStub, StubReply, chunk
 
 from engines.local.timing import error_stats
 from engines.protocol import GenerationStarted
-from profiles import export
+from profiles import csv_export, json_export, markdown_export
 from profiles.plan import build_plan
 from profiles.results import RunResult
 from profiles.runner import run_comparison
@@ -40,11 +40,13 @@ def test_a_server_without_usage_records_unknown_prompt_tokens_and_exports_them_a
     assert result.figures.prompt_tokens is None
     assert result.figures.generated_tokens == 2
 
-    assert json.loads(export.to_json([result]))["results"][0]["n_prompt"] is None
-    [row] = csv.DictReader(io.StringIO(export.to_csv([result])))
+    assert json.loads(json_export.to_json([result]))["results"][0]["n_prompt"] is None
+    [row] = csv.DictReader(io.StringIO(csv_export.to_csv([result])))
     assert row["n_prompt"] == "" and row["n_gen"] == "2"
     [prompt_row] = [
-        line for line in export.to_markdown([result]).splitlines() if "prompt tokens" in line
+        line
+        for line in markdown_export.to_markdown([result]).splitlines()
+        if "prompt tokens" in line
     ]
     assert prompt_row.split("|")[2].strip() == "—"
     # The history keeps it unknown too (a JSON round trip).
@@ -62,7 +64,7 @@ def test_a_server_with_usage_still_records_its_count() -> None:
     with OpenAIStub(replies=[reply]) as stub:
         result = run_against(stub)
     assert result.figures.prompt_tokens == 12
-    assert json.loads(export.to_json([result]))["results"][0]["n_prompt"] == 12
+    assert json.loads(json_export.to_json([result]))["results"][0]["n_prompt"] == 12
 
 
 def test_the_headless_table_shows_a_dash_for_unknown_prompt_tokens() -> None:

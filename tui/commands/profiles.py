@@ -12,7 +12,7 @@ from typing import NoReturn
 import click
 
 from profiles.errors import ProfileError
-from profiles.export import human_params, result_to_record
+from profiles.export_fields import human_params, result_to_record
 from profiles.history import HistoryLookupError, find_result, history_path, read_history
 from profiles.results import RunResult
 from profiles.store import list_profiles, profiles_dir, resolve_profile

@@ -365,7 +365,7 @@ def _measure_fidelity(plans, outcome, text: str, n_ctx: int) -> None:
     """Run the fidelity pass, print its table and put its figures into the results."""
     from engines.fidelity.reference_store import text_sha256
     from profiles.fidelity_run import run_fidelity
-    from profiles.results import FidelityRecord
+    from profiles.result_parts import FidelityRecord
     from tui.commands.fidelity_output import FidelityProgressPrinter, fidelity_table
 
     printer = FidelityProgressPrinter(sys.stderr, total_panes=len(plans))
@@ -544,14 +544,16 @@ def _export_rows(plans, outcome, prompt: str, system_prompt: str | None, profile
 def _export(outcome, options: dict[str, Any], rows) -> None:
     """Write the exports asked for (each atomically); a failed write is a usage problem."""
     from engines.machine.host import host_info
-    from profiles import export
+    from profiles import csv_export, json_export, markdown_export
     from profiles.atomic import atomic_write_text
     from profiles.llama_bench_export import to_llama_bench_json
 
     documents = {
-        "json_path": lambda: export.to_json(rows, mode=outcome.mode, host=host_info().to_dict()),
-        "markdown_path": lambda: export.to_markdown(rows, mode=outcome.mode),
-        "csv_path": lambda: export.to_csv(rows),
+        "json_path": lambda: json_export.to_json(
+            rows, mode=outcome.mode, host=host_info().to_dict()
+        ),
+        "markdown_path": lambda: markdown_export.to_markdown(rows, mode=outcome.mode),
+        "csv_path": lambda: csv_export.to_csv(rows),
         "llama_bench_json_path": lambda: to_llama_bench_json(outcome.results),
     }
     for option, document in documents.items():

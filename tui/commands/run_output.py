@@ -17,7 +17,7 @@ from engines.types import FINISHED_STOP_REASONS
 from profiles.best import BEST_MARK, CACHED_MARK, Contender, Figure, starred
 from profiles.plan import PanePlan
 from profiles.results import RunResult
-from profiles.runner import ComparisonOutcome, PaneFailure, PaneProgress
+from profiles.run_report import ComparisonOutcome, PaneFailure, PaneProgress
 
 DASH = "—"
 """Shown for a figure that cannot be known (docs/metrics.md: never 0 or infinity)."""
@@ -132,7 +132,7 @@ _COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("engine tok/s", "engine_decode_tps", 1),
     ("peak RSS MiB", "peak_rss_mib", 1),
 )
-"""Figure columns: title, record field (profiles.export names), decimals."""
+"""Figure columns: title, record field (profiles.export_fields names), decimals."""
 
 CACHE_FIELDS = ("ttft_s", "prompt_tps")
 """Figures the prompt cache changes: marked ↺ when a run took its prompt from the cache."""
@@ -149,7 +149,7 @@ def results_table(
     plans: Sequence[PanePlan], outcome: ComparisonOutcome, show_text: bool = False
 ) -> str:
     """The comparison as plain aligned text: one row per pane, mean ± sd over repetitions."""
-    from profiles.export import result_to_record
+    from profiles.export_fields import result_to_record
 
     by_pane: dict[int, list[dict[str, Any]]] = {}
     for result in outcome.results:
@@ -272,7 +272,7 @@ def _answers(plans: Sequence[PanePlan], by_pane: dict[int, list[dict[str, Any]]]
 
 def probabilities_table(plans: Sequence[PanePlan], outcome: ComparisonOutcome) -> str:
     """Per pane: the answers' token-probability summary (docs/metrics.md), mean ± sd."""
-    from profiles.export import result_to_record
+    from profiles.export_fields import result_to_record
 
     by_pane: dict[int, list[dict[str, Any]]] = {}
     for result in outcome.results:
