@@ -13,8 +13,7 @@ from typing import Any
 
 import click
 
-from engines.sampling_ranges import SAMPLING_RANGES
-from engines.types import DEFAULT_TOP_CANDIDATES, MAX_TOP_CANDIDATES
+from tui.commands.run_options import run_options
 from tui.commands.run_output import (
     ProgressPrinter,
     failures_text,
@@ -22,208 +21,12 @@ from tui.commands.run_output import (
     results_table,
     seed_spread_table,
 )
-
-EXIT_OK = 0
-EXIT_PANE_FAILED = 1
-EXIT_USAGE = 2
-
-COMMAND_LINE_PROFILE = "command-line"
-"""The name of the comparison built from --model options alone."""
-
-_SWEEP_OPTIONS: dict[str, type] = {
-    "temperature": float,
-    "top_p": float,
-    "top_k": int,
-    "min_p": float,
-    "repeat_penalty": float,
-    "max_tokens": int,
-    "seed": int,
-}
-"""Sampling options that take a comma list; their option name is the value's name with dashes."""
-
-
-class UsageProblem(Exception):
-    """Bad usage or a bad profile: one line, exit code 2."""
-
-
-def _comma_list(kind: type, name: str = ""):
-    allowed = SAMPLING_RANGES.get(name)
-
-    def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> list | None:
-        if value is None:
-            return None
-        items = [item.strip() for item in value.split(",")]
-        if not items or any(not item for item in items):
-            raise click.BadParameter(f"{value!r} is not a comma-separated list of values")
-        try:
-            values = [kind(item) for item in items]
-        except ValueError:
-            expected = "whole numbers, e.g. 20,40" if kind is int else "numbers, e.g. 0.2,0.7"
-            raise click.BadParameter(f"{value!r}: expected {expected}") from None
-        problems = [allowed.problem(item) for item in values] if allowed else []
-        for problem in problems:
-            if problem:
-                raise click.BadParameter(problem)
-        return values
-
-    return parse
-
-
-def _sweep_option(name: str, kind: type, help_text: str):
-    """`--NAME X[,X...]`; its help states the range from `engines.sampling_ranges`."""
-    flag = "--" + name.replace("_", "-")
-    if name in SAMPLING_RANGES:
-        help_text = f"{help_text} {SAMPLING_RANGES[name].describe().capitalize()}."
-    metavar = "N[,N...]" if kind is int else "X[,X...]"
-    return click.option(
-        flag, name, callback=_comma_list(kind, name), metavar=metavar, help=help_text
-    )
-
-
-def _output_file_option(fmt: str, help_text: str):
-    """`--FMT FILE`, passed to the command as `FMT_path`."""
-    return click.option(
-        f"--{fmt}", f"{fmt}_path", type=click.Path(dir_okay=False), metavar="FILE", help=help_text
-    )
+from tui.commands.run_profile import profile_to_run
+from tui.commands.run_usage import EXIT_OK, EXIT_PANE_FAILED, EXIT_USAGE, UsageProblem
 
 
 @click.command("run", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--profile", "-p", "profile_ref", metavar="NAME|PATH", help="Run this profile.")
-@click.option(
-    "--model",
-    "-m",
-    "models",
-    multiple=True,
-    metavar="REF",
-    help="Run this model (repeatable); with --profile, these replace its panes.",
-)
-@click.option("--prompt", metavar="TEXT", help="The prompt ('-' reads standard input).")
-@click.option(
-    "--prompt-file",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    metavar="FILE",
-    help="Read the prompt from FILE ('-' for standard input).",
-)
-@click.option(
-    "--prompts",
-    "prompts_path",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Run a prompt suite: every prompt of FILE (JSONL, or one prompt per paragraph) on "
-    "every pane, with its checks and a quality x cost table. A profile's own suite "
-    "([[prompts]] or prompts_file) runs when no --prompt is given.",
-)
-@click.option(
-    "--resume/--fresh",
-    "resume",
-    default=True,
-    help="A suite run resumes the unfinished run of the same suite and profile found in the "
-    "history (default), or starts over.",
-)
-@click.option("--system", "system_prompt", metavar="TEXT", help="System prompt for chat models.")
-@_sweep_option("temperature", float, "Temperature(s); a comma list runs each one.")
-@_sweep_option("top_p", float, "Top-p value(s).")
-@_sweep_option("top_k", int, "Top-k value(s).")
-@_sweep_option("min_p", float, "Min-p value(s).")
-@_sweep_option("repeat_penalty", float, "Repeat penalty value(s).")
-@_sweep_option("max_tokens", int, "Most tokens per answer.")
-@_sweep_option("seed", int, "Random seed(s).")
-@click.option(
-    "--seeds",
-    type=click.IntRange(min=2, max=100),
-    metavar="N",
-    help="Run every pane with seeds 1..N and show, per temperature, how many distinct "
-    "answers came out and how alike they are.",
-)
-@click.option(
-    "--logprobs",
-    type=click.IntRange(min=1, max=MAX_TOP_CANDIDATES),
-    metavar="N",
-    help=f"Put each token's probability and its top N candidates (1 to {MAX_TOP_CANDIDATES}) "
-    "in the JSON export (OpenAI's logprobs shape), for local models and servers that send "
-    "them (llama-server, vLLM). Without it the top "
-    f"{DEFAULT_TOP_CANDIDATES} are still read, for the answer's log-probability, "
-    "perplexity and entropy in the table and exports.",
-)
-@click.option(
-    "--repeat",
-    type=click.IntRange(min=1),
-    metavar="N",
-    default=1,
-    show_default=True,
-    help="Measured runs per pane; the table shows mean ± standard deviation.",
-)
-@click.option(
-    "--warmup",
-    type=click.IntRange(min=0),
-    metavar="N",
-    default=0,
-    show_default=True,
-    help="Unmeasured runs per pane before the measured ones.",
-)
-@click.option(
-    "--parallel/--sequential",
-    "parallel",
-    default=False,
-    help="Run panes at the same time, or one after another (default: sequential, fair for speed).",
-)
-@_output_file_option("json", "Write the results as JSON.")
-@_output_file_option("markdown", "Write the results and answers as Markdown.")
-@_output_file_option("csv", "Write the results as CSV.")
-@click.option(
-    "--llama-bench-json",
-    "llama_bench_json_path",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Write the results as llama-bench JSON records (a pp and a tg test per pane), "
-    "for llama.cpp's scripts/compare-llama-bench.py.",
-)
-@click.option("--show-text", is_flag=True, help="Print each answer after the table.")
-@click.option(
-    "--n-ctx", type=click.IntRange(min=1), metavar="N", help="Context size for every pane."
-)
-@click.option(
-    "--n-gpu-layers",
-    type=click.IntRange(min=-1),
-    metavar="N",
-    help="Layers to offload to the GPU for every pane (-1: all).",
-)
-@click.option(
-    "--threads",
-    type=click.IntRange(min=1),
-    metavar="N",
-    help="CPU threads for every pane (default: llmbench chooses).",
-)
-@click.option("--force", is_flag=True, help="Load models even when they may not fit in memory.")
-@click.option("--no-history", is_flag=True, help="Do not append the results to the history.")
-@click.option(
-    "--deadline",
-    type=click.FloatRange(min=0),
-    metavar="SECONDS",
-    help="The longest one generation may take before its pane fails (0: no limit; "
-    "default: config.toml's [run] generation_deadline_s, else 600).",
-)
-@click.option(
-    "--fidelity",
-    is_flag=True,
-    help="Also measure what quantization costs: perplexity of each local pane, and KLD, "
-    "same top token % and Δp against the reference pane (as llama-perplexity does).",
-)
-@click.option(
-    "--text",
-    "fidelity_text",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="The text --fidelity evaluates (default: the bundled reference text).",
-)
-@click.option(
-    "--fidelity-ctx",
-    type=click.IntRange(min=16),
-    default=512,
-    show_default=True,
-    metavar="N",
-    help="Window size of --fidelity (llama-perplexity's -c; its -b is the same).",
-)
+@run_options
 def run(**options: Any) -> None:
     """Run a comparison headless and print (or export) the results.
 
@@ -263,7 +66,7 @@ def _run(options: dict[str, Any]) -> int:
         if options["seed"] is not None:
             raise UsageProblem("pass either --seed or --seeds, not both")
         options = {**options, "seed": list(range(1, options["seeds"] + 1))}
-    profile = _comparison(options)
+    profile = profile_to_run(options)
     options["fresh"] = not options["resume"]
     suite = _suite(options, profile)
     if suite is not None:
@@ -386,115 +189,6 @@ def _measure_fidelity(plans, outcome, text: str, n_ctx: int) -> None:
         else result
         for result in outcome.results
     ]
-
-
-# --- the comparison from the options ------------------------------------------------
-
-
-def _comparison(options: dict[str, Any]):
-    """The profile to run: --profile and/or --model panes, with the options applied."""
-    from pydantic import ValidationError
-
-    from profiles.errors import ProfileError
-    from profiles.schema import PaneSpec, Profile
-
-    if not options["profile_ref"] and not options["models"]:
-        raise UsageProblem("nothing to run: pass --profile NAME|PATH and/or --model REF")
-    try:
-        if options["profile_ref"]:
-            from profiles.store import load_profile
-
-            profile = load_profile(options["profile_ref"])
-        else:
-            profile = None
-        if options["models"]:
-            panes = [PaneSpec(model=ref) for ref in options["models"]]
-        else:
-            panes = list(profile.panes) if profile else []
-    except ProfileError as error:
-        raise UsageProblem(str(error)) from None
-    except ValidationError as error:
-        raise UsageProblem(_validation_line(error, "--model")) from None
-    _check_model_refs(panes, None if options["models"] else options["profile_ref"])
-    panes = [_with_settings(pane, options) for pane in panes]
-    panes = _with_sweeps(panes, options)
-    try:
-        if profile is None:
-            return Profile(name=COMMAND_LINE_PROFILE, panes=panes)
-        return profile.model_copy(update={"panes": panes})
-    except ValidationError as error:
-        raise UsageProblem(_validation_line(error, "the comparison")) from None
-
-
-_SETTING_OPTIONS = (
-    ("n_ctx", "n_ctx", "--n-ctx"),
-    ("n_gpu_layers", "n_gpu_layers", "--n-gpu-layers"),
-    ("n_threads", "threads", "--threads"),
-)
-"""(model setting, click parameter, the flag a user types) for the options that set a model
-setting on every pane; an error names the flag typed."""
-
-
-def _check_model_refs(panes: list, profile_ref: str | None) -> None:
-    """Refuse a malformed model reference (hf:foo) as bad usage before anything loads.
-    `profile_ref` names the profile the panes come from (None: from --model)."""
-    from engines.models.references import ModelRefError, parse_model_ref
-
-    for index, pane in enumerate(panes):
-        try:
-            parse_model_ref(pane.model)
-        except ModelRefError as error:
-            where = f"profile {profile_ref}: panes[{index}].model" if profile_ref else "--model"
-            raise UsageProblem(f"{where}: {error}") from None
-
-
-def _with_settings(pane, options: dict[str, Any]):
-    from pydantic import ValidationError
-
-    from profiles.schema import ModelSettingsSpec
-
-    changes = {
-        key: options[param] for key, param, _flag in _SETTING_OPTIONS if options[param] is not None
-    }
-    if options["force"]:
-        changes["allow_oversize"] = True
-    if not changes:
-        return pane
-    try:
-        settings = ModelSettingsSpec(**{**pane.settings.model_dump(), **changes})
-    except ValidationError as error:
-        flags = {key: flag for key, _param, flag in _SETTING_OPTIONS}
-        raise UsageProblem(_validation_line(error, "option", flags=flags)) from None
-    return pane.model_copy(update={"settings": settings})
-
-
-def _with_sweeps(panes: list, options: dict[str, Any]) -> list:
-    from pydantic import ValidationError
-
-    from profiles.plan import expand_grid
-
-    sweeps = {name: options[name] for name in _SWEEP_OPTIONS if options[name] is not None}
-    if not sweeps:
-        return panes
-    try:
-        return expand_grid(panes, sweeps)
-    except ValidationError as error:
-        flags = {name: "--" + name.replace("_", "-") for name in _SWEEP_OPTIONS}
-        raise UsageProblem(_validation_line(error, "option", flags=flags)) from None
-
-
-def _validation_line(error, what: str, flags: dict[str, str] | None = None) -> str:
-    """The first problem of a pydantic error as one line, naming the option where possible
-    (`flags`: field name → the option the user typed for it)."""
-    item = error.errors(include_url=False)[0]
-    loc = [str(part) for part in item.get("loc", ()) if not isinstance(part, int)]
-    if flags is not None and loc:
-        where = flags.get(loc[-1], f"--{loc[-1].replace('_', '-')}")
-    else:
-        where = f"{what} ({'.'.join(loc)})" if loc and not what.startswith("--") else what
-    value = item.get("input")
-    shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
-    return f"{where}: {item.get('msg', 'invalid value').lower()}{shown}"
 
 
 def _prompt(options: dict[str, Any], profile_prompt: str) -> str:
