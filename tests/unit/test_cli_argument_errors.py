@@ -68,10 +68,11 @@ def test_the_workbench_refuses_such_a_profile_in_one_line(deep_profile: Path) ->
 
 def comparison(*args: str):
     """The comparison `llmbench run ARGS` would run (nothing loaded)."""
-    from tui.commands.run import _comparison, run
+    from tui.commands.run import run
+    from tui.commands.run_profile import profile_to_run
 
     context = run.make_context("run", list(args))
-    return _comparison(context.params)
+    return profile_to_run(context.params)
 
 
 def test_model_replaces_the_profile_panes_in_run_as_in_the_workbench() -> None:
@@ -87,7 +88,7 @@ def test_model_replaces_the_profile_panes_in_run_as_in_the_workbench() -> None:
 
 
 def test_a_threads_error_names_the_flag_typed() -> None:
-    from tui.commands.run import UsageProblem
+    from tui.commands.run_usage import UsageProblem
 
     with pytest.raises(UsageProblem) as caught:
         comparison("-m", "demo:smollm2-135m", "--threads", "5000")

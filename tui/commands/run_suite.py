@@ -2,7 +2,8 @@
 
 Reached from `tui.commands.run` when `--prompts FILE` is given, or when the profile holds
 a suite (`[[prompts]]` or `prompts_file`) and no single prompt was asked for. The suite is
-read (and refused with one line naming the file and line) before any model loads.
+read (and refused with one line naming the file and line) before any model loads; then
+`run_suite` runs it, prints its tables and writes the exports asked for.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.commands.run_settings import run_settings
+from tui.commands.run_output import failures_text
+from tui.commands.run_settings import driver_options_for, run_settings
+from tui.commands.run_usage import EXIT_OK, EXIT_PANE_FAILED, UsageProblem
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -36,7 +39,24 @@ def profile_dir(profile_ref: str | None) -> Path | None:
         return None
 
 
-def suite_for(options: dict[str, Any], profile: Profile) -> Suite | None:
+def suite_to_run(options: dict[str, Any], profile: Profile) -> Suite | None:
+    """The suite to run, read before anything loads (None: a one-prompt run)."""
+    from profiles.suite import SuiteError
+
+    try:
+        suite = _suite_for(options, profile)
+    except SuiteError as error:
+        raise UsageProblem(str(error)) from None
+    if suite is not None:
+        if options["prompt"] is not None or options["prompt_file"] is not None:
+            raise UsageProblem("pass either --prompts FILE or a single prompt, not both")
+        for flag, given in (("--seeds", options["seeds"]), ("--fidelity", options["fidelity"])):
+            if given:
+                raise UsageProblem(f"{flag} runs on one prompt: leave out --prompts")
+    return suite
+
+
+def _suite_for(options: dict[str, Any], profile: Profile) -> Suite | None:
     """The suite this run runs (None: a one-prompt run). Raises `SuiteError`."""
     from profiles.suite import suite_of
 
@@ -61,7 +81,24 @@ def standings_for_profile(profile_name: str | None) -> Mapping[str, Standing] | 
     return found or None
 
 
-def run_suite(options: dict[str, Any], profile: Profile, suite: Suite, plans, driver_options):
+def run_suite(options: dict[str, Any], profile: Profile, suite: Suite) -> int:
+    """Run `suite` on every pane of `profile`, print its tables and failures and write the
+    exports asked for; returns the exit code."""
+    from profiles.plan import build_plan
+
+    plans = build_plan(profile, parallel=options["parallel"])
+    driver_options = driver_options_for(options["deadline"])
+    results, outcome, standings = _run_and_print(options, profile, suite, plans, driver_options)
+    if outcome.failures:
+        click.echo(failures_text(outcome.failures))
+    try:
+        export_suite(results, standings, outcome.mode, options)
+    except OSError as error:
+        raise UsageProblem(f"cannot write {error.filename}: {error.strerror or error}") from None
+    return EXIT_OK if outcome.ok else EXIT_PANE_FAILED
+
+
+def _run_and_print(options: dict[str, Any], profile: Profile, suite: Suite, plans, driver_options):
     """Run `suite` on `plans`; print the progress, the checks and the quality table.
     Returns the results and the outcome (for exports and the exit code)."""
     from profiles.history import read_history
