@@ -3,13 +3,13 @@
 `ComparisonReveal` is composed into `tui.screens.main.WorkbenchScreen` with the screen's
 `ComparisonTable`. A run hides the table; once the run is over (the screen says when), the
 table gets every finished pane's figures and opens by itself on a terminal at least
-`COMPARISON_MIN_HEIGHT` rows tall; on a shorter one a notification says, once per run,
-which key shows it.
+`COMPARISON_MIN_HEIGHT` rows tall; on a shorter one the screen is given a notice to show,
+once per run, saying which key shows it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from tui.widgets.comparison_table import ComparisonTable
 from tui.widgets.model_pane import ModelPane
@@ -21,10 +21,9 @@ COMPARISON_MIN_HEIGHT = 30
 class ComparisonReveal:
     """The comparison table of the workbench, and whether this run's was announced."""
 
-    def __init__(self, table: ComparisonTable, notify: Callable[[str], None]) -> None:
+    def __init__(self, table: ComparisonTable) -> None:
         self.table = table
         """The table (the screen composes it)."""
-        self._notify = notify
         self._announced = False
 
     def hide(self) -> None:
@@ -38,8 +37,9 @@ class ComparisonReveal:
 
     def show_results(
         self, panes: Sequence[ModelPane], mode: str, *, height: int, in_text_field: bool
-    ) -> None:
-        """The run is over: fill the table with the panes' figures and show it, or say so.
+    ) -> str | None:
+        """The run is over: fill the table with the panes' figures and show it, or return
+        the notice that says how to see it (once per run; None when there is nothing to say).
 
         `height` is the terminal's; `in_text_field` says whether the cursor is in a text
         field, where `c` would be typed (the notice then says to press escape first).
@@ -50,11 +50,13 @@ class ComparisonReveal:
             if pane.controller is not None and pane.controller.stats is not None
         ]
         if not rows:
-            return
+            return None
+        notice = None
         self.table.show_results(rows, mode=mode)
         if height >= COMPARISON_MIN_HEIGHT:
             self.table.display = True
         elif not self.table.display and not self._announced:
             keys = "esc, then c," if in_text_field else "c"
-            self._notify(f"the comparison is ready: press {keys} to see it")
+            notice = f"the comparison is ready: press {keys} to see it"
         self._announced = True
+        return notice

@@ -88,7 +88,7 @@ class WorkbenchScreen(Screen):
             driver_options=driver_options,
         )
         self._runs = RunQueue()
-        self._comparison = ComparisonReveal(ComparisonTable(id="comparison"), self.notify)
+        self._comparison = ComparisonReveal(ComparisonTable(id="comparison"))
         self.suite = SuiteStepper(self)
         """The profile's prompt suite: n/N and "Run suite"."""
 
@@ -106,7 +106,7 @@ class WorkbenchScreen(Screen):
     def on_mount(self) -> None:
         self._comparison.hide()
         if self.panes:
-            self._select_pane(self.panes[0])
+            self.grid.select_pane(self.panes[0])
         self._apply_width(self.size.width)
         self.suite.load()
         self._resolve()
@@ -149,14 +149,11 @@ class WorkbenchScreen(Screen):
         """The pane that keys act on: the one last focused, else the first."""
         return self.grid.current_pane
 
-    def _select_pane(self, pane: ModelPane | None) -> None:
-        self.grid.select_pane(pane)
-
     @on(DescendantFocus)
     def _focus_moved(self, event: DescendantFocus) -> None:
         for ancestor in event.widget.ancestors_with_self:
             if isinstance(ancestor, ModelPane):
-                self._select_pane(ancestor)
+                self.grid.select_pane(ancestor)
                 break
         self.refresh_bindings()
 
@@ -168,7 +165,7 @@ class WorkbenchScreen(Screen):
         pane = self._roster.new_pane(PaneSpec(model=model_ref), self.profile.sampling)
         self.grid.mount(pane)
         self._resolve()
-        self._select_pane(pane)
+        self.grid.select_pane(pane)
         self._edited()
         return pane
 
@@ -183,7 +180,7 @@ class WorkbenchScreen(Screen):
         self._runs.drop(pane)
         self.app.run_worker(pane.close, thread=True, group="close", name=f"close {pane.label}")
         pane.remove()
-        self._select_pane(None)
+        self.grid.select_pane(None)
         self._edited()
         self.call_after_refresh(self._show_comparison_if_idle)
 
@@ -292,12 +289,14 @@ class WorkbenchScreen(Screen):
     def _show_comparison_if_idle(self) -> None:
         if not self._runs.over(self.panes):
             return
-        self._comparison.show_results(
+        notice = self._comparison.show_results(
             self.panes,
             self.profile.mode,
             height=self.size.height,
             in_text_field=isinstance(self.focused, TextArea | Input),
         )
+        if notice:
+            self.notify(notice)
 
     def action_toggle_comparison(self) -> None:
         """Show or hide the comparison of the last run."""
