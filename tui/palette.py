@@ -13,7 +13,8 @@ from typing import Protocol
 
 from textual.app import SystemCommand
 
-from tui.keys import APP_ACTIONS, WORKBENCH_ACTIONS, Action, key_names
+from tui.action_spec import Action, key_names
+from tui.keys import APP_ACTIONS, WORKBENCH_ACTIONS
 
 
 def palette_commands(actions: Iterable[Action], owner: object) -> list[SystemCommand]:

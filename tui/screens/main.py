@@ -2,17 +2,18 @@
 
 This screen runs and stops the panes and adds and removes them; the panes themselves, the
 current one and their live sampling (nudge, exact value, link, re-run on change) belong to
-its `tui.widgets.pane_grid.PaneGrid`, whose actions the screen's keys call. The app owns the profile (open, save, the
-unsaved-changes mark), the history and the exports; it asks this screen for the current
-state with `current_profile()`.
+its `tui.widgets.pane_grid.PaneGrid`, whose actions the screen's keys call. The app owns
+the profile (open, save, the unsaved-changes mark), the history and the exports; it asks
+this screen for the current state with `current_profile()`.
 
 Model references are resolved (`plan_builder`, default `profiles.plan.build_plan`) in a
 thread worker, so the screen is interactive at once while models load in the background.
+Its parts: `PaneRoster` (the panes' specs and models), `RunQueue` (one run across the
+panes), `ComparisonReveal` (when the comparison shows), `SuiteStepper` (the suite).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual import on
@@ -22,11 +23,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, TextArea
 
-from profiles.plan import PanePlan, failed_plan
+from profiles.plan import PanePlan
 from profiles.run_driver import DriverOptions
-from profiles.schema import PaneSpec, Profile, SamplingOverrides
+from profiles.schema import PaneSpec, Profile
 from tui.keys import TEXT_FREE_ACTIONS, WORKBENCH_BINDINGS
-from tui.pane_controller import EngineFactory, PaneState, RunOutcome
+from tui.pane_controller import EngineFactory
+from tui.screens.comparison_reveal import ComparisonReveal
+from tui.screens.pane_roster import PaneRoster, PlanBuilder
+from tui.screens.run_queue import RunQueue
 from tui.screens.suite_stepping import SuiteStepper
 from tui.widgets.comparison_table import ComparisonTable
 from tui.widgets.model_pane import ModelPane, ProcessFigures
@@ -34,14 +38,8 @@ from tui.widgets.pane_grid import PaneGrid
 from tui.widgets.prompt_editor import PromptEditor
 from tui.widgets.resource_panel import ResourcePanel
 
-PlanBuilder = Callable[[Profile], list[PanePlan]]
-"""Turns a profile into one PanePlan per pane (may block: it resolves model references)."""
-
 NARROW_WIDTH = 100
 """Below this many columns the panes stack instead of standing side by side."""
-
-COMPARISON_MIN_HEIGHT = 30
-"""The comparison opens by itself after a run only on terminals at least this tall."""
 
 MAX_PANES = 8
 
@@ -83,42 +81,32 @@ class WorkbenchScreen(Screen):
         super().__init__()
         self.profile = profile
         """The profile the screen was built from (defaults, mode, name)."""
-        self._engine_factory = engine_factory
-        self._plan_builder = plan_builder
-        self._process_figures = process_figures
-        self._pane_specs: dict[int, PaneSpec] = {}
-        self._next_pane_id = 0
-        self._driver_options = driver_options
-        self._sequential_queue: list[ModelPane] = []
+        self._roster = PaneRoster(
+            engine_factory,
+            plan_builder,
+            process_figures=process_figures,
+            driver_options=driver_options,
+        )
+        self._runs = RunQueue()
+        self._comparison = ComparisonReveal(ComparisonTable(id="comparison"))
         self.suite = SuiteStepper(self)
         """The profile's prompt suite: n/N and "Run suite"."""
-        self._run_prompt: tuple[str, str | None] = ("", None)
-        """The prompt and system prompt of the current run, as they were when it started."""
-        self._comparison_announced = False
 
     # --- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header(icon="≡")
         yield PromptEditor(self.profile.prompt, self.profile.system_prompt, id="prompt-editor")
-        yield PaneGrid(*(self._new_pane(spec) for spec in self.profile.panes), id="panes")
-        yield ComparisonTable(id="comparison")
+        panes = (self._roster.new_pane(spec, self.profile.sampling) for spec in self.profile.panes)
+        yield PaneGrid(*panes, id="panes")
+        yield self._comparison.table
         yield ResourcePanel(getattr(self.app, "resource_sampler", None), id="resources")
         yield Footer()
 
-    def _new_pane(self, spec: PaneSpec) -> ModelPane:
-        pane_id = self._next_pane_id
-        self._next_pane_id += 1
-        self._pane_specs[pane_id] = spec
-        sampling = spec.sampling_params(self.profile.sampling)
-        return ModelPane(
-            pane_id, spec.display_label, sampling, process_figures=self._process_figures
-        )
-
     def on_mount(self) -> None:
-        self.query_one("#comparison").display = False
+        self._comparison.hide()
         if self.panes:
-            self._select_pane(self.panes[0])
+            self.grid.select_pane(self.panes[0])
         self._apply_width(self.size.width)
         self.suite.load()
         self._resolve()
@@ -132,33 +120,17 @@ class WorkbenchScreen(Screen):
     # --- resolving models in the background -------------------------------------------
 
     def _resolve(self) -> None:
-        """Resolve every pane's model off the UI thread; PlansReady starts the new ones.
-
-        The whole profile is planned each time, so a pane added later shares the CPU
-        threads with the panes already there (parallel mode).
-        """
-        pane_ids = list(self._pane_specs)
-        specs = [self._pane_specs[pane_id] for pane_id in pane_ids]
-        profile = self.profile.model_copy(update={"panes": specs})
+        """Resolve every pane's model off the UI thread; PlansReady starts the new ones."""
+        planner = self._roster.planner(self.profile)
 
         def plan() -> None:
-            try:
-                plans = self._plan_builder(profile)
-            except Exception as exc:  # noqa: BLE001 - shown in the panes, never a traceback
-                plans = [failed_plan(i, spec, profile, exc) for i, spec in enumerate(specs)]
-            self.post_message(self.PlansReady(plans, pane_ids))
+            self.post_message(self.PlansReady(*planner()))
 
         self.run_worker(plan, thread=True, group="plan", name="resolve models")
 
     @on(PlansReady)
     def _plans_ready(self, message: PlansReady) -> None:
-        panes = {pane.pane_id: pane for pane in self.panes}
-        for plan, pane_id in zip(message.plans, message.pane_ids, strict=False):
-            pane = panes.get(pane_id)
-            if pane is not None and pane.controller is None:
-                pane.start(plan, self._engine_factory, self._driver_options)
-            elif pane is not None:
-                pane.relabel(plan.label)  # a pane added or removed may renumber duplicates
+        self._roster.start(self.panes, message.plans, message.pane_ids)
         self.refresh_bindings()
 
     # --- panes ---------------------------------------------------------------------------
@@ -177,14 +149,11 @@ class WorkbenchScreen(Screen):
         """The pane that keys act on: the one last focused, else the first."""
         return self.grid.current_pane
 
-    def _select_pane(self, pane: ModelPane | None) -> None:
-        self.grid.select_pane(pane)
-
     @on(DescendantFocus)
     def _focus_moved(self, event: DescendantFocus) -> None:
         for ancestor in event.widget.ancestors_with_self:
             if isinstance(ancestor, ModelPane):
-                self._select_pane(ancestor)
+                self.grid.select_pane(ancestor)
                 break
         self.refresh_bindings()
 
@@ -193,10 +162,10 @@ class WorkbenchScreen(Screen):
         if len(self.panes) >= MAX_PANES:
             self.notify(f"at most {MAX_PANES} panes", severity="warning")
             return None
-        pane = self._new_pane(PaneSpec(model=model_ref))
+        pane = self._roster.new_pane(PaneSpec(model=model_ref), self.profile.sampling)
         self.grid.mount(pane)
         self._resolve()
-        self._select_pane(pane)
+        self.grid.select_pane(pane)
         self._edited()
         return pane
 
@@ -207,12 +176,11 @@ class WorkbenchScreen(Screen):
                 "the last pane stays; add another before removing this one", severity="warning"
             )
             return
-        self._pane_specs.pop(pane.pane_id, None)
-        if pane in self._sequential_queue:
-            self._sequential_queue.remove(pane)
+        self._roster.forget(pane)
+        self._runs.drop(pane)
         self.app.run_worker(pane.close, thread=True, group="close", name=f"close {pane.label}")
         pane.remove()
-        self._select_pane(None)
+        self.grid.select_pane(None)
         self._edited()
         self.call_after_refresh(self._show_comparison_if_idle)
 
@@ -230,13 +198,8 @@ class WorkbenchScreen(Screen):
     def current_profile(self) -> Profile:
         """The profile as it stands now: prompt, panes and their sampling values."""
         editor = self.query_one(PromptEditor)
-        panes = []
-        for pane in self.panes:
-            spec = self._pane_specs[pane.pane_id]
-            overrides = SamplingOverrides.between(self.profile.sampling, pane.sampling)
-            panes.append(spec.model_copy(update={"sampling": overrides}))
-        return self.profile.model_copy(
-            update={"prompt": editor.prompt, "system_prompt": editor.system_prompt, "panes": panes}
+        return self._roster.profile_of(
+            self.profile, self.panes, editor.prompt, editor.system_prompt
         )
 
     def _edited(self) -> None:
@@ -267,21 +230,9 @@ class WorkbenchScreen(Screen):
             self.notify("type a prompt first", severity="warning")
             editor.focus_prompt()
             return
-        panes = [pane for pane in self.panes if pane.state is not PaneState.GENERATING]
-        # Every pane of this run gets this prompt, even one that starts after it is edited.
-        self._run_prompt = (editor.prompt, editor.system_prompt)
-        if self.profile.mode == "sequential":
-            self._sequential_queue = panes[1:]
-            panes = panes[:1]
-        for pane in panes:
-            self._run_pane(pane)
-        self.query_one("#comparison").display = False
-        self._comparison_announced = False
-
-    def _run_pane(self, pane: ModelPane) -> None:
-        outcome = pane.run(*self._run_prompt)
-        if outcome is RunOutcome.UNRUNNABLE and self._sequential_queue:
-            self._run_pane(self._sequential_queue.pop(0))
+        sequential = self.profile.mode == "sequential"
+        self._runs.start(self.panes, editor.prompt, editor.system_prompt, sequential=sequential)
+        self._comparison.hide()
 
     # --- the suite (tui.screens.suite_stepping) ------------------------------------------
 
@@ -307,14 +258,12 @@ class WorkbenchScreen(Screen):
 
     def idle(self) -> bool:
         """Whether no pane is generating and none waits in the sequential queue."""
-        return not self._sequential_queue and not any(pane.busy for pane in self.panes)
+        return self._runs.idle(self.panes)
 
     def action_stop(self) -> None:
         """Stop every pane's generation (and the queued ones, and a suite run)."""
         self.suite.stop()
-        self._sequential_queue.clear()
-        for pane in self.panes:
-            pane.stop()
+        self._runs.stop(self.panes)
         self.refresh_bindings()
 
     def action_leave_field(self) -> None:
@@ -328,8 +277,7 @@ class WorkbenchScreen(Screen):
     @on(ModelPane.RunFinished)
     def _pane_finished(self, message: ModelPane.RunFinished) -> None:
         self.post_message(self.PaneFinished(message.pane))
-        if self._sequential_queue:
-            self._run_pane(self._sequential_queue.pop(0))
+        self._runs.run_next()
         self._show_comparison_if_idle()
         if self.suite.running:
             self.call_after_refresh(self.suite.next_when_idle)
@@ -339,28 +287,20 @@ class WorkbenchScreen(Screen):
         self.refresh_bindings()
 
     def _show_comparison_if_idle(self) -> None:
-        panes = self.panes
-        if any(pane.state is PaneState.GENERATING for pane in panes) or self._sequential_queue:
+        if not self._runs.over(self.panes):
             return
-        rows = [
-            (pane.label, pane.controller.stats, pane.controller.info)
-            for pane in panes
-            if pane.controller is not None and pane.controller.stats is not None
-        ]
-        comparison = self.query_one(ComparisonTable)
-        if rows:
-            comparison.show_results(rows, mode=self.profile.mode)
-            if self.size.height >= COMPARISON_MIN_HEIGHT:
-                comparison.display = True
-            elif not comparison.display and not self._comparison_announced:
-                keys = "esc, then c," if isinstance(self.focused, TextArea | Input) else "c"
-                self.notify(f"the comparison is ready: press {keys} to see it")
-            self._comparison_announced = True
+        notice = self._comparison.show_results(
+            self.panes,
+            self.profile.mode,
+            height=self.size.height,
+            in_text_field=isinstance(self.focused, TextArea | Input),
+        )
+        if notice:
+            self.notify(notice)
 
     def action_toggle_comparison(self) -> None:
         """Show or hide the comparison of the last run."""
-        comparison = self.query_one("#comparison")
-        comparison.display = not comparison.display
+        self._comparison.toggle()
 
     # --- other actions ------------------------------------------------------------------
 
@@ -431,7 +371,7 @@ class WorkbenchScreen(Screen):
     @on(PaneGrid.RerunWanted)
     def _rerun_wanted(self, message: PaneGrid.RerunWanted) -> None:
         if message.pane.is_attached:
-            self._run_pane(message.pane)
+            self._runs.run(message.pane)
 
     @on(PaneGrid.SamplingApplied)
     def _sampling_applied(self) -> None:
