@@ -83,9 +83,15 @@ def bindings_of(actions: tuple[Action, ...]) -> list[BindingType]:
     return [binding for action in actions for binding in action.bindings()]
 
 
+def key_name(key: str) -> str:
+    """One key as people read it ("?" for Textual's "question_mark")."""
+    return {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}.get(
+        key, key
+    )
+
+
 def key_names(action: Action) -> str:
     """The keys of `action` as people read them ("ctrl+r, f5"), or "" for none."""
     keys = [action.key_display or key for key in action.key.split(",") if key]
     keys += [key for key in action.more_keys.split(",") if key]
-    names = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
-    return ", ".join(names.get(key, key) for key in keys)
+    return ", ".join(key_name(key) for key in keys)

@@ -14,6 +14,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from tui.action_spec import key_name
+
 HELP_INTRO = (
     "Type a prompt and run it on every pane. Letter keys act outside text fields: "
     "escape leaves a field (or stops a run). Every action is also in the command palette (ctrl+p)."
@@ -38,7 +40,7 @@ def binding_rows(groups: Iterable[tuple[str, Iterable[BindingType]]]) -> list[tu
                 binding.action, ([], binding.tooltip or binding.description)
             )
             for key in binding.key.split(","):
-                keys.append(binding.key_display or _key_name(key))
+                keys.append(binding.key_display or key_name(key))
         for keys, what in by_action.values():
             rows.append((where, " / ".join(dict.fromkeys(keys)), what))
     return rows
@@ -54,12 +56,6 @@ def what_width(rows: list[tuple[str, str, str]], screen_width: int) -> int:
     )
     longest = max((len(row[2]) for row in rows), default=0)
     return max(MIN_WHAT_WIDTH, min(longest, inner - other_columns - 4))
-
-
-def _key_name(key: str) -> str:
-    return {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}.get(
-        key, key
-    )
 
 
 class HelpScreen(ModalScreen[None]):

@@ -389,10 +389,10 @@ class WorkbenchScreen(Screen):
         """Show the answers as tokens coloured by probability, with a cursor (or as text)."""
         from tui.token_actions import toggle_token_view
 
-        toggle_token_view(self)
+        toggle_token_view(self.grid)
 
     def action_answer_parting(self) -> None:
         """Mark where the panes' answers part and show each one's candidates there."""
         from tui.token_actions import show_answer_parting
 
-        show_answer_parting(self)
+        show_answer_parting(self.grid)
