@@ -71,11 +71,11 @@ def starred(
     """For each contender, in order, the keys of the figures where it holds the best value."""
     marks: list[set[str]] = [set() for _ in contenders]
     for figure in figures:
-        shown = {
-            i: round(float(c.values[figure.key]), figure.decimals)  # type: ignore[arg-type]
-            for i, c in enumerate(contenders)
-            if competes(c, figure, mode)
-        }
+        shown: dict[int, float] = {}
+        for i, contender in enumerate(contenders):
+            value = contender.values.get(figure.key)
+            if value is not None and competes(contender, figure, mode):
+                shown[i] = round(float(value), figure.decimals)
         if len(shown) < 2:
             continue
         best = min(shown.values()) if figure.better == "min" else max(shown.values())

@@ -17,13 +17,14 @@ from profiles.plan import PanePlan
 from profiles.result_parts import Figures, ModelRecord, SamplingRecord
 from profiles.results import RunResult, new_result_id
 from profiles.run_report import ComparisonOutcome, PaneFailure
+from profiles.schema import RunMode
 
 
 def failure_result(
     plan: PanePlan,
     failure: PaneFailure,
     *,
-    mode: str,
+    mode: RunMode,
     prompt: str,
     system_prompt: str | None = None,
     profile_name: str | None = None,
@@ -41,7 +42,7 @@ def failure_result(
         pane_label=plan.label,
         pane_index=plan.index,
         repetition=repetition,
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         model_ref=plan.model_ref,
         prompt=prompt,
         system_prompt=system_prompt,

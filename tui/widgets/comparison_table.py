@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -79,8 +80,15 @@ class Column:
     which only runs with token probabilities have)."""
 
 
-def _figure(key: str, better: str, decimals: int, *, speed: bool = False, cache: bool = False):
-    return Figure(key, better, decimals, speed=speed, cache_sensitive=cache)  # type: ignore[arg-type]
+def _figure(
+    key: str,
+    better: Literal["min", "max"],
+    decimals: int,
+    *,
+    speed: bool = False,
+    cache: bool = False,
+) -> Figure:
+    return Figure(key, better, decimals, speed=speed, cache_sensitive=cache)
 
 
 COLUMNS: tuple[Column, ...] = (
