@@ -109,8 +109,8 @@ def _export(outcome, options: dict[str, Any], rows) -> None:
     """Write the exports asked for (each atomically); a failed write is a usage problem."""
     from engines.machine.host import host_info
     from profiles import csv_export, json_export, markdown_export
-    from profiles.atomic import atomic_write_text
     from profiles.llama_bench_export import to_llama_bench_json
+    from tui.commands.export_files import write_exports
 
     documents = {
         "json_path": lambda: json_export.to_json(
@@ -120,11 +120,4 @@ def _export(outcome, options: dict[str, Any], rows) -> None:
         "csv_path": lambda: csv_export.to_csv(rows),
         "llama_bench_json_path": lambda: to_llama_bench_json(outcome.results),
     }
-    for option, document in documents.items():
-        path = options[option]
-        if path is None:
-            continue
-        try:
-            atomic_write_text(path, document())
-        except OSError as error:
-            raise UsageProblem(f"cannot write {path}: {error.strerror or error}") from None
+    write_exports(options, documents)

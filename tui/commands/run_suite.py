@@ -135,25 +135,19 @@ def _run_and_print(options: dict[str, Any], profile: Profile, suite: Suite, plan
 
 
 def export_suite(results, standings, mode: str, options: dict[str, Any]) -> None:
-    """The exports asked for, each with the quality table (written atomically). A file
-    that cannot be written raises `OSError` naming it."""
+    """The exports asked for, each with the quality table (written atomically); a file
+    that cannot be written is a `UsageProblem` naming it."""
     from engines.machine.host import host_info
     from profiles import suite_export
-    from profiles.atomic import atomic_write_text
+    from tui.commands.export_files import write_exports
 
-    documents = {
-        "json_path": lambda: suite_export.suite_to_json(
-            results, standings, mode=mode, host=host_info().to_dict()
-        ),
-        "markdown_path": lambda: suite_export.suite_to_markdown(results, standings, mode=mode),
-        "csv_path": lambda: suite_export.suite_to_csv(results, standings),
-    }
-    for option, document in documents.items():
-        path = options[option]
-        if path is None:
-            continue
-        try:
-            atomic_write_text(path, document())
-        except OSError as error:
-            error.filename = path
-            raise
+    write_exports(
+        options,
+        {
+            "json_path": lambda: suite_export.suite_to_json(
+                results, standings, mode=mode, host=host_info().to_dict()
+            ),
+            "markdown_path": lambda: suite_export.suite_to_markdown(results, standings, mode=mode),
+            "csv_path": lambda: suite_export.suite_to_csv(results, standings),
+        },
+    )
