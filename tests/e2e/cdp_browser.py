@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -62,7 +63,9 @@ class Browser:
     """One headless Chromium with one page, driven synchronously (each call runs the loop)."""
 
     def __init__(self, binary: str, width: int = 1400, height: int = 900) -> None:
-        self._profile = tempfile.TemporaryDirectory(prefix="llmbench-chromium-")
+        self._profile = tempfile.TemporaryDirectory(
+            prefix="llmbench-chromium-", ignore_cleanup_errors=True
+        )
         self._process = subprocess.Popen(
             [
                 binary,
@@ -78,6 +81,7 @@ class Browser:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its helper processes too end with it (`close`)
         )
         self._loop = asyncio.new_event_loop()
         self._session: aiohttp.ClientSession | None = None
@@ -174,9 +178,19 @@ class Browser:
             self._loop.run_until_complete(shutdown())
         finally:
             self._loop.close()
-            self._process.terminate()
+            self._end_process_group()
+            self._profile.cleanup()
+
+    def _end_process_group(self) -> None:
+        """End Chromium and every helper it started (they write into the profile folder
+        until they are gone, so the folder is removed only after)."""
+        for signum in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self._process.pid, signum)
+            except ProcessLookupError:
+                break
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-            self._profile.cleanup()
+                continue
+            time.sleep(0.5)  # helpers leave a moment after the browser itself
