@@ -52,7 +52,8 @@ async def test_two_panes_of_one_real_model_numbered_and_cached_figures_marked() 
         assert first.label.endswith(" #1") and second.label.endswith(" #2")
         assert first.label[:-3] == second.label[:-3]
         await pilot.press("ctrl+r")
-        await wait_until(pilot, done, "the first run")
+        # the table fills when the last pane's RunFinished reaches the screen, just after DONE
+        await wait_until(pilot, lambda: done() and len(table_cells(app)) == 2, "the first run")
         cold = table_cells(app)
         # long labels are shortened in the middle: the numbers stay visible
         assert [row["pane"][-3:] for row in cold] == [" #1", " #2"]
