@@ -193,3 +193,15 @@ def summary_counts(results: Sequence[RunResult]) -> dict[str, Any]:
     made = sum(len(r.suite.checks) for r in results if r.suite)
     passed = sum(r.suite.checks_passed for r in results if r.suite)
     return {"checks": made, "passed": passed}
+
+
+def answers_left(run: SuiteRun, plans: Sequence[PanePlan]) -> dict[int, set[str]]:
+    """For each prompt (by index) that some runnable pane has still to answer: the pane keys
+    (`pane_key`) of the panes that have to. Empty when the run is complete."""
+    left: dict[int, set[str]] = {}
+    for plan in plans:
+        if not plan.runnable:
+            continue
+        for item in run.items_for(plan):
+            left.setdefault(item.index, set()).add(pane_key(plan))
+    return left

@@ -108,6 +108,7 @@ class WorkbenchApp(App[None]):
             self.plan_builder,
             process_figures=self._process_figures if self.resource_sampler is not None else None,
             driver_options=self.driver_options,
+            resume_suites=self.recorder.history,
         )
 
     @property

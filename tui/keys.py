@@ -133,8 +133,17 @@ WORKBENCH_ACTIONS: tuple[Action, ...] = (
         "R",
         "run_suite",
         "Run suite",
-        "Run the suite: every prompt from the one shown, on every pane",
+        "Run the suite on every pane: its unfinished run resumed, else every prompt from "
+        "the one shown",
         title="Run suite",
+    ),
+    Action(
+        "",
+        "run_suite",
+        "Run suite afresh",
+        "Run the whole suite as a new run, from the first prompt, on every pane",
+        title="Run suite afresh",
+        args=(True,),
     ),
     Action(
         "p", "focus_prompt", "Edit prompt", "Move the cursor to the prompt", title="Edit prompt"

@@ -113,3 +113,71 @@ async def test_suite_answers_carry_their_checks_and_fill_the_quality_view(
     assert len(history) == 4 and all(tags)
     assert len({tag.run_id for tag in tags}) == 1
     assert sorted(tag.prompt_id for tag in tags) == ["a", "a", "b", "b"]
+
+
+async def _first_prompt_only(engines: FakeEngines) -> str:
+    """A session that answers only the suite's first prompt (ctrl+r), then quits; returns
+    the suite run id its answers carry in the history."""
+    from profiles.history import read_history
+
+    app = fake_app(suite_profile("small", "large"), engines, history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(read_history()[0]) == 2, timeout=10)
+    history, _ = read_history()
+    assert {r.suite.prompt_id for r in history if r.suite} == {"first"}
+    return history[0].suite.run_id
+
+
+async def test_run_suite_resumes_the_unfinished_run_in_the_history(engines: FakeEngines) -> None:
+    from profiles.history import read_history
+
+    run_id = await _first_prompt_only(engines)
+    app = fake_app(suite_profile("small", "large"), engines, history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await leave_prompt(pilot)
+        await pilot.press("R")
+        await wait_until(
+            pilot,
+            lambda: (
+                len(engines.last("small").requests) == 2
+                and len(engines.last("large").requests) == 2
+                and not app.workbench.suite.running
+            ),
+            timeout=10,
+        )
+        await wait_until(pilot, lambda: len(read_history()[0]) == 6, timeout=10)
+        for model in ("small", "large"):  # only the missing answers ran
+            sent = engines.last(model).requests
+            assert [r.prompt for r in sent] == ["Prompt two", "Prompt three"]
+        assert any("resuming suite run" in n.message for n in app._notifications)
+    history, _ = read_history()
+    assert {r.suite.run_id for r in history if r.suite} == {run_id}  # one run, completed
+    assert sorted(r.suite.prompt_id for r in history if r.suite) == sorted(
+        ["first", "second", "third"] * 2
+    )
+
+
+async def test_run_suite_afresh_starts_a_new_run_from_the_first_prompt(
+    engines: FakeEngines,
+) -> None:
+    from profiles.history import read_history
+
+    run_id = await _first_prompt_only(engines)
+    app = fake_app(suite_profile("small", "large"), engines, history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await leave_prompt(pilot)
+        await app.workbench.run_action("run_suite(True)")
+        await wait_until(
+            pilot,
+            lambda: len(engines.last("small").requests) == 3 and not app.workbench.suite.running,
+            timeout=10,
+        )
+        sent = engines.last("large").requests
+        assert [r.prompt for r in sent] == ["Prompt one", "Prompt two", "Prompt three"]
+        await wait_until(pilot, lambda: len(read_history()[0]) == 8, timeout=10)
+    ids = {r.suite.run_id for r in read_history()[0] if r.suite}
+    assert len(ids) == 2 and run_id in ids

@@ -1,6 +1,6 @@
 """AnswerPartingScreen: where the panes' answers part, and each one's candidates there.
 
-Opened with `w` (`tui.token_actions.show_answer_parting`) when two or more panes have
+Opened with `w` (`tui.answer_actions.show_answer_parting`) when two or more panes have
 answered the same prompt with token probabilities. It says how much text the answers
 share (its last words), then for each pane the token it chose where they part, with
 the candidates the sampler had there and the temperature lens

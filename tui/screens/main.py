@@ -14,7 +14,9 @@ panes), `ComparisonReveal` (when the comparison shows), `SuiteStepper` (the suit
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -26,6 +28,8 @@ from textual.widgets import Footer, Header, Input, TextArea
 from profiles.plan import PanePlan
 from profiles.run_driver import DriverOptions
 from profiles.schema import PaneSpec, Profile
+from profiles.suite_run import pane_key
+from tui import answer_actions
 from tui.keys import TEXT_FREE_ACTIONS, WORKBENCH_BINDINGS
 from tui.pane_controller import EngineFactory
 from tui.screens.comparison_reveal import ComparisonReveal
@@ -77,7 +81,9 @@ class WorkbenchScreen(Screen):
         *,
         process_figures: ProcessFigures | None = None,
         driver_options: DriverOptions | None = None,
+        resume_suites: bool = True,
     ) -> None:
+        """`resume_suites`: "Run suite" resumes the suite's unfinished run in the history."""
         super().__init__()
         self.profile = profile
         """The profile the screen was built from (defaults, mode, name)."""
@@ -89,7 +95,7 @@ class WorkbenchScreen(Screen):
         )
         self._runs = RunQueue()
         self._comparison = ComparisonReveal(ComparisonTable(id="comparison"))
-        self.suite = SuiteStepper(self)
+        self.suite = SuiteStepper(self, resume=resume_suites)
         """The profile's prompt suite: n/N and "Run suite"."""
 
     # --- layout ------------------------------------------------------------------------
@@ -108,7 +114,7 @@ class WorkbenchScreen(Screen):
         if self.panes:
             self.grid.select_pane(self.panes[0])
         self._apply_width(self.size.width)
-        self.suite.load()
+        self.suite.load(self.query_one(PromptEditor))
         self._resolve()
 
     def on_resize(self, event: Resize) -> None:
@@ -185,11 +191,9 @@ class WorkbenchScreen(Screen):
         self.call_after_refresh(self._show_comparison_if_idle)
 
     def close_all(self) -> None:
-        """Stop every pane's model worker, all at once, off the UI thread.
-
-        The app's workers do it (group "close"), so they outlive this screen when another
-        profile replaces it; the app waits for them before it exits.
-        """
+        """Stop every pane's model worker, all at once, off the UI thread, in the app's
+        workers (group "close"): they outlive this screen when another profile replaces
+        it, and the app waits for them before it exits."""
         for pane in self.panes:
             self.app.run_worker(pane.close, thread=True, group="close", name=f"close {pane.label}")
 
@@ -223,16 +227,22 @@ class WorkbenchScreen(Screen):
 
     # --- run and stop ----------------------------------------------------------------
 
-    def action_run(self) -> None:
-        """Run the prompt on every pane (one after another in sequential mode)."""
+    def action_run(self, only: Collection[str] | None = None) -> None:
+        """Run the prompt on every pane (one after another in sequential mode), or on those
+        whose `pane_key` is in `only` (a resumed suite run)."""
         editor = self.query_one(PromptEditor)
         if not editor.prompt.strip():
             self.notify("type a prompt first", severity="warning")
             editor.focus_prompt()
             return
+        panes = self.panes
+        if only is not None:
+            panes = [p for p in panes if p.controller and pane_key(p.controller.plan) in only]
         sequential = self.profile.mode == "sequential"
-        self._runs.start(self.panes, editor.prompt, editor.system_prompt, sequential=sequential)
+        self._runs.start(panes, editor.prompt, editor.system_prompt, sequential=sequential)
         self._comparison.hide()
+        if not panes and self.suite.running:  # the panes that missed it are gone: go on
+            self.call_after_refresh(self.suite.next_when_idle)
 
     # --- the suite (tui.screens.suite_stepping) ------------------------------------------
 
@@ -244,17 +254,21 @@ class WorkbenchScreen(Screen):
         """Show the suite's previous prompt in the prompt editor."""
         self.suite.previous_prompt()
 
-    def action_run_suite(self) -> None:
-        """Run every prompt of the suite, from the one shown, on every pane."""
-        self.suite.run_all()
+    def action_run_suite(self, fresh: bool = False) -> None:
+        """Run the suite on every pane (`tui.screens.suite_stepping`)."""
+        self.suite.run_all(fresh=fresh)
 
-    def prompt_editor(self) -> PromptEditor:
-        """The prompt editor."""
-        return self.query_one(PromptEditor)
+    def run_prompt(self, only: Collection[str] | None = None) -> None:
+        """Run the prompt in the editor (as ctrl+r), on the panes in `only` if given."""
+        self.action_run(only)
 
-    def run_prompt(self) -> None:
-        """Run the prompt in the editor on every pane (as ctrl+r)."""
-        self.action_run()
+    def plans(self) -> list[PanePlan]:
+        """The plans of the panes whose models are resolved."""
+        return [pane.controller.plan for pane in self.panes if pane.controller is not None]
+
+    def in_thread(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        """Run `work` off the UI thread, then `then` with its result on the UI thread."""
+        self.run_worker(lambda: self.app.call_from_thread(then, work()), thread=True, group="suite")
 
     def idle(self) -> bool:
         """Whether no pane is generating and none waits in the sequential queue."""
@@ -322,21 +336,11 @@ class WorkbenchScreen(Screen):
 
     def action_copy_answer(self) -> None:
         """Copy the current pane's answer to the clipboard (OSC 52: works over SSH)."""
-        pane = self.current_pane
-        if pane is None or not pane.answer:
-            self.notify("nothing to copy yet", severity="warning")
-            return
-        self.app.copy_to_clipboard(pane.answer)
-        self.notify(f"copied {len(pane.answer)} characters of {pane.label}'s answer")
+        answer_actions.copy_answer(self.grid)
 
     async def action_toggle_markdown(self) -> None:
         """Show the current pane's finished answer as Markdown, or back as raw text."""
-        pane = self.current_pane
-        if pane is None:
-            return
-        reason = await pane.toggle_markdown()
-        if reason:
-            self.notify(reason, severity="warning")
+        await answer_actions.toggle_markdown(self.grid)
 
     def action_toggle_resources(self) -> None:
         """Fold the machine panel to one line, or unfold it."""
@@ -387,12 +391,8 @@ class WorkbenchScreen(Screen):
 
     def action_toggle_token_view(self) -> None:
         """Show the answers as tokens coloured by probability, with a cursor (or as text)."""
-        from tui.token_actions import toggle_token_view
-
-        toggle_token_view(self.grid)
+        answer_actions.toggle_token_view(self.grid)
 
     def action_answer_parting(self) -> None:
         """Mark where the panes' answers part and show each one's candidates there."""
-        from tui.token_actions import show_answer_parting
-
-        show_answer_parting(self.grid)
+        answer_actions.show_answer_parting(self.grid)

@@ -7,17 +7,26 @@ suite). `n` / `N` put the next / previous prompt into the prompt editor, whose t
 "prompt 3/12 (id)". "Run suite" runs every prompt from the current one to the end: each
 on every pane, the next one when every pane has finished, the panes showing the prompt
 being run; stop (escape) ends it.
+
+An unfinished run of the suite in the history (same suite, profile and panes; a run that
+was stopped, or ended with the workbench) is resumed by "Run suite", as `llmbench run
+--prompts` does: only the missing answers run, from the first prompt with one missing, on
+the panes missing it, under the run's id (the quality view stays this session's answers).
+"Run suite afresh" starts a new run from the first prompt. Without a history
+(`--no-history`) nothing is resumed.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.notifications import SeverityLevel
 
 from tui.widgets.prompt_editor import PromptEditor
 
 if TYPE_CHECKING:
+    from profiles.plan import PanePlan
     from profiles.schema import Profile
     from profiles.suite import Suite
 
@@ -30,12 +39,17 @@ class SuiteHost(Protocol):
 
     def notify(self, message: str, *, severity: SeverityLevel = "information") -> None: ...
 
-    def prompt_editor(self) -> PromptEditor:
-        """The prompt editor the suite's prompts are shown in."""
+    def run_prompt(self, only: Collection[str] | None = None) -> None:
+        """Run the prompt in the editor on every pane, or on those whose `pane_key` is in
+        `only`."""
         ...
 
-    def run_prompt(self) -> None:
-        """Run the prompt in the editor on every pane."""
+    def plans(self) -> list[PanePlan]:
+        """The plans of the panes whose models are resolved."""
+        ...
+
+    def in_thread(self, work: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        """Run `work` off the UI thread, then `then` with its result on the UI thread."""
         ...
 
     def idle(self) -> bool:
@@ -46,8 +60,13 @@ class SuiteHost(Protocol):
 class SuiteStepper:
     """The profile's suite in the workbench: which prompt is shown, and "Run suite"."""
 
-    def __init__(self, host: SuiteHost) -> None:
+    editor: PromptEditor
+    """The prompt editor the suite's prompts are shown in (given to `load`)."""
+
+    def __init__(self, host: SuiteHost, *, resume: bool = True) -> None:
+        """`resume`: look in the history for an unfinished run to resume (off without one)."""
         self.host = host
+        self.resume = resume
         self.suite: Suite | None = None
         """The profile's suite, or None."""
         self.index = 0
@@ -56,9 +75,15 @@ class SuiteStepper:
         """Whether "Run suite" is stepping through the prompts."""
         self.run_id = ""
         """The id that this session's suite answers share in the history."""
+        self._queue: list[int] = []
+        """The prompts (by index) the suite run still has to run, in order."""
+        self._only: dict[int, set[str]] | None = None
+        """For a resumed run: per prompt, the panes (`pane_key`) still to answer it."""
 
-    def load(self) -> None:
-        """Read the profile's suite (a bad file: a notification, no suite)."""
+    def load(self, editor: PromptEditor) -> None:
+        """Read the profile's suite (a bad file: a notification, no suite), to be shown in
+        `editor`."""
+        self.editor = editor
         from profiles.results import new_result_id
         from profiles.suite import SuiteError, suite_of
 
@@ -84,7 +109,7 @@ class SuiteStepper:
         return self.suite.ids[self.index % len(self.suite.prompts)]
 
     def _show_position(self) -> None:
-        editor = self.host.prompt_editor()
+        editor = self.editor
         if self.suite is None:
             editor.show_position(None)
             return
@@ -101,7 +126,7 @@ class SuiteStepper:
         self.index = index % len(self.suite.prompts)
         prompt = self.suite.prompts[self.index]
         system = prompt.system or self.host.profile.system_prompt
-        self.host.prompt_editor().set_texts(prompt.text, system)
+        self.editor.set_texts(prompt.text, system)
         self._show_position()
         return True
 
@@ -117,18 +142,67 @@ class SuiteStepper:
         """Whether the editor holds the current suite prompt (else n shows it first)."""
         if self.suite is None:
             return False
-        return self.host.prompt_editor().prompt == self.suite.prompts[self.index].text
+        return self.editor.prompt == self.suite.prompts[self.index].text
 
-    def run_all(self) -> None:
-        """Run every prompt of the suite, from the one shown, on every pane."""
-        if not self.show_prompt(self.index):
+    def run_all(self, *, fresh: bool = False) -> None:
+        """Run the suite on every pane: resume its unfinished run in the history, else
+        every prompt from the one shown. `fresh`: a new run, from the first prompt."""
+        suite = self.suite
+        if suite is None:
+            self.show_prompt(0)  # says there is no suite
             return
+        if fresh:
+            from profiles.results import new_result_id
+
+            self.run_id = new_result_id()
+            self._start(list(range(len(suite.prompts))))
+            return
+        if not self.resume:
+            self._start(list(range(self.index, len(suite.prompts))))
+            return
+        plans = self.host.plans()
+        profile = self.host.profile
+
+        def look_up() -> tuple[Any, dict[int, set[str]]]:
+            from profiles.history import read_history
+            from profiles.suite_run import answers_left, plan_suite_run
+
+            history, _ = read_history()
+            run = plan_suite_run(suite, plans, profile_name=profile.name, history=history)
+            return run, answers_left(run, plans)
+
+        self.host.in_thread(look_up, self._resume_or_start)
+
+    def _resume_or_start(self, found: tuple[Any, dict[int, set[str]]]) -> None:
+        run, left = found
+        suite = self.suite
+        if suite is None or run.suite is not suite or self.running:
+            return  # another profile opened, or a run started meanwhile
+        if not run.resumed or not left:
+            self._start(list(range(self.index, len(suite.prompts))))
+            return
+        self.run_id = run.run_id
+        queue = sorted(left)
+        answers = sum(len(panes) for panes in left.values())
+        self.host.notify(
+            f"resuming suite run {run.run_id}: {answers} answers left, from prompt "
+            f"{queue[0] + 1}/{len(suite.prompts)} ('Run suite afresh' starts a new run)"
+        )
+        self._start(queue, left)
+
+    def _start(self, queue: list[int], only: dict[int, set[str]] | None = None) -> None:
+        self._queue, self._only = queue, only
         self.running = True
-        self._show_position()
-        self.host.run_prompt()
+        self._run_next()
+
+    def _run_next(self) -> None:
+        index = self._queue.pop(0)
+        self.show_prompt(index)
+        self.host.run_prompt(self._only.get(index) if self._only is not None else None)
 
     def stop(self) -> None:
         """End a suite run (the running prompt is stopped by the caller)."""
+        self._queue.clear()
         if self.running:
             self.running = False
             self._show_position()
@@ -137,13 +211,12 @@ class SuiteStepper:
         """After a pane finished: the next prompt once every pane is idle."""
         if not self.running or self.suite is None or not self.host.idle():
             return
-        if self.index + 1 >= len(self.suite.prompts):
+        if not self._queue:
             self.running = False
             self._show_position()
             self.host.notify(f"suite {self.suite.name}: every prompt ran")
             return
-        self.show_prompt(self.index + 1)
-        self.host.run_prompt()
+        self._run_next()
 
 
 def _profile_dir(name: str):

@@ -1,6 +1,7 @@
-"""The workbench's token actions: the token view (`v`) and where answers part (`w`).
+"""The workbench's actions on the panes' answers: copy (`y`), Markdown (`M`), the token view
+(`v`) and where answers part (`w`).
 
-Kept out of `tui.screens.main` so the screen only forwards the two keys here, with its
+Kept out of `tui.screens.main` so the screen only forwards the keys here, with its
 `PaneGrid`.
 """
 
@@ -8,6 +9,26 @@ from __future__ import annotations
 
 from profiles.divergence import find_divergence
 from tui.widgets.pane_grid import PaneGrid
+
+
+def copy_answer(grid: PaneGrid) -> None:
+    """Copy the current pane's answer to the clipboard (OSC 52: works over SSH)."""
+    pane = grid.current_pane
+    if pane is None or not pane.answer:
+        grid.notify("nothing to copy yet", severity="warning")
+        return
+    grid.app.copy_to_clipboard(pane.answer)
+    grid.notify(f"copied {len(pane.answer)} characters of {pane.label}'s answer")
+
+
+async def toggle_markdown(grid: PaneGrid) -> None:
+    """Show the current pane's finished answer as Markdown, or back as text."""
+    pane = grid.current_pane
+    if pane is None:
+        return
+    reason = await pane.toggle_markdown()
+    if reason:
+        grid.notify(reason, severity="warning")
 
 
 def toggle_token_view(grid: PaneGrid) -> None:
