@@ -208,3 +208,24 @@ def test_a_suite_warms_each_model_up_once_and_records_only_measured_answers() ->
     assert [(r.suite.prompt_id, r.repetition) for r in results] == [
         (f"q{n}", rep) for n in range(3) for rep in (0, 1)
     ]
+
+
+def test_answers_left_names_each_missing_prompt_and_the_panes_missing_it() -> None:
+    from profiles.suite_run import answers_left, pane_key
+
+    plans = [plan(0), plan(1)]
+    first = plan_suite_run(suite(3), plans, profile_name="p")
+    assert answers_left(first, plans) == {i: {pane_key(p) for p in plans} for i in range(3)}
+    only_pane_0 = {0: first.items_for(plans[0])[:1]}  # pane 0 answers q0 alone
+    run_comparison(
+        plans[:1],
+        "",
+        handle_factory=factory(),
+        profile_name="p",
+        items_for=lambda p: only_pane_0.get(p.index, []),
+    )
+    history, _ = read_history()
+    resumed = plan_suite_run(suite(3), plans, profile_name="p", history=history)
+    assert resumed.resumed
+    everyone = {pane_key(p) for p in plans}
+    assert answers_left(resumed, plans) == {0: {pane_key(plans[1])}, 1: everyone, 2: everyone}
