@@ -253,3 +253,18 @@ async def test_markdown_and_the_token_view_take_turns() -> None:
         await pane.toggle_markdown()
         await pilot.pause()
         assert pane.answer_area.showing_markdown and not pane.answer_area.tokens_on
+
+
+async def test_a_run_with_the_token_view_on_streams_into_the_tokens_not_under_them() -> None:
+    engines = FakeEngines(default=FakeScript(tokens=WORDS))
+    app = fake_app(make_profile("a"), engines)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to_done(pilot, app)
+        pane = app.workbench.current_pane
+        await pilot.press("v")
+        await pilot.press("ctrl+r")  # runs again with the tokens shown
+        await wait_until(pilot, all_in(app, PaneState.DONE))
+        area = pane.answer_area
+        assert area.tokens_on and area.tokens.display
+        assert not area.text_view.display  # the text stays hidden under the tokens
+        assert "".join(area.tokens.view.wrapped_lines) == "".join(WORDS)
