@@ -18,63 +18,27 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
-import threading
-from collections.abc import Callable
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
+from engines.machine.gpu_library import GpuLibrary
 from engines.machine.nvml import MIB, GPUInfo, GPUSample
 
 log = logging.getLogger("llmbench.amdsmi")
 
-_T = TypeVar("_T")
 
-
-class AmdSmi:
+class AmdSmi(GpuLibrary):
     """A thin, failure-tolerant view of AMD SMI, shaped like `Nvml`. Thread-safe."""
 
     vendor = "AMD"
+    library = "AMD SMI"
 
     def __init__(self, module: ModuleType | Any | None = None) -> None:
         """`module`: an amdsmi-like module (tests pass a stand-in); None imports amdsmi."""
-        self._module: Any = module
-        self._lock = threading.Lock()
-        self._started = False
-        self._available = False
-        self._reason = ""
-        self._handles: list[Any] = []
-        self._logged: set[tuple[str, int | None]] = set()
+        super().__init__(module, log, "AMD GPU figures not available")
         self.missing = False
         """True when the amdsmi package is not installed (an optional extra: not news on a
         machine without AMD GPUs)."""
-
-    # --- state ---------------------------------------------------------------------------
-
-    @property
-    def available(self) -> bool:
-        self._ensure_started()
-        return self._available
-
-    @property
-    def reason(self) -> str:
-        """Why AMD GPUs cannot be read, in plain words ("" when they can)."""
-        self._ensure_started()
-        return self._reason
-
-    @property
-    def device_count(self) -> int:
-        self._ensure_started()
-        return len(self._handles)
-
-    def _ensure_started(self) -> None:
-        if self._started:
-            return
-        with self._lock:
-            if not self._started:
-                self._start()
-                self._started = True
-        if not self._available:
-            log.info("AMD GPU figures not available: %s", self._reason)
 
     def _start(self) -> None:
         module: Any = self._module
@@ -105,28 +69,11 @@ class AmdSmi:
             return
         self._available = True
 
-    def shutdown(self) -> None:
-        with self._lock:
-            if self._available and self._module is not None:
-                try:
-                    self._module.amdsmi_shut_down()
-                except self._module.AmdSmiException:
-                    pass
-            self._started = False
-            self._available = False
-            self._handles = []
+    def _shut_down(self) -> None:
+        self._module.amdsmi_shut_down()
 
-    def _query(self, query: str, index: int | None, call: Callable[[], _T]) -> _T | None:
-        """Run one AMD SMI call; on failure log once per (query, device) and return None."""
-        try:
-            return call()
-        except (self._module.AmdSmiException, KeyError, TypeError, ValueError) as error:
-            key = (query, index)
-            if key not in self._logged:
-                self._logged.add(key)
-                where = f" on GPU {index}" if index is not None else ""
-                log.warning("AMD SMI %s failed%s (%s); shown as n/a", query, where, error)
-            return None
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        return (self._module.AmdSmiException, KeyError, TypeError, ValueError)
 
     # --- devices -------------------------------------------------------------------------
 

@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
+from engines.machine.gpu_library import GpuLibrary
 from engines.units import MIB
 
 log = logging.getLogger("llmbench.nvml")
 
-_T = TypeVar("_T")
 
 _ERROR_REASONS: dict[str, str] = {
     "NVML_ERROR_LIBRARY_NOT_FOUND": "no NVIDIA driver found (libnvidia-ml.so not loadable)",
@@ -58,49 +56,14 @@ class GPUSample:
     power_w: float | None
 
 
-class Nvml:
+class Nvml(GpuLibrary):
     """A thin, failure-tolerant view of NVML. Initialises on first use; thread-safe."""
+
+    library = "NVML"
 
     def __init__(self, module: ModuleType | object | None = None) -> None:
         """`module`: a pynvml-like module (tests pass a stand-in); None imports pynvml."""
-        self._module: Any = module
-        """pynvml (which ships no type hints) or the stand-in; None until first use."""
-        self._lock = threading.Lock()
-        self._started = False
-        self._available = False
-        self._reason = ""
-        self._handles: list[Any] = []
-        self._logged: set[tuple[str, int | None]] = set()
-
-    # --- state ---------------------------------------------------------------------------
-
-    @property
-    def available(self) -> bool:
-        """Whether NVML started and found at least one GPU."""
-        self._ensure_started()
-        return self._available
-
-    @property
-    def reason(self) -> str:
-        """Why NVML is not available, in plain words ("" when it is)."""
-        self._ensure_started()
-        return self._reason
-
-    @property
-    def device_count(self) -> int:
-        self._ensure_started()
-        return len(self._handles)
-
-    def _ensure_started(self) -> None:
-        if self._started:
-            return
-        with self._lock:
-            if self._started:
-                return
-            self._start()
-            self._started = True
-        if not self._available:
-            log.info("GPU figures not available: %s", self._reason)
+        super().__init__(module, log, "GPU figures not available")
 
     def _start(self) -> None:
         module = self._module
@@ -135,31 +98,11 @@ class Nvml:
                 return reason
         return f"NVML could not start: {error}"
 
-    def shutdown(self) -> None:
-        """Release NVML (safe to call when it never started)."""
-        with self._lock:
-            if self._available and self._module is not None:
-                try:
-                    self._module.nvmlShutdown()
-                except self._module.NVMLError:
-                    pass
-            self._started = False
-            self._available = False
-            self._handles = []
+    def _shut_down(self) -> None:
+        self._module.nvmlShutdown()
 
-    # --- one query, degraded to None on failure --------------------------------------------
-
-    def _query(self, query: str, index: int | None, call: Callable[[], _T]) -> _T | None:
-        """Run one NVML call; on NVMLError log once per (query, device) and return None."""
-        try:
-            return call()
-        except self._module.NVMLError as error:
-            key = (query, index)
-            if key not in self._logged:
-                self._logged.add(key)
-                where = f" on GPU {index}" if index is not None else ""
-                log.warning("NVML %s failed%s (%s); shown as n/a", query, where, error)
-            return None
+    def _errors(self) -> tuple[type[BaseException], ...]:
+        return (self._module.NVMLError,)
 
     # --- devices -------------------------------------------------------------------------
 
