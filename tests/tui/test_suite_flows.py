@@ -181,3 +181,23 @@ async def test_run_suite_afresh_starts_a_new_run_from_the_first_prompt(
         await wait_until(pilot, lambda: len(read_history()[0]) == 8, timeout=10)
     ids = {r.suite.run_id for r in read_history()[0] if r.suite}
     assert len(ids) == 2 and run_id in ids
+
+
+async def test_an_unreadable_history_is_told_and_the_suite_runs_from_the_prompt_shown(
+    engines: FakeEngines,
+) -> None:
+    from profiles.history import history_path
+
+    history_path().mkdir(parents=True)  # a folder where the history file should be
+    app = fake_app(suite_profile("small"), engines, history=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await leave_prompt(pilot)
+        await pilot.press("R")
+        await wait_until(
+            pilot,
+            lambda: len(engines.last("small").requests) == 3 and not app.workbench.suite.running,
+            timeout=10,
+        )
+        messages = [n.message for n in app._notifications]
+        assert any(m.startswith("history: ") and "cannot be read" in m for m in messages)

@@ -163,22 +163,33 @@ class SuiteStepper:
         plans = self.host.plans()
         profile = self.host.profile
 
-        def look_up() -> tuple[Any, dict[int, set[str]]]:
+        def look_up() -> tuple[Any, dict[int, set[str]], str]:
+            """(the run to resume or None, its answers left, what went wrong reading)."""
+            from engines.messages import one_line
             from profiles.history import read_history
             from profiles.suite_run import answers_left, plan_suite_run
 
-            history, _ = read_history()
-            run = plan_suite_run(suite, plans, profile_name=profile.name, history=history)
-            return run, answers_left(run, plans)
+            try:
+                history, warnings = read_history()
+                run = plan_suite_run(suite, plans, profile_name=profile.name, history=history)
+                left = answers_left(run, plans)
+            except Exception as error:  # noqa: BLE001 - the suite still runs, without resuming
+                return None, {}, f"cannot look for a run to resume: {one_line(error)}"
+            if not warnings:
+                return run, left, ""
+            more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
+            return run, left, warnings[0] + more
 
         self.host.in_thread(look_up, self._resume_or_start)
 
-    def _resume_or_start(self, found: tuple[Any, dict[int, set[str]]]) -> None:
-        run, left = found
+    def _resume_or_start(self, found: tuple[Any, dict[int, set[str]], str]) -> None:
+        run, left, problem = found
         suite = self.suite
-        if suite is None or run.suite is not suite or self.running:
+        if suite is None or self.running or (run is not None and run.suite is not suite):
             return  # another profile opened, or a run started meanwhile
-        if not run.resumed or not left:
+        if problem:
+            self.host.notify(f"history: {problem}", severity="warning")
+        if run is None or not run.resumed or not left:
             self._start(list(range(self.index, len(suite.prompts))))
             return
         self.run_id = run.run_id
