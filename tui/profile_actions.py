@@ -117,6 +117,7 @@ class ProfileActions:
         self.app.workbench.close_all()
         self.app.profile, self.profile_path, self.unsaved = profile, None, False
         self.app.results.clear()
+        self.app.suite_results.clear()  # answers of the panes of the profile closed
         self.app.switch_screen(self.app.new_workbench(profile))
         self.update_title()
         self.app.notify(f"opened {profile.name}")

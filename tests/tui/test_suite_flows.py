@@ -201,3 +201,17 @@ async def test_an_unreadable_history_is_told_and_the_suite_runs_from_the_prompt_
         )
         messages = [n.message for n in app._notifications]
         assert any(m.startswith("history: ") and "cannot be read" in m for m in messages)
+
+
+async def test_opening_another_profile_leaves_the_last_ones_suite_answers_behind(
+    engines: FakeEngines,
+) -> None:
+    app = fake_app(suite_profile("small"), engines)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await leave_prompt(pilot)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: len(app.suite_results) == 3, timeout=10)
+        assert app.open_profile("temperature-sweep")
+        await pilot.pause()
+        assert app.suite_results == {}  # its quality view starts empty
